@@ -1,0 +1,58 @@
+package verifier
+
+import (
+	"errors"
+	"time"
+)
+
+var (
+	// ErrInvalidToken: the token is malformed, unknown to Clerk, revoked,
+	// expired, or not granted to this machine. The caller should get a 401.
+	ErrInvalidToken = errors.New("verifier: invalid token")
+
+	// ErrUnavailable: Clerk could not give an answer (network error, timeout,
+	// 5xx, 429, unreadable body). Never cached as invalid. The caller should get
+	// a 503 with Retry-After; see UnavailableError.
+	ErrUnavailable = errors.New("verifier: clerk unavailable")
+
+	// ErrMisconfigured: Clerk refused our own secret key (401/403). The caller
+	// should get a 500; the operator must fix the key.
+	ErrMisconfigured = errors.New("verifier: misconfigured: clerk refused the secret key")
+)
+
+// InvalidTokenError says why a token is invalid. It matches ErrInvalidToken.
+type InvalidTokenError struct {
+	Reason string // a short phrase safe to show the caller, e.g. "token expired"
+	Err    error  // the *clerkapi.APIError behind a 404, if any
+}
+
+func (e *InvalidTokenError) Error() string        { return "verifier: invalid token: " + e.Reason }
+func (e *InvalidTokenError) Is(target error) bool { return target == ErrInvalidToken }
+func (e *InvalidTokenError) Unwrap() error        { return e.Err }
+
+// UnavailableError says why Clerk gave no answer and when to try again. It
+// matches ErrUnavailable.
+type UnavailableError struct {
+	// RetryAfter is Clerk's Retry-After when it sent one (429, 503), else zero.
+	RetryAfter time.Duration
+	Err        error // the transport error or *clerkapi.APIError
+}
+
+func (e *UnavailableError) Error() string {
+	if e.Err == nil {
+		return ErrUnavailable.Error()
+	}
+	return "verifier: clerk unavailable: " + e.Err.Error()
+}
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+func (e *UnavailableError) Unwrap() error        { return e.Err }
+
+// RetryAfter returns the Retry-After carried by err (an *UnavailableError
+// anywhere in its chain), or zero.
+func RetryAfter(err error) time.Duration {
+	var ue *UnavailableError
+	if errors.As(err, &ue) {
+		return ue.RetryAfter
+	}
+	return 0
+}
