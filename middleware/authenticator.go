@@ -1,0 +1,163 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/m2mauth/m2mauth/verifier"
+)
+
+// A Verifier checks a token's value. *verifier.Verifier is the production
+// implementation; it must be safe for concurrent use.
+type Verifier interface {
+	Verify(ctx context.Context, token string) (*verifier.Token, error)
+}
+
+// VerifierFunc adapts a function to the Verifier interface (handy in tests).
+type VerifierFunc func(ctx context.Context, token string) (*verifier.Token, error)
+
+// Verify calls f(ctx, token).
+func (f VerifierFunc) Verify(ctx context.Context, token string) (*verifier.Token, error) {
+	return f(ctx, token)
+}
+
+// An Authenticator decides whether a request may pass. It is immutable and
+// safe for concurrent use. Build one with New and hand it to an adapter.
+type Authenticator struct {
+	v   Verifier
+	cfg config
+
+	// Precomputed at New: the challenge and its error-carrying prefixes.
+	challenge       string // Bearer realm="…"
+	invalidPrefix   string // Bearer realm="…", error="invalid_token", error_description="
+	forbiddenPrefix string // Bearer realm="…", error="insufficient_scope", error_description="
+	retryAfter      string // default Retry-After in seconds
+}
+
+var errNilToken = errors.New("middleware: verifier returned neither a token nor an error")
+
+// New returns an Authenticator that verifies tokens with v.
+func New(v Verifier, opts ...Option) (*Authenticator, error) {
+	if v == nil {
+		return nil, errors.New("middleware: New: nil Verifier")
+	}
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("middleware: New: nil Option")
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	a := &Authenticator{v: v, cfg: cfg}
+	a.challenge = `Bearer realm="` + cfg.realm + `"`
+	a.invalidPrefix = a.challenge + `, error="invalid_token", error_description="`
+	a.forbiddenPrefix = a.challenge + `, error="insufficient_scope", error_description="`
+	a.retryAfter = seconds(cfg.retryAfter)
+	return a, nil
+}
+
+// Authenticate extracts, verifies and checks the request's token.
+//
+// It returns the verified token, or (nil, nil) when the request may pass
+// without one (a WithSkipper match, or no token with WithOptional), or an error:
+//
+//   - ErrMissingToken (*MissingTokenError): no usable bearer token;
+//   - verifier.ErrInvalidToken: invalid, expired, revoked or unknown token;
+//   - ErrForbidden (*ForbiddenError): refused by the audience, subject or a check;
+//   - verifier.ErrUnavailable: Clerk could not answer (see verifier.RetryAfter);
+//   - verifier.ErrMisconfigured: Clerk refused the verifier's own key;
+//   - ErrClientGone: the request's context ended while waiting; this says
+//     nothing about the token or Clerk;
+//   - anything else the Verifier returns, answered as 500.
+//
+// Authenticate does not store the token anywhere; the adapters do, with
+// NewContext. On success with a cached token it does not allocate.
+func (a *Authenticator) Authenticate(r *http.Request) (*verifier.Token, error) {
+	if a.cfg.skip != nil && a.cfg.skip(r) {
+		return nil, nil
+	}
+	raw, err := a.cfg.extract(r)
+	if err != nil {
+		var me *MissingTokenError
+		if !errors.As(err, &me) {
+			return nil, &MissingTokenError{Reason: errExtractorFail, Err: err}
+		}
+		if me.absent && a.cfg.optional {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if raw == "" {
+		if a.cfg.optional {
+			return nil, nil
+		}
+		return nil, errNoToken
+	}
+	ctx := r.Context()
+	tok, err := a.v.Verify(ctx, raw)
+	if err != nil {
+		return nil, a.classify(ctx, err)
+	}
+	if tok == nil {
+		return nil, errNilToken // fail closed
+	}
+	if a.cfg.audience != "" && !tok.HasScope(a.cfg.audience) {
+		return nil, errNotAudience
+	}
+	if a.cfg.subjects != nil {
+		if _, ok := a.cfg.subjects[tok.Subject]; !ok {
+			return nil, errSubject
+		}
+	}
+	for _, check := range a.cfg.checks {
+		if err := check(ctx, tok); err != nil {
+			return nil, a.classifyCheck(ctx, err)
+		}
+	}
+	return tok, nil
+}
+
+// classify turns a Verifier error into the result of Authenticate: a verdict
+// on the token stays as it is; any other failure after the request's context
+// ended is the client's doing, not Clerk's.
+func (a *Authenticator) classify(ctx context.Context, err error) error {
+	if errors.Is(err, verifier.ErrInvalidToken) || errors.Is(err, verifier.ErrMisconfigured) {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return &clientGoneError{err: cerr}
+	}
+	return err
+}
+
+func (a *Authenticator) classifyCheck(ctx context.Context, err error) error {
+	if errors.Is(err, ErrForbidden) || errors.Is(err, verifier.ErrInvalidToken) ||
+		errors.Is(err, verifier.ErrMisconfigured) {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return &clientGoneError{err: cerr}
+	}
+	if errors.Is(err, verifier.ErrUnavailable) {
+		return err
+	}
+	return &ForbiddenError{Reason: reasonCheckError, Err: err}
+}
+
+// ErrorHandler returns the handler set by WithErrorHandler, or nil when the
+// default response (Response) applies. Adapters use it to decide whether to
+// write the refusal natively.
+func (a *Authenticator) ErrorHandler() ErrorHandler { return a.cfg.onError }
+
+// WriteError writes the refusal for err to w: with the WithErrorHandler
+// handler if one was set, else the default Response.
+func (a *Authenticator) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if a.cfg.onError != nil {
+		a.cfg.onError(w, r, err)
+		return
+	}
+	a.Response(err).Write(w)
+}

@@ -1,0 +1,123 @@
+package middleware
+
+import "net/http"
+
+// MaxAuthorizationLen is the largest Authorization header value BearerToken
+// accepts. Clerk's opaque tokens are 35 bytes and its JWTs well under 2 KiB.
+const MaxAuthorizationLen = 8 << 10
+
+// An Extractor finds the bearer token in a request. It returns (token, nil)
+// when it found one, ("", nil) when the request carries no token at all (which
+// WithOptional lets through), and an error when the credentials are present
+// but malformed. Every error is answered with 401 as ErrMissingToken; the text
+// of an error that is not a *MissingTokenError is never shown to the caller.
+type Extractor func(r *http.Request) (string, error)
+
+// BearerToken is the default Extractor. It reads the single Authorization
+// header "Bearer <token>" (RFC 6750 §2.1; the scheme is case-insensitive, one
+// or more spaces may follow it). The token must be a non-empty RFC 7235
+// token68 (letters, digits, - . _ ~ + / followed by optional =), so it never
+// contains spaces or control characters.
+//
+// Every failure is a *MissingTokenError (matching ErrMissingToken). No
+// Authorization header, or one with another scheme, counts as "no token",
+// which WithOptional lets through; more than one Authorization header, a value
+// over MaxAuthorizationLen bytes, an empty or malformed token count as
+// malformed and are refused even with WithOptional.
+//
+// BearerToken does not allocate.
+func BearerToken(r *http.Request) (string, error) {
+	vals := r.Header["Authorization"]
+	switch len(vals) {
+	case 0:
+		return "", errNoToken
+	case 1:
+	default:
+		return "", errMultiple
+	}
+	v := vals[0]
+	if len(v) > MaxAuthorizationLen {
+		return "", errTooLarge
+	}
+	// Go's server trims the value; a hand-built request may not have.
+	v = trimOWS(v)
+	const scheme = "bearer"
+	if len(v) < len(scheme) || !equalFoldASCII(v[:len(scheme)], scheme) {
+		return "", errOtherScheme
+	}
+	rest := v[len(scheme):]
+	if rest == "" {
+		return "", errEmptyToken
+	}
+	if rest[0] != ' ' {
+		return "", errOtherScheme // e.g. "Bearerx …": another scheme
+	}
+	i := 0
+	for i < len(rest) && rest[i] == ' ' {
+		i++
+	}
+	tok := rest[i:]
+	if tok == "" {
+		return "", errEmptyToken
+	}
+	if !isToken68(tok) {
+		return "", errMalformed
+	}
+	return tok, nil
+}
+
+// isToken68 reports whether s matches 1*( ALPHA / DIGIT / "-" / "." / "_" /
+// "~" / "+" / "/" ) *"=".
+func isToken68(s string) bool {
+	i := 0
+	for i < len(s) && isToken68Char(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(s) && s[i] == '=' {
+		i++
+	}
+	return i == len(s)
+}
+
+func isToken68Char(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '-', '.', '_', '~', '+', '/':
+		return true
+	}
+	return false
+}
+
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// equalFoldASCII reports whether s equals the lower-case ASCII word lower,
+// ignoring ASCII case.
+func equalFoldASCII(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}

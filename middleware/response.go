@@ -1,0 +1,157 @@
+package middleware
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/m2mauth/m2mauth/verifier"
+)
+
+// StatusClientClosedRequest is the status recorded when the request's context
+// ended before its token was verified (nginx's 499). The client is usually
+// gone and never sees it; it keeps such requests apart from real 401s and
+// 503s in logs and metrics.
+const StatusClientClosedRequest = 499
+
+// The "error" values of the JSON body.
+const (
+	CodeMissingToken        = "missing_token"           // 401, no challenge error code (RFC 6750 §3.1)
+	CodeInvalidToken        = "invalid_token"           // 401
+	CodeInsufficientScope   = "insufficient_scope"      // 403
+	CodeUnavailable         = "temporarily_unavailable" // 503
+	CodeServerError         = "server_error"            // 500
+	CodeClientClosedRequest = "client_closed_request"   // 499
+)
+
+// ErrorBody is the JSON body of every refusal. It never contains the token.
+type ErrorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// Response is how a refusal is answered; adapters write it natively.
+type Response struct {
+	Status int
+	// WWWAuthenticate is the RFC 6750 challenge; empty for 499, 500 and 503.
+	WWWAuthenticate string
+	// RetryAfter is delay-seconds; set only for 503.
+	RetryAfter string
+	Body       ErrorBody
+}
+
+// Response maps an error returned by Authenticate to its default answer.
+func (a *Authenticator) Response(err error) Response {
+	switch {
+	case errors.Is(err, ErrClientGone):
+		return Response{Status: StatusClientClosedRequest, Body: ErrorBody{
+			Error: CodeClientClosedRequest, Description: "the request ended before its token was verified"}}
+	case errors.Is(err, ErrMissingToken):
+		reason := errNoToken.Reason
+		var me *MissingTokenError
+		if errors.As(err, &me) && me.Reason != "" {
+			reason = me.Reason
+		}
+		return Response{Status: http.StatusUnauthorized, WWWAuthenticate: a.challenge,
+			Body: ErrorBody{Error: CodeMissingToken, Description: reason}}
+	case errors.Is(err, verifier.ErrInvalidToken):
+		reason := "invalid token"
+		var ie *verifier.InvalidTokenError
+		if errors.As(err, &ie) && ie.Reason != "" {
+			reason = sanitizeQuoted(ie.Reason)
+		}
+		return Response{Status: http.StatusUnauthorized, WWWAuthenticate: a.invalidPrefix + reason + `"`,
+			Body: ErrorBody{Error: CodeInvalidToken, Description: reason}}
+	case errors.Is(err, ErrForbidden):
+		reason := reasonCheckError
+		var fe *ForbiddenError
+		if errors.As(err, &fe) && fe.Reason != "" {
+			reason = sanitizeQuoted(fe.Reason)
+		}
+		return Response{Status: http.StatusForbidden, WWWAuthenticate: a.forbiddenPrefix + reason + `"`,
+			Body: ErrorBody{Error: CodeInsufficientScope, Description: reason}}
+	case errors.Is(err, verifier.ErrUnavailable):
+		ra := a.retryAfter
+		if d := verifier.RetryAfter(err); d > 0 {
+			ra = seconds(d)
+		}
+		return Response{Status: http.StatusServiceUnavailable, RetryAfter: ra,
+			Body: ErrorBody{Error: CodeUnavailable, Description: "token verification is temporarily unavailable"}}
+	case errors.Is(err, verifier.ErrMisconfigured):
+		return Response{Status: http.StatusInternalServerError,
+			Body: ErrorBody{Error: CodeServerError, Description: "token verification is misconfigured"}}
+	default:
+		return Response{Status: http.StatusInternalServerError,
+			Body: ErrorBody{Error: CodeServerError, Description: "token verification failed"}}
+	}
+}
+
+// SetHeaders sets the response's WWW-Authenticate and Retry-After (when it has
+// them) and Cache-Control: no-store on h.
+func (resp Response) SetHeaders(h http.Header) {
+	if resp.WWWAuthenticate != "" {
+		h.Set("WWW-Authenticate", resp.WWWAuthenticate)
+	}
+	if resp.RetryAfter != "" {
+		h.Set("Retry-After", resp.RetryAfter)
+	}
+	h.Set("Cache-Control", "no-store")
+}
+
+// JSON returns the body as JSON.
+func (resp Response) JSON() []byte {
+	b, err := json.Marshal(resp.Body)
+	if err != nil { // cannot happen: two strings
+		return []byte(`{"error":"server_error"}`)
+	}
+	return b
+}
+
+// Write writes the whole response (headers, status, JSON body) to w.
+func (resp Response) Write(w http.ResponseWriter) {
+	h := w.Header()
+	resp.SetHeaders(h)
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.JSON())
+}
+
+// seconds formats d as whole delay-seconds, rounded up, at least 1.
+func seconds(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return strconv.FormatInt(s, 10)
+}
+
+// sanitizeQuoted makes s safe inside an RFC 6750 quoted error_description
+// (%x20-21 / %x23-5B / %x5D-7E) by replacing other bytes with '?', and caps
+// it at 200 bytes. It returns s itself when nothing needs changing.
+func sanitizeQuoted(s string) string {
+	const max = 200
+	ok := len(s) <= max
+	for i := 0; ok && i < len(s); i++ {
+		ok = quotedSafe(s[i])
+	}
+	if ok {
+		return s
+	}
+	if len(s) > max {
+		s = s[:max]
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if !quotedSafe(c) {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
+
+func quotedSafe(c byte) bool {
+	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'
+}
