@@ -1,0 +1,388 @@
+package clerktest
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Wire shapes of the /machines endpoints (the spec's Machine, Machine.List,
+// Machine.Created, Machine.SecretKey, MachineScope, …).
+type (
+	machineJSON struct {
+		Object          string `json:"object"`
+		ID              string `json:"id"`
+		Name            string `json:"name"`
+		InstanceID      string `json:"instance_id"`
+		CreatedAt       int64  `json:"created_at"`
+		UpdatedAt       int64  `json:"updated_at"`
+		DefaultTokenTTL int64  `json:"default_token_ttl"`
+	}
+	machineWithScopes struct {
+		machineJSON
+		ScopedMachines []machineJSON `json:"scoped_machines"`
+	}
+	machineCreated struct {
+		machineWithScopes
+		SecretKey string `json:"secret_key"`
+	}
+	machineList struct {
+		Data       []machineWithScopes `json:"data"`
+		TotalCount int64               `json:"total_count"`
+	}
+	machineDeleted struct {
+		Object  string `json:"object"`
+		ID      string `json:"id"`
+		Deleted bool   `json:"deleted"`
+	}
+	machineSecretKey struct {
+		Object string `json:"object"`
+		Secret string `json:"secret"`
+	}
+	machineScope struct {
+		Object        string `json:"object"`
+		FromMachineID string `json:"from_machine_id"`
+		ToMachineID   string `json:"to_machine_id"`
+		CreatedAt     int64  `json:"created_at"`
+	}
+	machineScopeDeleted struct {
+		Object        string `json:"object"`
+		FromMachineID string `json:"from_machine_id"`
+		ToMachineID   string `json:"to_machine_id"`
+		Deleted       bool   `json:"deleted"`
+	}
+)
+
+func (s *Server) machineJSON(m *machine) machineJSON {
+	return machineJSON{
+		Object: "machine", ID: m.id, Name: m.name, InstanceID: s.instanceID,
+		CreatedAt: m.created.UnixMilli(), UpdatedAt: m.updated.UnixMilli(), DefaultTokenTTL: m.ttl,
+	}
+}
+
+// machineWithScopes renders m; the caller holds s.mu.
+func (s *Server) machineWithScopes(m *machine) machineWithScopes {
+	w := machineWithScopes{machineJSON: s.machineJSON(m), ScopedMachines: []machineJSON{}}
+	for _, id := range m.scoped {
+		if o := s.st.machines[id]; o != nil {
+			w.ScopedMachines = append(w.ScopedMachines, s.machineJSON(o))
+		}
+	}
+	return w
+}
+
+// instanceOnly answers 403 to a machine key: the machines API needs the Clerk
+// secret key.
+func instanceOnly(w http.ResponseWriter, c caller) bool {
+	if !c.instance {
+		writeError(w, errSecretKeyRequired())
+		return false
+	}
+	return true
+}
+
+func nameField(obj map[string]json.RawMessage, required bool) (*string, *apiError) {
+	name, present, e := stringField(obj, "name", false)
+	switch {
+	case e != nil:
+		return nil, e
+	case !present && required:
+		return nil, errParamMissing("name")
+	case present && (len(*name) < 1 || len(*name) > 255):
+		return nil, errParamValue("name", "name must have 1 to 255 characters.")
+	}
+	return name, nil
+}
+
+func ttlField(obj map[string]json.RawMessage) (*int64, *apiError) {
+	f, e := numberField(obj, "default_token_ttl", false, true)
+	if e != nil || f == nil {
+		return nil, e
+	}
+	if *f < 1 || *f > maxTokenTTL {
+		return nil, errParamValue("default_token_ttl", fmt.Sprintf("default_token_ttl must be between 1 and %d.", maxTokenTTL))
+	}
+	v := int64(*f)
+	return &v, nil
+}
+
+func (s *Server) handleCreateMachine(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
+	if !instanceOnly(w, c) {
+		return
+	}
+	obj, e := readObject(w, r, true, "name", "scoped_machines", "default_token_ttl")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	name, e := nameField(obj, true)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	ttl, e := ttlField(obj)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	var scoped []string
+	if raw, ok := obj["scoped_machines"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &scoped); err != nil {
+			writeError(w, errParamFormat("scoped_machines", "scoped_machines must be an array of machine IDs."))
+			return
+		}
+	}
+	s.respond(w, http.StatusOK, func() (any, *apiError) {
+		if err := s.checkScopes(scoped); err != nil {
+			return nil, errParamValue("scoped_machines", "scoped_machines: "+err.Error()+".")
+		}
+		m := s.newMachine(*name, cmp.Or(derefInt(ttl), defaultTokenTTL), scoped, s.now())
+		return machineCreated{machineWithScopes: s.machineWithScopes(m), SecretKey: m.secretKey}, nil
+	})
+}
+
+func derefInt(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func (s *Server) handleListMachines(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
+	if !instanceOnly(w, c) {
+		return
+	}
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		writeError(w, errURLParam("query_parameter", "query", "malformed query string"))
+		return
+	}
+	limit, offset := 10, 0
+	for _, n := range []struct {
+		name     string
+		dst      *int
+		min, max int64
+	}{{"limit", &limit, 1, 500}, {"offset", &offset, 0, math.MaxInt32}} {
+		if v := vals.Get(n.name); vals.Has(n.name) {
+			i, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || i < n.min || i > n.max {
+				writeError(w, errURLParam("query_parameter", n.name, fmt.Sprintf("Must be an integer between %d and %d", n.min, n.max)))
+				return
+			}
+			*n.dst = int(i)
+		}
+	}
+	orderBy := cmp.Or(vals.Get("order_by"), "-created_at")
+	desc := strings.HasPrefix(orderBy, "-")
+	field := strings.TrimLeft(orderBy, "+-")
+	if field != "name" && field != "created_at" {
+		writeError(w, errURLParam("query_parameter", "order_by", "Must be one of name, created_at, optionally prefixed by + or -"))
+		return
+	}
+	query := vals.Get("query")
+
+	s.respond(w, http.StatusOK, func() (any, *apiError) {
+		var ms []*machine // creation order
+		for _, id := range s.st.order {
+			m := s.st.machines[id]
+			if query == "" || m.id == query || strings.Contains(strings.ToLower(m.name), strings.ToLower(query)) {
+				ms = append(ms, m)
+			}
+		}
+		if desc {
+			slices.Reverse(ms) // ties: newest first
+		}
+		slices.SortStableFunc(ms, func(a, b *machine) int {
+			c := a.created.Compare(b.created)
+			if field == "name" {
+				c = strings.Compare(a.name, b.name)
+			}
+			if desc {
+				return -c
+			}
+			return c
+		})
+		out := machineList{Data: []machineWithScopes{}, TotalCount: int64(len(ms))}
+		for i := offset; i < len(ms) && len(out.Data) < limit; i++ {
+			out.Data = append(out.Data, s.machineWithScopes(ms[i]))
+		}
+		return out, nil
+	})
+}
+
+// lookup returns the machine with ID id or Clerk's 404; the caller holds s.mu.
+func (s *Server) lookup(id string) (*machine, *apiError) {
+	m := s.st.machines[id]
+	if m == nil {
+		return nil, errNotFound("Machine")
+	}
+	return m, nil
+}
+
+func (s *Server) handleGetMachine(w http.ResponseWriter, _ *http.Request, c caller, p []string) {
+	if !instanceOnly(w, c) {
+		return
+	}
+	s.respond(w, http.StatusOK, func() (any, *apiError) {
+		m, e := s.lookup(p[0])
+		if e != nil {
+			return nil, e
+		}
+		return s.machineWithScopes(m), nil
+	})
+}
+
+func (s *Server) handleUpdateMachine(w http.ResponseWriter, r *http.Request, c caller, p []string) {
+	if !instanceOnly(w, c) {
+		return
+	}
+	obj, e := readObject(w, r, false, "name", "default_token_ttl")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	name, e := nameField(obj, false)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	ttl, e := ttlField(obj)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	s.respond(w, http.StatusOK, func() (any, *apiError) {
+		m, e := s.lookup(p[0])
+		if e != nil {
+			return nil, e
+		}
+		if name != nil {
+			m.name = *name
+		}
+		if ttl != nil {
+			m.ttl = *ttl
+		}
+		m.updated = s.now()
+		return s.machineWithScopes(m), nil
+	})
+}
+
+func (s *Server) handleDeleteMachine(w http.ResponseWriter, _ *http.Request, c caller, p []string) {
+	if !instanceOnly(w, c) {
+		return
+	}
+	s.respond(w, http.StatusOK, func() (any, *apiError) {
+		if !s.deleteMachine(p[0], s.now()) {
+			return nil, errNotFound("Machine")
+		}
+		return machineDeleted{Object: "machine", ID: p[0], Deleted: true}, nil
+	})
+}
+
+func (s *Server) handleGetSecretKey(w http.ResponseWriter, _ *http.Request, c caller, p []string) {
+	if !instanceOnly(w, c) {
+		return
+	}
+	s.respond(w, http.StatusOK, func() (any, *apiError) {
+		m, e := s.lookup(p[0])
+		if e != nil {
+			return nil, e
+		}
+		return machineSecretKey{Object: "machine_secret_key", Secret: m.secretKey}, nil
+	})
+}
+
+func (s *Server) handleRotateSecretKey(w http.ResponseWriter, r *http.Request, c caller, p []string) {
+	if !instanceOnly(w, c) {
+		return
+	}
+	obj, e := readObject(w, r, true, "previous_token_ttl")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	prev, e := numberField(obj, "previous_token_ttl", false, true)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if prev == nil {
+		writeError(w, errParamMissing("previous_token_ttl"))
+		return
+	}
+	if *prev < 0 || *prev > 28800 {
+		writeError(w, errParamValue("previous_token_ttl", "previous_token_ttl must be between 0 and 28800."))
+		return
+	}
+	now := s.now()
+	s.respond(w, http.StatusOK, func() (any, *apiError) {
+		m, e := s.lookup(p[0])
+		if e != nil {
+			return nil, e
+		}
+		delete(s.st.keys, m.secretKey)
+		if *prev > 0 {
+			s.st.oldKeys[m.secretKey] = oldKey{machineID: m.id, until: now.Add(time.Duration(*prev) * time.Second)}
+		}
+		m.secretKey = newMachineKey()
+		s.st.keys[m.secretKey] = m.id
+		m.updated = now
+		return machineSecretKey{Object: "machine_secret_key", Secret: m.secretKey}, nil
+	})
+}
+
+func (s *Server) handleCreateScope(w http.ResponseWriter, r *http.Request, c caller, p []string) {
+	if !instanceOnly(w, c) {
+		return
+	}
+	obj, e := readObject(w, r, true, "to_machine_id")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	to, present, e := stringField(obj, "to_machine_id", false)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if !present {
+		writeError(w, errParamMissing("to_machine_id"))
+		return
+	}
+	now := s.now()
+	s.respond(w, http.StatusOK, func() (any, *apiError) {
+		_, err := s.addScope(p[0], *to, now)
+		switch {
+		case errors.Is(err, ErrUnknownMachine):
+			return nil, errNotFound("Machine")
+		case errors.Is(err, ErrScopeExists):
+			return nil, errConflict("The machine already has access to the target machine.")
+		case errors.Is(err, ErrTooManyScopes):
+			return nil, errParamValue("to_machine_id", fmt.Sprintf("A machine can have at most %d scopes.", maxScopes))
+		}
+		return machineScope{Object: "machine_scope", FromMachineID: p[0], ToMachineID: *to, CreatedAt: now.UnixMilli()}, nil
+	})
+}
+
+func (s *Server) handleDeleteScope(w http.ResponseWriter, _ *http.Request, c caller, p []string) {
+	if !instanceOnly(w, c) {
+		return
+	}
+	s.respond(w, http.StatusOK, func() (any, *apiError) {
+		switch err := s.removeScope(p[0], p[1], s.now()); {
+		case errors.Is(err, ErrUnknownMachine):
+			return nil, errNotFound("Machine")
+		case errors.Is(err, ErrNoScope):
+			return nil, errNotFound("Machine scope")
+		}
+		return machineScopeDeleted{Object: "machine_scope", FromMachineID: p[0], ToMachineID: p[1], Deleted: true}, nil
+	})
+}

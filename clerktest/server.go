@@ -1,0 +1,101 @@
+package clerktest
+
+import (
+	"crypto/rsa"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+)
+
+// Server is a running Clerk emulator. It is safe for concurrent use.
+type Server struct {
+	// URL is the base URL ending in /v1, e.g. http://127.0.0.1:41234/v1: pass it
+	// to clerkapi.WithBaseURL or verifier.WithBaseURL.
+	URL string
+	// SecretKey is the instance's Clerk secret key (sk_test_…).
+	SecretKey string
+
+	now        func() time.Time
+	instanceID string
+	ts         *httptest.Server
+	closing    chan struct{} // closed by Close: ends hanging and delayed requests
+	closeOnce  sync.Once
+
+	keyOnce sync.Once
+	key     *rsa.PrivateKey // instance signing key, made on first use
+
+	counters counters
+	faults   faultSet
+
+	mu sync.Mutex // guards st; never held while sleeping, hanging or writing
+	st state
+}
+
+// NewServer starts an emulator on a loopback httptest listener. It panics if an
+// option is invalid, as httptest.NewServer does when it cannot listen: it is
+// meant for tests. Call Close when done.
+func NewServer(opts ...Option) *Server {
+	s, err := newServer(opts)
+	if err != nil {
+		panic(err)
+	}
+	s.ts = httptest.NewServer(s)
+	s.URL = s.ts.URL + "/v1"
+	return s
+}
+
+// Start serves an emulator on l, e.g. a listener on a fixed address for the
+// standalone clerk-emulator. The Server owns l from then on; Close closes it.
+func Start(l net.Listener, opts ...Option) (*Server, error) {
+	s, err := newServer(opts)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	s.ts = httptest.NewUnstartedServer(s)
+	s.ts.Listener.Close()
+	s.ts.Listener = l
+	s.ts.Start()
+	s.URL = s.ts.URL + "/v1"
+	return s, nil
+}
+
+func newServer(opts []Option) (*Server, error) {
+	c := config{now: time.Now}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+	}
+	if c.secretKey == "" {
+		c.secretKey = newInstanceKey()
+	}
+	s := &Server{
+		SecretKey:  c.secretKey,
+		now:        c.now,
+		instanceID: newInstanceID(),
+		closing:    make(chan struct{}),
+		counters:   newCounters(),
+	}
+	s.st.init()
+	return s, nil
+}
+
+// Handler returns the emulator's HTTP handler, which serves paths under /v1.
+// The Server itself implements http.Handler; this is the same value.
+func (s *Server) Handler() http.Handler { return s }
+
+// Close ends hanging and delayed requests, closes every connection and stops
+// the server. It is safe to call more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		s.ts.CloseClientConnections()
+		s.ts.Close()
+	})
+}
+
+// InstanceID returns the instance's ID (ins_…), the kid of its signing key.
+func (s *Server) InstanceID() string { return s.instanceID }

@@ -1,0 +1,382 @@
+package clerktest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/m2mauth/m2mauth/clerkapi"
+)
+
+var createFields = []string{"token_format", "seconds_until_expiration", "claims", "min_remaining_ttl_seconds"}
+
+// wire returns t as Clerk's token object at time now; the secret value only
+// when withValue.
+func (t *token) wire(now time.Time, withValue bool) *clerkapi.M2MToken {
+	w := &clerkapi.M2MToken{
+		Object:           clerkapi.ObjectM2MToken,
+		ID:               t.id,
+		Subject:          t.subject,
+		Claims:           json.RawMessage("null"),
+		Scopes:           append([]string{}, t.scopes...),
+		Revoked:          t.revoked,
+		Expired:          t.isExpired(now),
+		Expiration:       clerkapi.At(t.expiration),
+		LastUsedAt:       clerkapi.At(t.lastUsed),
+		CreatedAt:        clerkapi.At(t.created),
+		UpdatedAt:        clerkapi.At(t.updated),
+		RevocationReason: t.reason,
+	}
+	if t.claims != nil {
+		w.Claims = append(json.RawMessage(nil), t.claims...)
+	}
+	if t.reason != nil {
+		r := *t.reason
+		w.RevocationReason = &r
+	}
+	if withValue {
+		w.Token = t.value
+	}
+	return w
+}
+
+// createToken validates a POST /m2m_tokens body and mints (or, with
+// min_remaining_ttl_seconds, reuses) a token for machine machineID.
+func (s *Server) createToken(machineID string, obj map[string]json.RawMessage) (*clerkapi.M2MToken, *apiError) {
+	format := clerkapi.FormatOpaque
+	if f, present, e := stringField(obj, "token_format", false); e != nil {
+		return nil, e
+	} else if present {
+		switch clerkapi.TokenFormat(*f) {
+		case clerkapi.FormatOpaque, clerkapi.FormatJWT:
+			format = clerkapi.TokenFormat(*f)
+		default:
+			return nil, errParamValue("token_format", "token_format must be one of: opaque, jwt.")
+		}
+	}
+	secs, e := numberField(obj, "seconds_until_expiration", true, false)
+	if e != nil {
+		return nil, e
+	}
+	if secs != nil && (*secs <= 0 || *secs > maxTokenTTL) {
+		return nil, errParamValue("seconds_until_expiration",
+			fmt.Sprintf("seconds_until_expiration must be greater than 0 and at most %d.", maxTokenTTL))
+	}
+	minTTL, e := numberField(obj, "min_remaining_ttl_seconds", false, true)
+	if e != nil {
+		return nil, e
+	}
+	var claims json.RawMessage
+	var claimsKey string
+	if raw, ok := obj["claims"]; ok && !isNull(raw) {
+		k, err := canonicalJSON(raw)
+		if err != nil {
+			return nil, errParamFormat("claims", "claims must be valid JSON.")
+		}
+		claims, claimsKey = json.RawMessage(k), k
+		if format == clerkapi.FormatJWT && !strings.HasPrefix(k, "{") {
+			return nil, errParamFormat("claims", "claims of a JWT-format token must be a JSON object.")
+		}
+	}
+
+	now := s.now()
+	s.mu.Lock()
+	m := s.st.machines[machineID]
+	if m == nil {
+		s.mu.Unlock()
+		return nil, errMachineKeyInvalid()
+	}
+	lifetime := time.Duration(m.ttl) * time.Second
+	if secs != nil {
+		lifetime = time.Duration(*secs * float64(time.Second))
+	}
+	if minTTL != nil && (*minTTL < 0 || time.Duration(*minTTL)*time.Second >= lifetime) {
+		s.mu.Unlock()
+		return nil, errParamValue("min_remaining_ttl_seconds",
+			"min_remaining_ttl_seconds must be at least 0 and less than the token's lifetime.")
+	}
+	scopes := append([]string{}, m.scoped...)
+	if format == clerkapi.FormatJWT {
+		s.mu.Unlock()
+		return s.mintJWT(machineID, claims, scopes, now, now.Add(lifetime))
+	}
+	if minTTL != nil {
+		if t := s.st.reusable(machineID, claimsKey, scopes, now, time.Duration(*minTTL)*time.Second); t != nil {
+			w := t.wire(now, true)
+			s.mu.Unlock()
+			return w, nil
+		}
+	}
+	t := &token{
+		id:         newTokenID(),
+		subject:    machineID,
+		value:      newOpaqueToken(),
+		claims:     claims,
+		claimsKey:  claimsKey,
+		scopes:     scopes,
+		expiration: now.Add(lifetime),
+		created:    now,
+		updated:    now,
+	}
+	s.st.tokens[t.id] = t
+	s.st.byValue[t.value] = t
+	s.st.tokenList = append(s.st.tokenList, t)
+	w := t.wire(now, true)
+	s.mu.Unlock()
+	return w, nil
+}
+
+// reusable finds the newest live opaque token of subject with the same claims
+// and scopes and at least minLeft of life left.
+func (st *state) reusable(subject, claimsKey string, scopes []string, now time.Time, minLeft time.Duration) *token {
+	want := slices.Sorted(slices.Values(scopes))
+	for i := len(st.tokenList) - 1; i >= 0; i-- {
+		t := st.tokenList[i]
+		if t.subject != subject || t.revoked || t.value == "" || t.isExpired(now) || t.claimsKey != claimsKey {
+			continue
+		}
+		if !t.expiration.IsZero() && t.expiration.Sub(now) < minLeft {
+			continue
+		}
+		if slices.Equal(slices.Sorted(slices.Values(t.scopes)), want) {
+			return t
+		}
+	}
+	return nil
+}
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
+	if c.instance {
+		writeError(w, errMachineKeyRequired())
+		return
+	}
+	obj, e := readObject(w, r, true, createFields...)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	t, e := s.createToken(c.machineID, obj)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	writeJSON(w, http.StatusCreated, t)
+}
+
+// listQuery is the validated query of GET /m2m_tokens.
+type listQuery struct {
+	subject          string
+	revoked, expired bool
+	limit, offset    int
+}
+
+func parseListQuery(raw string) (listQuery, *apiError) {
+	q := listQuery{limit: 10}
+	vals, err := url.ParseQuery(raw)
+	if err != nil {
+		return q, errURLParam("query_parameter", "query", "malformed query string")
+	}
+	get := func(k string) (string, bool) {
+		v, ok := vals[k]
+		if !ok || len(v) == 0 {
+			return "", false
+		}
+		return v[0], true
+	}
+	subj, ok := get("subject")
+	if !ok {
+		return q, errURLParam("query_parameter", "subject", "Missing required parameter")
+	}
+	if !clerkapi.MachineIDPattern.MatchString(subj) {
+		return q, errURLParam("query_parameter", "subject", "Failed regex check")
+	}
+	q.subject = subj
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"revoked", &q.revoked}, {"expired", &q.expired}} {
+		v, ok := get(b.name)
+		switch {
+		case !ok || v == "":
+		case v == "true":
+			*b.dst = true
+		case v == "false":
+			*b.dst = false
+		default:
+			return q, errURLParam("query_parameter", b.name, "Expected a boolean")
+		}
+	}
+	for _, n := range []struct {
+		name     string
+		dst      *int
+		min, max float64
+	}{{"limit", &q.limit, 1, 100}, {"offset", &q.offset, 0, math.MaxInt32}} {
+		v, ok := get(n.name)
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || f != math.Trunc(f) {
+			return q, errURLParam("query_parameter", n.name, "Expected an integer")
+		}
+		if f < n.min || f > n.max {
+			return q, errURLParam("query_parameter", n.name, fmt.Sprintf("Must be between %d and %d", int64(n.min), int64(n.max)))
+		}
+		*n.dst = int(f)
+	}
+	return q, nil
+}
+
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
+	q, e := parseListQuery(r.URL.RawQuery)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if !c.instance && q.subject != c.machineID {
+		writeError(w, errForbiddenSubject())
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	if s.st.machines[q.subject] == nil {
+		s.mu.Unlock()
+		writeError(w, errNotFound("Machine"))
+		return
+	}
+	page := []*clerkapi.M2MToken{}
+	total := 0
+	for i := len(s.st.tokenList) - 1; i >= 0; i-- {
+		t := s.st.tokenList[i]
+		if t.subject != q.subject || t.value == "" || (t.revoked && !q.revoked) || (t.isExpired(now) && !q.expired) {
+			continue
+		}
+		if total >= q.offset && len(page) < q.limit {
+			page = append(page, t.wire(now, false))
+		}
+		total++
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, clerkapi.M2MTokenList{M2MTokens: page, TotalCount: int64(total)})
+}
+
+// revokeToken revokes an opaque token; a machine caller only its own.
+func (s *Server) revokeToken(c caller, id string, reason *string) (*clerkapi.M2MToken, *apiError) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.st.tokens[id]
+	if t == nil || (!c.instance && t.subject != c.machineID) {
+		return nil, errNotFound("M2M token")
+	}
+	if !t.revoked {
+		t.revoked = true
+		t.reason = reason
+		t.updated = now
+	}
+	return t.wire(now, false), nil
+}
+
+func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, c caller, p []string) {
+	if !clerkapi.TokenIDPattern.MatchString(p[0]) {
+		writeError(w, errURLParam("url_parameter", "m2m_token_id", "Failed regex check"))
+		return
+	}
+	obj, e := readObject(w, r, true, "revocation_reason")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	reason, _, e := stringField(obj, "revocation_reason", true)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	t, e := s.revokeToken(c, p[0], reason)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// verifyToken answers POST /m2m_tokens/verify for value.
+func (s *Server) verifyToken(c caller, value string) (*clerkapi.M2MToken, *apiError) {
+	now := s.now()
+	if strings.Count(value, ".") == 2 {
+		return s.verifyJWT(c, value, now)
+	}
+	if !strings.HasPrefix(value, "mt_") {
+		return nil, errTokenNotFound()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.st.byValue[value]
+	if t == nil || t.revoked || t.isExpired(now) || (!c.instance && !slices.Contains(t.scopes, c.machineID)) {
+		return nil, errTokenNotFound()
+	}
+	t.lastUsed = now
+	return t.wire(now, false), nil
+}
+
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
+	obj, e := readObject(w, r, true, "token")
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	v, present, e := stringField(obj, "token", false)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if !present {
+		writeError(w, errParamMissing("token"))
+		return
+	}
+	t, e := s.verifyToken(c, *v)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// CreateToken mints a token as POST /m2m_tokens by machine machineID would,
+// without counting the call or applying faults. The result carries the secret
+// value in Token. Invalid parameters give a *clerkapi.APIError with the status
+// and errors the endpoint would answer.
+func (s *Server) CreateToken(machineID string, p clerkapi.CreateParams) (*clerkapi.M2MToken, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("clerktest: encoding create params: %w", err)
+	}
+	obj, e := parseObject(b, true, createFields...)
+	if e == nil {
+		var t *clerkapi.M2MToken
+		if t, e = s.createToken(machineID, obj); e == nil {
+			return t, nil
+		}
+	}
+	return nil, e.toClient()
+}
+
+// RevokeToken revokes the token with ID tokenID as the instance would; an
+// empty reason is stored as null. An unknown ID is an error.
+func (s *Server) RevokeToken(tokenID, reason string) error {
+	var r *string
+	if reason != "" {
+		r = &reason
+	}
+	if _, e := s.revokeToken(caller{instance: true}, tokenID, r); e != nil {
+		return errors.Join(errors.New("clerktest: revoke "+tokenID), e.toClient())
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/m2mauth/m2mauth/clerktest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "clerk-emulator:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// startup is what the emulator prints at start with -json.
+type startup struct {
+	BaseURL   string        `json:"base_url"`
+	SecretKey string        `json:"secret_key"`
+	Machines  []machineInfo `json:"machines"`
+}
+
+type machineInfo struct {
+	ID             string   `json:"id"`
+	Name           string   `json:"name"`
+	SecretKey      string   `json:"secret_key"`
+	ScopedMachines []string `json:"scoped_machines"`
+}
+
+// run serves the emulator until ctx ends.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("clerk-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8787", "address to listen on")
+	asJSON := fs.Bool("json", false, "print the start-up information as one JSON object on the first line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv, err := clerktest.Start(l)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	receiver := srv.CreateMachine("receiver")
+	caller := srv.CreateMachine("caller", receiver.ID)
+	loner := srv.CreateMachine("loner")
+	info := startup{BaseURL: srv.URL, SecretKey: srv.SecretKey}
+	for _, m := range []*clerktest.Machine{caller, receiver, loner} {
+		info.Machines = append(info.Machines, machineInfo{ID: m.ID, Name: m.Name, SecretKey: m.SecretKey, ScopedMachines: m.ScopedMachines})
+	}
+	if *asJSON {
+		b, err := json.Marshal(info)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(stdout, "%s\n", b); err != nil {
+			return err
+		}
+	} else {
+		printText(stdout, info)
+	}
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "clerk-emulator: shutting down")
+	return nil
+}
+
+func printText(w io.Writer, info startup) {
+	fmt.Fprintf(w, "Clerk emulator listening\n  base URL:   %s\n  secret key: %s\n\nMachines:\n", info.BaseURL, info.SecretKey)
+	for _, m := range info.Machines {
+		scopes := "(none)"
+		if len(m.ScopedMachines) > 0 {
+			scopes = strings.Join(m.ScopedMachines, ", ")
+		}
+		fmt.Fprintf(w, "  %s\n    id:         %s\n    secret key: %s\n    may call:   %s\n", m.Name, m.ID, m.SecretKey, scopes)
+	}
+}
