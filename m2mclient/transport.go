@@ -17,8 +17,8 @@ const maxDrain = 4 << 10
 //
 // When the service answers 401 with a Bearer challenge error="invalid_token"
 // (the token was revoked, expired early or lost its scope), Transport drops
-// that token, gets a new one and sends the request once more — only if the
-// body can be sent again: no body, or req.GetBody set (as http.NewRequest does
+// that token (see [TokenSource.Invalidate]), gets a new one and sends the
+// request once more — only if the body can be sent again: no body, or req.GetBody set (as http.NewRequest does
 // for *bytes.Buffer, *bytes.Reader and *strings.Reader bodies). The first
 // response's body is drained and closed; a second 401 goes back to the caller
 // as is. Any other answer, including 401 without that challenge and 403, is
@@ -60,6 +60,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 
+	// The token is dead either way: the caller's own retry gets a new one.
+	t.Source.Invalidate(tok.Value)
 	body, replayable, err := replayBody(req)
 	if err != nil {
 		discard(resp)
@@ -71,7 +73,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return resp, nil
 	}
-	t.Source.Invalidate(tok.Value)
 	tok2, err := t.Source.Token(req.Context())
 	if err != nil || tok2.Value == tok.Value {
 		if body != nil {
