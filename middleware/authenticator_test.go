@@ -105,7 +105,9 @@ func TestAuthenticate(t *testing.T) {
 			wantWWW: challenge + `, error="insufficient_scope", error_description="role admin required"`, wantCode: "insufficient_scope", wantCalls: 1},
 		{name: "check plain error", opts: []middleware.Option{middleware.WithCheck(func(context.Context, *verifier.Token) error { return errors.New("secret detail") })}, headers: []string{bearer},
 			wantErr: middleware.ErrForbidden, wantStatus: 403, wantWWW: challenge + `, error="insufficient_scope", error_description="refused by policy"`, wantCode: "insufficient_scope", wantCalls: 1},
-		{name: "check unavailable", opts: []middleware.Option{middleware.WithCheck(func(context.Context, *verifier.Token) error { return &verifier.UnavailableError{RetryAfter: 3 * time.Second} })}, headers: []string{bearer},
+		{name: "check unavailable", opts: []middleware.Option{middleware.WithCheck(func(context.Context, *verifier.Token) error {
+			return &verifier.UnavailableError{RetryAfter: 3 * time.Second}
+		})}, headers: []string{bearer},
 			wantErr: verifier.ErrUnavailable, wantStatus: 503, wantRetry: "3", wantCode: "temporarily_unavailable", wantCalls: 1},
 		{name: "clerk unavailable, retry-after from clerk", headers: []string{bearer}, verifyErr: &verifier.UnavailableError{RetryAfter: 7 * time.Second, Err: errors.New("429")},
 			wantErr: verifier.ErrUnavailable, wantStatus: 503, wantRetry: "7", wantCode: "temporarily_unavailable", wantCalls: 1},
