@@ -139,3 +139,19 @@ func isAPIError(err error, status int) bool {
 	var ae *clerkapi.APIError
 	return errors.As(err, &ae) && ae.StatusCode == status
 }
+
+// handlerTransport serves requests in-process with h: a RoundTripper without
+// sockets, for tests that send thousands of requests.
+type handlerTransport struct{ h http.Handler }
+
+func (ht handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	if r.Body == nil {
+		r.Body = http.NoBody // as a server would see it; r is the Transport's copy
+	}
+	ht.h.ServeHTTP(rec, r)
+	r.Body.Close()
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
