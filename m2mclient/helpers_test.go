@@ -30,7 +30,13 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	clock := clerktest.NewClock(t0)
-	srv := clerktest.NewServer(clerktest.WithClock(clock.Now))
+	return newFixtureOn(t, clock, clock.Now)
+}
+
+// newFixtureOn is newFixture with the emulator on the clock now.
+func newFixtureOn(t testing.TB, clock *clerktest.Clock, now func() time.Time) *fixture {
+	t.Helper()
+	srv := clerktest.NewServer(clerktest.WithClock(now))
 	t.Cleanup(srv.Close)
 	receiver := srv.CreateMachine("receiver")
 	caller := srv.CreateMachine("caller", receiver.ID)

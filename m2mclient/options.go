@@ -16,6 +16,10 @@ const DefaultTimeout = 10 * time.Second
 // MaxDefaultRefreshMargin caps the default refresh margin (see [WithRefreshMargin]).
 const MaxDefaultRefreshMargin = 5 * time.Minute
 
+// ReplaceCooldown is how long a token created to replace a refused one is kept
+// even if it is refused too (see [TokenSource.Invalidate]).
+const ReplaceCooldown = 30 * time.Second
+
 // refreshRetryDelay is how long a TokenSource keeps serving a still-live token
 // after a failed refresh-ahead before it asks Clerk again (longer when Clerk sent
 // Retry-After).

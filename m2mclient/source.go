@@ -34,9 +34,11 @@ type TokenSource struct {
 
 // entry is one cached token with the local times that govern it.
 type entry struct {
-	tok       *Token
-	refreshAt time.Time // replace from here on
-	expiresAt time.Time // unusable from here on; zero: never
+	tok         *Token
+	refreshAt   time.Time // replace from here on
+	expiresAt   time.Time // unusable from here on; zero: never
+	obtained    time.Time // when the create call that brought it was sent
+	replacement bool      // created because the previous token was refused
 }
 
 // usable reports whether the token may still be sent at now.
@@ -176,6 +178,7 @@ func (s *TokenSource) create(ctx context.Context) (*entry, error) {
 		return nil, fmt.Errorf("m2mclient: creating token: %w", err)
 	}
 	e := s.newEntry(m, start)
+	e.replacement = forced
 	if !e.usable(s.cfg.now()) {
 		s.failures.Add(1)
 		return nil, errors.New("m2mclient: creating token: Clerk returned a token that has already expired")
@@ -216,7 +219,7 @@ func (s *TokenSource) newEntry(m *clerkapi.M2MToken, start time.Time) *entry {
 			}
 		}
 	}
-	e := &entry{tok: newToken(m, s.cfg.format, exp), expiresAt: exp}
+	e := &entry{tok: newToken(m, s.cfg.format, exp), expiresAt: exp, obtained: start}
 	if exp.IsZero() {
 		return e
 	}
@@ -236,12 +239,20 @@ func (s *TokenSource) newEntry(m *clerkapi.M2MToken, start time.Time) *entry {
 // because a service refused it (revoked, or its scopes changed), so the next
 // Token call creates a new one, without min_remaining_ttl_seconds. A stale
 // value — the token has been replaced already — changes nothing, so many
-// requests refused at once cause a single refresh. It reports whether the
-// token was dropped.
+// requests refused at once cause a single refresh.
+//
+// A token that itself replaced a refused one is not dropped again within
+// [ReplaceCooldown] of its creation: when a brand-new token is refused too, the
+// cause is not the token (the caller is not in the service's scopes, or the
+// service is misconfigured), and replacing it on every request would turn each
+// request into a create call. Invalidate reports whether the token was dropped.
 func (s *TokenSource) Invalidate(tokenValue string) bool {
 	e := s.cur.Load()
 	if e == nil || tokenValue == "" ||
 		subtle.ConstantTimeCompare([]byte(e.tok.Value), []byte(tokenValue)) != 1 {
+		return false
+	}
+	if e.replacement && s.cfg.now().Sub(e.obtained) < ReplaceCooldown {
 		return false
 	}
 	if !s.cur.CompareAndSwap(e, nil) {

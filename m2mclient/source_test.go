@@ -201,6 +201,16 @@ func TestTokenSource_Invalidate(t *testing.T) {
 	if st := ts.Stats(); st.Invalidations != 1 || st.Refreshes != 1 {
 		t.Errorf("Stats() = %+v, want 1 invalidation, 1 refresh", st)
 	}
+	// The replacement is refused too: it is kept for ReplaceCooldown.
+	second := mustToken(t, ts)
+	f.clock.Advance(m2mclient.ReplaceCooldown - time.Second)
+	if ts.Invalidate(second.Value) {
+		t.Errorf("Invalidate(replacement) %v after its creation = true, want false (cooldown)", m2mclient.ReplaceCooldown-time.Second)
+	}
+	f.clock.Advance(time.Second)
+	if !ts.Invalidate(second.Value) {
+		t.Errorf("Invalidate(replacement) after the cooldown = false, want true")
+	}
 }
 
 func TestTokenSource_MinRemainingTTL(t *testing.T) {

@@ -21,7 +21,8 @@ const maxDrain = 4 << 10
 // request once more — only if the body can be sent again: no body, or req.GetBody set (as http.NewRequest does
 // for *bytes.Buffer, *bytes.Reader and *strings.Reader bodies). The first
 // response's body is drained and closed; a second 401 goes back to the caller
-// as is. Any other answer, including 401 without that challenge and 403, is
+// as is. A service that refuses even a brand-new token gets no more new tokens
+// for [ReplaceCooldown]: its 401s go back to the caller without a retry. Any other answer, including 401 without that challenge and 403, is
 // passed through untouched.
 //
 // A Transport is safe for concurrent use if its Source and Base are.

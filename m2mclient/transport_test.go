@@ -321,3 +321,29 @@ func TestNewClient_Redirects(t *testing.T) {
 		t.Errorf("other origin received %d requests, want 0: the token must not follow a cross-origin redirect", hits)
 	}
 }
+
+func TestTransport_PersistentRefusalDoesNotMintPerRequest(t *testing.T) {
+	f := newFixture(t)
+	ts := f.source(t)
+	svc := newCallee(t, nil)
+	svc.always401 = true // e.g. the caller is not in this service's scopes
+	client := m2mclient.NewClient(ts, nil)
+
+	for i := range 5 {
+		if got := get(t, client, svc.URL); got != http.StatusUnauthorized {
+			t.Fatalf("request %d: status %d, want 401", i+1, got)
+		}
+	}
+	hits, _ := svc.stats()
+	if got := f.srv.Calls(clerktest.EndpointCreate); got != 2 || hits != 6 {
+		t.Errorf("5 refused requests: %d creates and %d callee hits, want 2 creates (first token, one replacement) and 6 hits", got, hits)
+	}
+
+	f.clock.Advance(m2mclient.ReplaceCooldown)
+	if got := get(t, client, svc.URL); got != http.StatusUnauthorized {
+		t.Fatalf("after the cooldown: status %d, want 401", got)
+	}
+	if got := f.srv.Calls(clerktest.EndpointCreate); got != 3 {
+		t.Errorf("after the cooldown: %d creates, want 3 (one more try)", got)
+	}
+}
