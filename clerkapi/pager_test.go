@@ -3,6 +3,7 @@ package clerkapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -262,4 +263,35 @@ func TestRevokeAll(t *testing.T) {
 	if _, err := sk.VerifyToken(context.Background(), other.Token); err != nil {
 		t.Errorf("another machine's token after RevokeAll: %v, want still valid", err)
 	}
+}
+
+func ExampleClient_AllTokens() {
+	clerk := clerktest.NewServer()
+	defer clerk.Close()
+	m := clerk.CreateMachine("batch")
+	for range 3 {
+		clerk.CreateToken(m.ID, clerkapi.CreateParams{})
+	}
+	// A machine key may list and revoke its own machine's tokens; a Clerk
+	// secret key (sk_…) those of any machine.
+	api, _ := clerkapi.New(m.SecretKey, clerkapi.WithBaseURL(clerk.URL))
+	ctx := context.Background()
+
+	live := 0
+	for _, err := range api.AllTokens(ctx, clerkapi.ListParams{Subject: m.ID}) {
+		if err != nil {
+			panic(err)
+		}
+		live++
+	}
+	fmt.Println("live tokens:", live)
+
+	revoked, err := api.RevokeAll(ctx, clerkapi.ListParams{Subject: m.ID}, "key rotated")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("revoked:", len(revoked), *revoked[0].RevocationReason)
+	// Output:
+	// live tokens: 3
+	// revoked: 3 key rotated
 }
