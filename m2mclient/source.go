@@ -255,10 +255,13 @@ func (s *TokenSource) Invalidate(tokenValue string) bool {
 	if e.replacement && s.cfg.now().Sub(e.obtained) < ReplaceCooldown {
 		return false
 	}
+	// Set before the token is dropped, so that a create call that finds it
+	// gone also finds the flag. (If the swap fails the flag only costs the next
+	// create its min_remaining_ttl_seconds.)
+	s.forceNew.Store(true)
 	if !s.cur.CompareAndSwap(e, nil) {
 		return false
 	}
-	s.forceNew.Store(true)
 	s.retryAt.Store(0)
 	s.invalidations.Add(1)
 	return true
