@@ -270,3 +270,39 @@ func TestAuthenticateDoesNotAllocate(t *testing.T) {
 		t.Fatalf("got %v allocations, want 0", n)
 	}
 }
+
+// TestConcurrentUse runs one Authenticator from many goroutines (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	fv := &fixedVerifier{tok: validToken()}
+	a, err := middleware.New(fv, middleware.WithAudience(receiverID), middleware.WithAllowedSubjects(callerID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			auth := "Bearer " + goodToken
+			if i%2 == 1 {
+				auth = "Bearer mt_unknown"
+			}
+			tok, err := a.Authenticate(requestWith(auth))
+			switch {
+			case i%2 == 0 && (err != nil || tok == nil):
+				errs <- errors.New("valid token refused")
+			case i%2 == 1 && !errors.Is(err, verifier.ErrInvalidToken):
+				errs <- errors.New("invalid token accepted")
+			default:
+				errs <- nil
+			}
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := fv.calls.Load(); got != n {
+		t.Fatalf("got %d verify calls, want %d", got, n)
+	}
+}
