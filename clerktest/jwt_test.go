@@ -1,0 +1,123 @@
+package clerktest_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/clerktest"
+)
+
+// TestJWTVerifiesWithJWKS decodes a JWT-format token with go-jose against the
+// key set GET /jwks serves, and checks Clerk's header and payload.
+func TestJWTVerifiesWithJWKS(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tok, err := f.asCaller.CreateToken(ctx, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT,
+		SecondsUntilExpiration: clerkapi.Int64(300), Claims: map[string]any{"tier": "gold", "n": 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(tok.Token, ".") != 2 || !clerkapi.TokenIDPattern.MatchString(tok.ID) || !tok.LastUsedAt.IsZero() {
+		t.Fatalf("got %+v, want a compact JWT with an mt_ ID and no last_used_at", tok)
+	}
+	set, err := f.admin.JWKS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(set)
+	var keys jose.JSONWebKeySet
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		t.Fatalf("JWKS does not decode as a JSON Web Key Set: %v", err)
+	}
+	if len(keys.Keys) != 1 || set.Keys[0].Kty != "RSA" || set.Keys[0].Use != "sig" || set.Keys[0].Alg != "RS256" || set.Keys[0].Kid != f.srv.InstanceID() {
+		t.Fatalf("got JWKS %+v, want one RSA RS256 signing key with kid %s", set, f.srv.InstanceID())
+	}
+
+	parsed, err := jwt.ParseSigned(tok.Token, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := parsed.Headers[0]
+	if h.Algorithm != "RS256" || h.KeyID != f.srv.InstanceID() || !strings.HasPrefix(h.KeyID, "ins_") ||
+		h.ExtraHeaders["typ"] != "JWT" || h.ExtraHeaders["cat"] != clerktest.TokenCategory {
+		t.Errorf("got header %+v, want alg RS256, kid ins_…, typ JWT, cat %s", h, clerktest.TokenCategory)
+	}
+	k := keys.Key(h.KeyID)
+	if len(k) != 1 {
+		t.Fatalf("no JWKS key for kid %q", h.KeyID)
+	}
+	var std jwt.Claims
+	var payload map[string]any
+	if err := parsed.Claims(k[0].Key, &std, &payload); err != nil {
+		t.Fatalf("signature does not verify with the JWKS key: %v", err)
+	}
+	if err := std.Validate(jwt.Expected{Issuer: strings.TrimSuffix(f.srv.URL, "/v1"), Subject: f.caller.ID, ID: tok.ID, Time: t0}); err != nil {
+		t.Errorf("standard claims: %v", err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"iat", payload["iat"], float64(t0.Unix())},
+		{"nbf", payload["nbf"], float64(t0.Unix())},
+		{"exp", payload["exp"], float64(t0.Add(300 * time.Second).Unix())},
+		{"scopes", payload["scopes"], f.receiver.ID},
+		{"custom claim tier", payload["tier"], "gold"},
+		{"custom claim n", payload["n"], float64(3)},
+		{"no aud", payload["aud"], nil},
+	} {
+		if c.got != c.want {
+			t.Errorf("payload %s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+
+	// Clerk's verify endpoint accepts it too and reports the custom claims.
+	v, err := f.asRecv.VerifyToken(ctx, tok.Token)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	var claims map[string]any
+	json.Unmarshal(v.Claims, &claims)
+	if v.ID != tok.ID || v.Subject != f.caller.ID || len(claims) != 2 || claims["tier"] != "gold" ||
+		!v.Expiration.Equal(t0.Add(300*time.Second)) || len(v.Scopes) != 1 {
+		t.Errorf("verify: got %+v (claims %s), want the token's ID, subject, custom claims and expiry", v, v.Claims)
+	}
+}
+
+func TestJWTWithoutScopesOrClaims(t *testing.T) {
+	f := newFixture(t)
+	tok := mustCreate(t, f.srv, f.loner.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
+	parsed, err := jwt.ParseSigned(tok.Token, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payload map[string]any
+	if err := parsed.UnsafeClaimsWithoutVerification(&payload); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := payload["scopes"]; ok {
+		t.Errorf("got scopes %v, want none for a machine scoped to nothing", payload["scopes"])
+	}
+	v, err := f.admin.VerifyToken(context.Background(), tok.Token)
+	if err != nil || string(v.Claims) != "null" || len(v.Scopes) != 0 {
+		t.Errorf("verify: got %+v, %v; want claims null and no scopes", v, err)
+	}
+}
+
+func TestJWTFromAnotherInstanceIsRejected(t *testing.T) {
+	f := newFixture(t)
+	other := clerktest.NewServer()
+	defer other.Close()
+	m := other.CreateMachine("m", other.CreateMachine("r").ID)
+	foreign := mustCreate(t, other, m.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
+	if _, err := f.admin.VerifyToken(context.Background(), foreign.Token); statusOf(err) != 404 {
+		t.Errorf("got %v, want 404 for a JWT signed by another instance", err)
+	}
+}
