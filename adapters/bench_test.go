@@ -1,0 +1,93 @@
+package adapters_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/labstack/echo/v4"
+
+	"github.com/m2mauth/m2mauth/adapters/m2mecho"
+	"github.com/m2mauth/m2mauth/adapters/m2mgin"
+	"github.com/m2mauth/m2mauth/adapters/m2mhttp"
+	"github.com/m2mauth/m2mauth/clerktest"
+)
+
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
+
+type benchKey struct{}
+
+// BenchmarkCacheHit measures each adapter on a warm cache of the real
+// verifier (one verify call to the emulator before the timer starts), next to
+// the same framework's bare route and a hand-written middleware that only
+// stores a value in the request context.
+func BenchmarkCacheHit(b *testing.B) {
+	f := newFixture(b)
+	a := f.auths["main"]
+	tok := f.mint(b, f.caller, 0).Token
+	noop := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	echoRoute := func(mw ...echo.MiddlewareFunc) http.Handler {
+		e := echo.New()
+		e.GET("/api", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }, mw...)
+		return e
+	}
+	ginRoute := func(mw ...gin.HandlerFunc) http.Handler {
+		e := gin.New()
+		e.GET("/api", append(mw, func(c *gin.Context) { c.Status(http.StatusNoContent) })...)
+		return e
+	}
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"net/http/bare", noop},
+		{"net/http/baseline-ctx", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			noop.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), benchKey{}, b)))
+		})},
+		{"net/http/m2mhttp", m2mhttp.Middleware(a)(noop)},
+		{"echo/bare", echoRoute()},
+		{"echo/baseline-ctx", echoRoute(func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), benchKey{}, b)))
+				return next(c)
+			}
+		})},
+		{"echo/m2mecho", echoRoute(m2mecho.Middleware(a))},
+		{"gin/bare", ginRoute()},
+		{"gin/baseline-ctx", ginRoute(func(c *gin.Context) {
+			c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), benchKey{}, b))
+		})},
+		{"gin/m2mgin", ginRoute(m2mgin.Middleware(a))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			warm := httptest.NewRequest(http.MethodGet, "/api", nil)
+			warm.Header.Set("Authorization", "Bearer "+tok)
+			rec := httptest.NewRecorder()
+			bc.h.ServeHTTP(rec, warm)
+			if rec.Code != http.StatusNoContent {
+				b.Fatalf("warm-up: got status %d, want 204", rec.Code)
+			}
+			before := f.clerk.Calls(clerktest.EndpointVerify)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				r := httptest.NewRequest(http.MethodGet, "/api", nil)
+				r.Header.Set("Authorization", "Bearer "+tok)
+				w := &discard{h: http.Header{}}
+				for pb.Next() {
+					bc.h.ServeHTTP(w, r)
+				}
+			})
+			b.StopTimer()
+			if after := f.clerk.Calls(clerktest.EndpointVerify); after != before {
+				b.Fatalf("got %d verify calls during the benchmark, want 0 (cache hits)", after-before)
+			}
+		})
+	}
+}

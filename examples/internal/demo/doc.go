@@ -1,0 +1,8 @@
+// Package demo is what the example services (examples/nethttp, examples/echo,
+// examples/gin) and the tour share: configuration from the environment, the
+// embedded Clerk emulator when no key is set, the verifier and
+// authenticators, the JSON payloads of the routes, and an http.Server with a
+// clean shutdown. It is internal to the examples and not a stable API.
+//
+// A Service is safe for concurrent use once Setup returns; Close it once.
+package demo
