@@ -119,7 +119,11 @@ func (c *Cache[V]) shard(k *Key) *shard[V] {
 // Get returns the entry stored under k if there is one and it has not expired,
 // and marks it as the shard's most recently used. An expired entry is removed.
 // Get does not allocate.
-func (c *Cache[V]) Get(k Key) (Entry[V], bool) {
+func (c *Cache[V]) Get(k Key) (Entry[V], bool) { return c.GetAt(k, c.now()) }
+
+// GetAt is Get with the current time supplied by the caller, for callers that
+// read the clock anyway.
+func (c *Cache[V]) GetAt(k Key, now time.Time) (Entry[V], bool) {
 	s := c.shard(&k)
 	s.mu.RLock()
 	it, ok := s.lru.Peek(k)
@@ -128,7 +132,7 @@ func (c *Cache[V]) Get(k Key) (Entry[V], bool) {
 		s.misses.Add(1)
 		return Entry[V]{}, false
 	}
-	if !c.now().Before(it.Expires) {
+	if !now.Before(it.Expires) {
 		s.expire(k, it)
 		s.misses.Add(1)
 		return Entry[V]{}, false
@@ -140,6 +144,19 @@ func (c *Cache[V]) Get(k Key) (Entry[V], bool) {
 		s.negHits.Add(1)
 	} else {
 		s.hits.Add(1)
+	}
+	return it.Entry, true
+}
+
+// Peek returns the entry stored under k if there is one and it has not
+// expired, like Get, but neither counts the lookup nor changes the LRU order.
+func (c *Cache[V]) Peek(k Key) (Entry[V], bool) {
+	s := c.shard(&k)
+	s.mu.RLock()
+	it, ok := s.lru.Peek(k)
+	s.mu.RUnlock()
+	if !ok || !c.now().Before(it.Expires) {
+		return Entry[V]{}, false
 	}
 	return it.Entry, true
 }

@@ -331,3 +331,21 @@ func TestHitProtectsEntry(t *testing.T) {
 		t.Errorf("hits on a recent entry moved the LRU %d times, want 0", got-before)
 	}
 }
+
+func TestPeek(t *testing.T) {
+	c, clk := newCache(t, 10)
+	c.Set(key(1), Entry[string]{Value: "v", Expires: t0.Add(time.Second)})
+	if e, ok := c.Peek(key(1)); !ok || e.Value != "v" {
+		t.Errorf("Peek = %+v, %v; want the entry", e, ok)
+	}
+	if _, ok := c.Peek(key(2)); ok {
+		t.Error("Peek(absent key) found an entry, want none")
+	}
+	clk.Advance(time.Second)
+	if _, ok := c.Peek(key(1)); ok {
+		t.Error("Peek found an expired entry, want none")
+	}
+	if st := c.Stats(); st.Hits+st.Misses != 0 {
+		t.Errorf("got %d hits and %d misses after Peeks, want none counted", st.Hits, st.Misses)
+	}
+}

@@ -56,3 +56,22 @@ func RetryAfter(err error) time.Duration {
 	}
 	return 0
 }
+
+// ErrClosed: Verify was called on a closed Verifier. It comes wrapped in an
+// *UnavailableError, so it also matches ErrUnavailable (fail closed: a 503).
+var ErrClosed = errors.New("verifier: closed")
+
+// MisconfiguredError says that Clerk refused our own secret key. It matches
+// ErrMisconfigured; Err is Clerk's *clerkapi.APIError.
+type MisconfiguredError struct {
+	Err error
+}
+
+func (e *MisconfiguredError) Error() string {
+	if e.Err == nil {
+		return ErrMisconfigured.Error()
+	}
+	return ErrMisconfigured.Error() + ": " + e.Err.Error()
+}
+func (e *MisconfiguredError) Is(target error) bool { return target == ErrMisconfigured }
+func (e *MisconfiguredError) Unwrap() error        { return e.Err }

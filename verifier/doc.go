@@ -1,0 +1,52 @@
+// Package verifier authenticates M2M tokens issued by Clerk: [Verifier.Verify]
+// turns a bearer token into a [Token] or an error of the taxonomy below, asking
+// Clerk's Backend API (POST /m2m_tokens/verify) as rarely as it safely can.
+//
+// # The path of a call
+//
+//  1. A local syntax check: an empty token, one over [MaxTokenLength] bytes, one
+//     with characters outside RFC 6750's b64token set, or one that is neither
+//     mt_… (with a plausible length) nor JWT-shaped (three non-empty base64url
+//     segments) is invalid at once: no network call, no cache entry, no
+//     allocation.
+//  2. The cache key is SHA-256(token). Raw tokens are never stored or logged.
+//  3. The cache (package cache: sharded LRU, per-entry expiry) answers a live
+//     positive entry with its Token and a negative one with ErrInvalidToken.
+//     A hit does not allocate and takes only a shard's read lock.
+//  4. On a miss, concurrent callers of one token share a single call
+//     (golang.org/x/sync/singleflight). The call runs detached from the
+//     callers' contexts (context.WithoutCancel) under its own timeout
+//     ([WithTimeout]); each caller waits only as long as its own context lets
+//     it and then returns ctx.Err().
+//  5. Upstream: POST /m2m_tokens/verify through package clerkapi, with one
+//     immediate retry when the connection failed before any answer.
+//  6. The answer is cached: a valid token for min([WithTTL], its expiry − now),
+//     then refused locally once expired; a refusal (Clerk's 404, or a 200 that
+//     says revoked or expired, or an expiry past on our clock) for
+//     [WithNegativeTTL]. Transient failures are never cached.
+//
+// JWT-format M2M tokens are verified through Clerk like opaque ones; verifying
+// them locally against the instance's JWKS (no network call, no price per
+// verification) is a later step.
+//
+// # Errors
+//
+// Every error matches exactly one of [ErrInvalidToken] (401: malformed,
+// unknown, revoked, expired, not granted to this machine), [ErrUnavailable]
+// (503: network error, timeout, 5xx, 429, unreadable or oversized answer,
+// closed Verifier; [RetryAfter] gives Clerk's Retry-After) and
+// [ErrMisconfigured] (500: Clerk refused our own key; logged once at Error
+// level), or is the caller's ctx.Err() unwrapped. Clerk's *clerkapi.APIError
+// stays reachable with errors.As. No error string or log line contains a token
+// or a key.
+//
+// With a Clerk secret key (sk_…) Clerk verifies any token of the instance: the
+// receiver must check the token's scopes itself ([Token.HasScope]). With a
+// machine secret key (ak_…) Clerk refuses tokens not granted to that machine.
+//
+// # Concurrency
+//
+// A [Verifier] is safe for concurrent use by multiple goroutines. The only
+// goroutines it starts are singleflight's, one per call to Clerk in flight, each
+// bounded by the timeout and cancelled by [Verifier.Close].
+package verifier

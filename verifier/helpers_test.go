@@ -1,0 +1,109 @@
+package verifier_test
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/verifier"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var t0 = time.Date(2026, 5, 12, 10, 0, 0, 0, time.UTC)
+
+// env is an emulated Clerk instance with two machines: caller may call callee.
+type env struct {
+	t      testing.TB
+	clk    *clerktest.Clock
+	srv    *clerktest.Server
+	caller *clerktest.Machine
+	callee *clerktest.Machine
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	clk := clerktest.NewClock(t0)
+	srv := clerktest.NewServer(clerktest.WithClock(clk.Now))
+	t.Cleanup(srv.Close)
+	callee := srv.CreateMachine("callee")
+	caller := srv.CreateMachine("caller", callee.ID)
+	return &env{t: t, clk: clk, srv: srv, caller: caller, callee: callee}
+}
+
+// verifier returns a Verifier on the emulator with the Clerk secret key, the
+// shared clock and its own HTTP transport (closed at the end of the test).
+func (e *env) verifier(opts ...verifier.Option) *verifier.Verifier {
+	e.t.Helper()
+	return e.verifierWithKey(e.srv.SecretKey, opts...)
+}
+
+func (e *env) verifierWithKey(key string, opts ...verifier.Option) *verifier.Verifier {
+	e.t.Helper()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	base := []verifier.Option{
+		verifier.WithBaseURL(e.srv.URL),
+		verifier.WithClock(e.clk.Now),
+		verifier.WithHTTPClient(&http.Client{Transport: tr}),
+	}
+	v, err := verifier.New(key, append(base, opts...)...)
+	if err != nil {
+		e.t.Fatalf("verifier.New: %v", err)
+	}
+	e.t.Cleanup(func() {
+		v.Close()
+		tr.CloseIdleConnections()
+	})
+	return v
+}
+
+// token mints a token of the caller machine and returns its secret value.
+func (e *env) token(p clerkapi.CreateParams) string {
+	e.t.Helper()
+	return e.mint(e.caller.ID, p).Token
+}
+
+func (e *env) mint(machineID string, p clerkapi.CreateParams) *clerkapi.M2MToken {
+	e.t.Helper()
+	m, err := e.srv.CreateToken(machineID, p)
+	if err != nil {
+		e.t.Fatalf("CreateToken: %v", err)
+	}
+	return m
+}
+
+func (e *env) verifyCalls() int64 { return e.srv.Calls(clerktest.EndpointVerify) }
+
+// unknownToken returns a well-formed opaque token Clerk never issued.
+func unknownToken(i int) string {
+	n := []byte(strings.Repeat("0", 32))
+	for j := 31; j >= 0 && i > 0; j-- {
+		n[j] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[i%62]
+		i /= 62
+	}
+	return "mt_" + string(n)
+}
+
+// logBuffer is a concurrency-safe io.Writer for slog handlers.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

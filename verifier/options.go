@@ -1,0 +1,156 @@
+package verifier
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/m2mauth/m2mauth/clerkapi"
+)
+
+// Defaults of the options.
+const (
+	DefaultCacheSize   = 10_000
+	DefaultTTL         = 60 * time.Second
+	DefaultNegativeTTL = 10 * time.Second
+	DefaultTimeout     = 5 * time.Second
+)
+
+// An Option configures a Verifier.
+type Option func(*config) error
+
+type config struct {
+	baseURL     string
+	httpClient  *http.Client
+	cacheSize   int
+	ttl         time.Duration
+	negativeTTL time.Duration
+	timeout     time.Duration
+	now         func() time.Time
+	logger      *slog.Logger
+}
+
+func defaultConfig() config {
+	return config{
+		baseURL:     clerkapi.DefaultBaseURL,
+		cacheSize:   DefaultCacheSize,
+		ttl:         DefaultTTL,
+		negativeTTL: DefaultNegativeTTL,
+		timeout:     DefaultTimeout,
+		now:         time.Now,
+		logger:      slog.New(slog.DiscardHandler),
+	}
+}
+
+// WithBaseURL sets the Backend API's base URL, e.g. a clerktest emulator's URL.
+//
+// Default: clerkapi.DefaultBaseURL, Clerk's production API.
+func WithBaseURL(u string) Option {
+	return func(c *config) error {
+		c.baseURL = u // validated by clerkapi in New
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client for calls to Clerk. Each call is bounded
+// by WithTimeout whatever the client's own timeout.
+//
+// Default: clerkapi's default client.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("verifier: nil HTTP client")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithCacheSize sets how many verification results (positive and negative) are
+// kept; memory is bounded by it whatever the traffic.
+//
+// Default: DefaultCacheSize (10,000).
+func WithCacheSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return errors.New("verifier: cache size must be at least 1")
+		}
+		c.cacheSize = n
+		return nil
+	}
+}
+
+// WithTTL sets how long a token Clerk accepted is trusted without asking again.
+// It is always capped by the token's own expiry. A token revoked at Clerk stays
+// accepted for at most this long (or until Invalidate / InvalidateID).
+//
+// Default: DefaultTTL (60 s).
+func WithTTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return errors.New("verifier: TTL must be positive")
+		}
+		c.ttl = d
+		return nil
+	}
+}
+
+// WithNegativeTTL sets how long a token Clerk refused is remembered as
+// invalid. Zero disables negative caching. Transient failures (network,
+// timeouts, 5xx, 429) are never remembered.
+//
+// Default: DefaultNegativeTTL (10 s).
+func WithNegativeTTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return errors.New("verifier: negative TTL must not be negative")
+		}
+		c.negativeTTL = d
+		return nil
+	}
+}
+
+// WithTimeout bounds each call to Clerk, the one quick retry included. The
+// call runs detached from the callers' contexts; a caller whose context ends
+// first stops waiting for it.
+//
+// Default: DefaultTimeout (5 s).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return errors.New("verifier: timeout must be positive")
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithClock sets the clock used for cache expiry and token expiry checks, e.g.
+// a clerktest.Clock's Now shared with the emulator.
+//
+// Default: time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("verifier: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithLogger sets the logger. The Verifier logs a misconfigured secret key
+// once at Error level and failed calls to Clerk at Debug level; it never logs a
+// token or a key.
+//
+// Default: a logger that discards everything.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("verifier: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}

@@ -1,0 +1,53 @@
+package verifier
+
+import "sync/atomic"
+
+// Stats is a snapshot of a Verifier's counters since New.
+type Stats struct {
+	Hits          uint64 // Verify answered from a positive cache entry
+	NegativeHits  uint64 // Verify answered from a negative cache entry
+	Misses        uint64 // Verify found no live cache entry
+	UpstreamCalls uint64 // HTTP calls to Clerk's verify endpoint, retries included
+	Retries       uint64 // quick retries after a connection-level failure
+	SharedWaits   uint64 // misses answered by another caller's call (singleflight)
+
+	// Errors returned by Verify, by kind.
+	Invalid       uint64 // ErrInvalidToken: local check, Clerk's refusal, negative hit
+	Unavailable   uint64 // ErrUnavailable (closed Verifier included)
+	Misconfigured uint64 // ErrMisconfigured
+	Canceled      uint64 // the caller's context ended first
+
+	CacheEntries int // entries in the cache now
+}
+
+// counters are the Verifier's own counters. Hits and misses live in the cache's
+// padded shards, so a hit writes no shared counter; the ones here are written
+// on the miss and error paths only. Each sits on its own cache line.
+type counters struct {
+	upstream, retries, shared                     paddedCounter
+	invalid, unavailable, misconfigured, canceled paddedCounter
+}
+
+type paddedCounter struct {
+	atomic.Uint64
+	_ [56]byte
+}
+
+// Stats returns the Verifier's counters. They are read one by one, so a
+// snapshot taken under load is approximate.
+func (v *Verifier) Stats() Stats {
+	cs := v.cache.Stats()
+	return Stats{
+		Hits:          cs.Hits,
+		NegativeHits:  cs.NegativeHits,
+		Misses:        cs.Misses,
+		UpstreamCalls: v.stats.upstream.Load(),
+		Retries:       v.stats.retries.Load(),
+		SharedWaits:   v.stats.shared.Load(),
+		Invalid:       v.stats.invalid.Load(),
+		Unavailable:   v.stats.unavailable.Load(),
+		Misconfigured: v.stats.misconfigured.Load(),
+		Canceled:      v.stats.canceled.Load(),
+		CacheEntries:  cs.Entries,
+	}
+}

@@ -1,0 +1,172 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/m2mauth/m2mauth/cache"
+	"github.com/m2mauth/m2mauth/clerkapi"
+)
+
+// fetch is the shared call of a cold token: it asks Clerk, within the
+// configured timeout and independently of any caller's context, stores the
+// answer in the cache and returns the token or the error every waiter gets.
+func (v *Verifier) fetch(parent context.Context, key cache.Key, token string) (*Token, error) {
+	// A call for this key may have completed between our cache miss and the
+	// start of this flight: then the answer is in the cache.
+	if e, ok := v.cache.Peek(key); ok {
+		switch {
+		case e.Negative:
+			return nil, e.Value.err
+		case e.Value.tok.ExpiredAt(v.now()):
+			return nil, errTokenExpired
+		}
+		return e.Value.tok, nil
+	}
+	ctx, cancel := context.WithTimeout(parent, v.cfg.timeout)
+	defer cancel()
+	stop := context.AfterFunc(v.closing, cancel) // Close cancels calls in flight
+	defer stop()
+
+	m, err := v.call(ctx, token)
+	if err != nil {
+		return nil, v.upstreamError(ctx, key, err)
+	}
+	return v.accept(key, token, m)
+}
+
+// call sends the verify request, retrying once, at once, when the connection
+// failed before any answer (refused, reset, closed): never after a timeout or
+// any HTTP answer.
+func (v *Verifier) call(ctx context.Context, token string) (*clerkapi.M2MToken, error) {
+	v.stats.upstream.Add(1)
+	m, err := v.client.VerifyToken(ctx, token)
+	if err != nil && ctx.Err() == nil && isConnectionFailure(err) {
+		v.stats.retries.Add(1)
+		v.stats.upstream.Add(1)
+		m, err = v.client.VerifyToken(ctx, token)
+	}
+	return m, err
+}
+
+// isConnectionFailure reports whether err is a transport failure that happened
+// before any HTTP answer and is not a timeout.
+func isConnectionFailure(err error) bool {
+	var ae *clerkapi.APIError
+	if errors.As(err, &ae) || errors.Is(err, clerkapi.ErrResponseTooLarge) || errors.Is(err, clerkapi.ErrMalformedResponse) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// accept checks Clerk's 200 answer and caches it: a token Clerk reports as
+// revoked or expired, or whose expiry has passed on our clock, is invalid.
+func (v *Verifier) accept(key cache.Key, token string, m *clerkapi.M2MToken) (*Token, error) {
+	if m.ID == "" || m.Subject == "" || (m.Object != "" && m.Object != clerkapi.ObjectM2MToken) {
+		v.log.Debug("m2mauth verifier: clerk answered 200 with an unexpected object")
+		return nil, &UnavailableError{Err: fmt.Errorf("%w: not an M2M token object", clerkapi.ErrMalformedResponse)}
+	}
+	now := v.now()
+	var inv *InvalidTokenError
+	switch {
+	case m.Revoked:
+		inv = &InvalidTokenError{Reason: "token revoked"}
+	case m.Expired, !m.Expiration.IsZero() && !now.Before(m.Expiration.Time):
+		inv = &InvalidTokenError{Reason: "token expired"}
+	}
+	if inv != nil {
+		v.remember(key, m.ID, inv, now)
+		return nil, inv
+	}
+	t := newToken(m, token)
+	v.cache.Set(key, cache.Entry[result]{Value: result{tok: t}, ID: t.ID, Expires: v.positiveExpiry(t, now)})
+	return t, nil
+}
+
+// positiveExpiry returns when the cache entry of t, verified at now, ends.
+// The token is served until min(now + TTL, its expiry). When its expiry comes
+// first, the entry is kept for the negative TTL beyond it, so that Verify
+// refuses the expired token without asking Clerk (Verify checks the token's
+// expiry on every hit).
+func (v *Verifier) positiveExpiry(t *Token, now time.Time) time.Time {
+	exp := now.Add(v.cfg.ttl)
+	if !t.ExpiresAt.IsZero() && t.ExpiresAt.Before(exp) {
+		exp = t.ExpiresAt.Add(v.cfg.negativeTTL)
+	}
+	return exp
+}
+
+// remember caches a refusal for the negative TTL.
+func (v *Verifier) remember(key cache.Key, id string, inv *InvalidTokenError, now time.Time) {
+	if v.cfg.negativeTTL > 0 {
+		v.cache.Set(key, cache.Entry[result]{Value: result{err: inv}, ID: id, Negative: true, Expires: now.Add(v.cfg.negativeTTL)})
+	}
+}
+
+// reasonNotFound is the reason given for Clerk's 404.
+const reasonNotFound = "token unknown, revoked, expired or not granted to this machine"
+
+// upstreamError maps a failed call to the error every waiter gets. Only Clerk's
+// refusal of the token (404) is cached; nothing transient ever is.
+func (v *Verifier) upstreamError(ctx context.Context, key cache.Key, err error) error {
+	var ae *clerkapi.APIError
+	if errors.As(err, &ae) {
+		switch ae.StatusCode {
+		case http.StatusNotFound:
+			inv := &InvalidTokenError{Reason: reasonNotFound, Err: ae}
+			v.remember(key, "", inv, v.now())
+			return inv
+		case http.StatusBadRequest, http.StatusUnprocessableEntity:
+			// Clerk refused the token's form; not cached, as it could also
+			// be a change on Clerk's side that a later call would not hit.
+			return &InvalidTokenError{Reason: "token rejected by Clerk as malformed", Err: ae}
+		case http.StatusUnauthorized, http.StatusForbidden:
+			v.misconfigured(ae)
+			return &MisconfiguredError{Err: ae}
+		default: // 429, 5xx and anything unexpected: fail closed, try later
+			v.log.Debug("m2mauth verifier: clerk unavailable", "status", ae.StatusCode, "retry_after", ae.RetryAfter, "trace_id", ae.TraceID)
+			return &UnavailableError{RetryAfter: ae.RetryAfter, Err: ae}
+		}
+	}
+	switch {
+	case v.closing.Err() != nil:
+		return &UnavailableError{Err: ErrClosed}
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		err = &timeoutError{d: v.cfg.timeout}
+	}
+	v.log.Debug("m2mauth verifier: clerk unavailable", "error", err.Error())
+	return &UnavailableError{Err: err}
+}
+
+// misconfigured logs, once per Verifier, that Clerk refused our key.
+func (v *Verifier) misconfigured(ae *clerkapi.APIError) {
+	if !v.misconfigLogged.CompareAndSwap(false, true) {
+		return
+	}
+	code := ""
+	if len(ae.Errors) > 0 {
+		code = ae.Errors[0].Code
+	}
+	v.log.Error("m2mauth verifier: Clerk refused this service's secret key; every request will fail with 500 until the key is fixed",
+		"status", ae.StatusCode, "clerk_code", code, "key_kind", v.keyKind, "trace_id", ae.TraceID)
+}
+
+// timeoutError: Clerk gave no answer within the configured timeout.
+type timeoutError struct{ d time.Duration }
+
+func (e *timeoutError) Error() string { return fmt.Sprintf("no answer from clerk within %v", e.d) }
+func (e *timeoutError) Timeout() bool { return true }

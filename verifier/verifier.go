@@ -1,0 +1,197 @@
+package verifier
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/m2mauth/m2mauth/cache"
+	"github.com/m2mauth/m2mauth/clerkapi"
+)
+
+// maxResponseBytes bounds Clerk's answers: a token object is well under 1 KiB
+// plus its claims.
+const maxResponseBytes = 256 << 10
+
+// Verifier verifies M2M tokens with Clerk and caches the results. It is safe
+// for concurrent use by multiple goroutines.
+type Verifier struct {
+	client  *clerkapi.Client
+	cache   *cache.Cache[result] // keyed by SHA-256(token); no lock held across I/O
+	flights singleflight.Group   // one upstream call per cold token
+	cfg     config
+	log     *slog.Logger
+	keyKind string // "sk_test", "sk_live" or "ak": safe to log
+
+	// closing is cancelled by Close; it cancels the calls in flight.
+	closing context.Context
+	close   context.CancelFunc
+	closed  atomic.Bool
+
+	misconfigLogged atomic.Bool
+	stats           counters
+}
+
+// result is what the cache holds: a verified token, or the reason a token is
+// invalid (negative entry).
+type result struct {
+	tok *Token
+	err *InvalidTokenError
+}
+
+// New returns a Verifier that asks Clerk with secretKey: a Clerk secret key
+// (sk_test_…, sk_live_…) or a machine secret key (ak_…). With a machine key,
+// Clerk accepts only tokens granted to that machine.
+func New(secretKey string, opts ...Option) (*Verifier, error) {
+	kind := keyKind(secretKey)
+	if kind == "" {
+		return nil, errors.New("verifier: the secret key must be a Clerk secret key (sk_test_…, sk_live_…) or a machine secret key (ak_…)")
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	copts := []clerkapi.Option{
+		clerkapi.WithBaseURL(cfg.baseURL),
+		clerkapi.WithMaxResponseBytes(maxResponseBytes),
+	}
+	if cfg.httpClient != nil {
+		copts = append(copts, clerkapi.WithHTTPClient(cfg.httpClient))
+	}
+	client, err := clerkapi.New(secretKey, copts...)
+	if err != nil {
+		return nil, err
+	}
+	c, err := cache.New[result](cfg.cacheSize, cache.WithClock(cfg.now))
+	if err != nil {
+		return nil, err
+	}
+	v := &Verifier{
+		client:  client,
+		cache:   c,
+		cfg:     cfg,
+		log:     cfg.logger,
+		keyKind: kind,
+	}
+	v.closing, v.close = context.WithCancel(context.Background())
+	return v, nil
+}
+
+// Verify returns the verified token, or an error matching ErrInvalidToken,
+// ErrUnavailable or ErrMisconfigured. When ctx ends before Clerk answers it
+// returns ctx.Err() itself. The Token may be shared with other callers: treat
+// it as read-only.
+//
+// A cache hit does not allocate and takes no exclusive lock.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
+	if v.closed.Load() {
+		v.stats.unavailable.Add(1)
+		return nil, errClosed
+	}
+	if err := checkSyntax(token); err != nil {
+		v.stats.invalid.Add(1)
+		return nil, err
+	}
+	key := hashToken(token)
+	now := v.cfg.now()
+	if e, ok := v.cache.GetAt(key, now); ok {
+		if e.Negative {
+			v.stats.invalid.Add(1)
+			return nil, e.Value.err
+		}
+		if t := e.Value.tok; t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt) {
+			return t, nil
+		}
+		// The entry outlives the token by up to the negative TTL to refuse
+		// it here, without a call to Clerk.
+		v.stats.invalid.Add(1)
+		return nil, errTokenExpired
+	}
+	return v.miss(ctx, key, token)
+}
+
+var (
+	errClosed       = &UnavailableError{Err: ErrClosed}
+	errTokenExpired = &InvalidTokenError{Reason: "token expired"}
+)
+
+// hashToken returns SHA-256(token), reading the string's bytes in place: a
+// []byte(token) conversion would allocate, and sha256.Sum256 only reads.
+func hashToken(token string) cache.Key {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+}
+
+// miss waits for the one shared call for key, or for ctx to end.
+func (v *Verifier) miss(ctx context.Context, key cache.Key, token string) (*Token, error) {
+	if err := ctx.Err(); err != nil {
+		v.stats.canceled.Add(1)
+		return nil, err
+	}
+	// ran is written by the shared call only if this caller started it, and
+	// read after its result arrived (the channel send orders the two).
+	ran := false
+	detached := context.WithoutCancel(ctx)
+	ch := v.flights.DoChan(string(key[:]), func() (any, error) {
+		ran = true
+		return v.fetch(detached, key, token)
+	})
+	select {
+	case r := <-ch:
+		if !ran {
+			v.stats.shared.Add(1)
+		}
+		if r.Err != nil {
+			v.countError(r.Err)
+			return nil, r.Err
+		}
+		return r.Val.(*Token), nil
+	case <-ctx.Done():
+		v.stats.canceled.Add(1)
+		return nil, ctx.Err()
+	}
+}
+
+func (v *Verifier) countError(err error) {
+	switch {
+	case errors.Is(err, ErrInvalidToken):
+		v.stats.invalid.Add(1)
+	case errors.Is(err, ErrMisconfigured):
+		v.stats.misconfigured.Add(1)
+	default:
+		v.stats.unavailable.Add(1)
+	}
+}
+
+// Invalidate forgets what the cache knows about token, so that the next Verify
+// of it asks Clerk (and sees a revocation).
+func (v *Verifier) Invalidate(token string) {
+	v.cache.Remove(hashToken(token))
+}
+
+// InvalidateID forgets what the cache knows about the token with ID tokenID
+// (mt_…), so that the next Verify of it asks Clerk.
+func (v *Verifier) InvalidateID(tokenID string) {
+	v.cache.InvalidateID(tokenID)
+}
+
+// Close stops the Verifier: calls to Clerk in flight are cancelled, the cache
+// is emptied, and every later Verify fails with ErrUnavailable (ErrClosed).
+// Close is idempotent and always returns nil.
+func (v *Verifier) Close() error {
+	if v.closed.CompareAndSwap(false, true) {
+		v.close()
+		v.cache.Purge()
+	}
+	return nil
+}
+
+// now reads the configured clock.
+func (v *Verifier) now() time.Time { return v.cfg.now() }
