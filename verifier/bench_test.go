@@ -1,0 +1,140 @@
+package verifier_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/verifier"
+)
+
+// BenchmarkVerifyHit is the hot path: a token already in the cache.
+func BenchmarkVerifyHit(b *testing.B) {
+	e := newEnv(b)
+	v := e.verifier()
+	tok := e.token(clerkapi.CreateParams{})
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, tok); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFloor is the least a cached lookup can cost: SHA-256 of the same
+// token and one Get on a plain golang-lru cache.
+func BenchmarkFloor(b *testing.B) {
+	e := newEnv(b)
+	tok := []byte(e.token(clerkapi.CreateParams{}))
+	c, err := lru.New[[32]byte, *verifier.Token](10_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.Add(sha256.Sum256(tok), &verifier.Token{})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := c.Get(sha256.Sum256(tok)); !ok {
+			b.Fatal("miss")
+		}
+	}
+}
+
+// BenchmarkVerifyHitParallel: hits from GOMAXPROCS goroutines, each with its
+// own token (one per calling machine: hits on different cache shards), and all
+// on one token.
+func BenchmarkVerifyHitParallel(b *testing.B) {
+	e := newEnv(b)
+	v := e.verifier()
+	ctx := context.Background()
+	tokens := make([]string, 64)
+	for i := range tokens {
+		tokens[i] = e.token(clerkapi.CreateParams{})
+		if _, err := v.Verify(ctx, tokens[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		own  bool
+	}{{"own-token", true}, {"same-token", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				tok := tokens[0]
+				if bc.own {
+					tok = tokens[next.Add(1)%int64(len(tokens))]
+				}
+				for pb.Next() {
+					if _, err := v.Verify(ctx, tok); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkVerifyMiss: every iteration forgets the token and asks the emulator.
+func BenchmarkVerifyMiss(b *testing.B) {
+	e := newEnv(b)
+	v := e.verifier()
+	tok := e.token(clerkapi.CreateParams{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		v.Invalidate(tok)
+		if _, err := v.Verify(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(e.verifyCalls())/float64(b.N), "calls/op")
+}
+
+// BenchmarkColdToken: N goroutines verify one fresh token at once; whatever N,
+// it costs one call to Clerk (calls/key).
+func BenchmarkColdToken(b *testing.B) {
+	for _, n := range []int{1, 10, 100, 1000} {
+		b.Run(fmt.Sprint("goroutines=", n), func(b *testing.B) {
+			e := newEnv(b)
+			v := e.verifier()
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				tok := e.token(clerkapi.CreateParams{})
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				for range n {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						if _, err := v.Verify(ctx, tok); err != nil {
+							b.Error(err)
+						}
+					}()
+				}
+				b.StartTimer()
+				close(start)
+				wg.Wait()
+			}
+			perKey := float64(e.verifyCalls()) / float64(b.N)
+			b.ReportMetric(perKey, "calls/key")
+			if perKey != 1 {
+				b.Errorf("got %.3f verify calls per cold token, want 1", perKey)
+			}
+		})
+	}
+}
