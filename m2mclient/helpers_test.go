@@ -14,6 +14,7 @@ import (
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
 	"github.com/m2mauth/m2mauth/m2mclient"
+	"github.com/m2mauth/m2mauth/verifier"
 )
 
 var t0 = time.Date(2026, 5, 12, 12, 0, 0, 0, time.UTC)
@@ -160,4 +161,23 @@ func (ht handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp := rec.Result()
 	resp.Request = r
 	return resp, nil
+}
+
+// newVerifier returns the receiver's caching verifier (its machine key) on the
+// fixture's clock, closed when the test ends.
+func (f *fixture) newVerifier(t testing.TB) *verifier.Verifier {
+	t.Helper()
+	v, err := verifier.New(f.receiver.SecretKey, verifier.WithBaseURL(f.srv.URL), verifier.WithClock(f.clock.Now))
+	if err != nil {
+		t.Fatalf("verifier.New: %v", err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+func (f *fixture) verifierFunc(v *verifier.Verifier) func(context.Context, string) error {
+	return func(ctx context.Context, tok string) error {
+		_, err := v.Verify(ctx, tok)
+		return err
+	}
 }

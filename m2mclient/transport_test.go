@@ -15,33 +15,10 @@ import (
 	"github.com/m2mauth/m2mauth/m2mclient"
 )
 
-// cachedVerify verifies each distinct token at Clerk once, like a caching
-// verifier would, so that thousands of requests stay fast.
-func (f *fixture) cachedVerify(t testing.TB) func(context.Context, string) error {
-	verify := f.clerkVerify(t)
-	var mu sync.Mutex
-	valid := map[string]bool{}
-	return func(ctx context.Context, tok string) error {
-		mu.Lock()
-		ok := valid[tok]
-		mu.Unlock()
-		if ok {
-			return nil
-		}
-		if err := verify(ctx, tok); err != nil {
-			return err
-		}
-		mu.Lock()
-		valid[tok] = true
-		mu.Unlock()
-		return nil
-	}
-}
-
 func TestTransport_OneTokenPerLifetime(t *testing.T) {
 	f := newFixture(t)
 	ts := f.source(t, m2mclient.WithLifetime(time.Hour)) // default margin: 5 min
-	svc := newCallee(t, f.cachedVerify(t))
+	svc := newCallee(t, f.verifierFunc(f.newVerifier(t)))
 	// The callee's handler is called in-process, without sockets, to keep
 	// 10,000 requests fast; everything else is the real Transport.
 	client := m2mclient.NewClient(ts, handlerTransport{http.HandlerFunc(svc.serve)})
@@ -106,7 +83,7 @@ func TestTransport_ConcurrentFirstRequestsShareOneCreate(t *testing.T) {
 	f := newFixture(t)
 	f.srv.InjectOn(clerktest.EndpointCreate, clerktest.Latency(50*time.Millisecond))
 	ts := f.source(t)
-	svc := newCallee(t, f.cachedVerify(t))
+	svc := newCallee(t, f.verifierFunc(f.newVerifier(t)))
 	client := m2mclient.NewClient(ts, nil)
 
 	const n = 100
