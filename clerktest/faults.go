@@ -175,12 +175,13 @@ func (f latency) apply(s *Server, _ http.ResponseWriter, r *http.Request) bool {
 		return false
 	case <-r.Context().Done():
 	case <-s.closing:
+		panic(http.ErrAbortHandler) // close the connection without an answer
 	}
 	return true
 }
 
 // Hang makes requests block, unanswered, until the client gives up or the
-// server closes.
+// server closes; then the connection is closed without an answer.
 func Hang() Fault { return hang{} }
 
 type hang struct{}
@@ -189,6 +190,7 @@ func (hang) apply(s *Server, _ http.ResponseWriter, r *http.Request) bool {
 	select {
 	case <-r.Context().Done():
 	case <-s.closing:
+		panic(http.ErrAbortHandler) // close the connection without an answer
 	}
 	return true
 }
