@@ -17,6 +17,7 @@
 //	$ go run ./examples/caller
 //	no CLERK_MACHINE_SECRET_KEY: using an embedded Clerk emulator and a protected service at http://127.0.0.1:…
 //	made 1000 requests, created 1 token, 0 failures
+//	the protected service asked Clerk to verify 1 time
 package main
 
 import (
@@ -32,6 +33,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/m2mauth/m2mauth/clerktest"
 	"github.com/m2mauth/m2mauth/m2mclient"
 )
 
@@ -67,6 +69,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 			return err
 		}
 		defer env.Close()
+		defer func() {
+			n := env.clerk.Calls(clerktest.EndpointVerify)
+			fmt.Fprintf(stdout, "the protected service asked Clerk to verify %d %s\n", n, plural(n, "time"))
+		}()
 		key, apiURL, target = env.callerKey, env.apiURL, env.targetURL
 		fmt.Fprintf(stdout, "no CLERK_MACHINE_SECRET_KEY: using an embedded Clerk emulator and a protected service at %s\n", target)
 	case target == "":

@@ -23,7 +23,7 @@ func TestRun_Embedded(t *testing.T) {
 	if err := run(context.Background(), envFrom(map[string]string{"REQUESTS": "300"}), &out); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
-	if want := "made 300 requests, created 1 token, 0 failures\n"; !strings.HasSuffix(out.String(), want) {
+	if want := "made 300 requests, created 1 token, 0 failures\nthe protected service asked Clerk to verify 1 time\n"; !strings.HasSuffix(out.String(), want) {
 		t.Errorf("output:\n%s\nwant it to end with %q", out.String(), want)
 	}
 }
