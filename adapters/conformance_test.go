@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
 )
 
@@ -41,6 +42,13 @@ func TestConformance(t *testing.T) {
 	}{
 		{name: "valid", prepare: func(t *testing.T) []string { return bearer(f.mint(t, f.caller, 0).Token) },
 			wantStatus: 200},
+		{name: "valid jwt", prepare: func(t *testing.T) []string {
+			tok, err := f.clerk.CreateToken(f.caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
+			if err != nil {
+				t.Fatalf("CreateToken: %v", err)
+			}
+			return bearer(tok.Token)
+		}, wantStatus: 200},
 		{name: "missing", prepare: func(*testing.T) []string { return nil },
 			wantStatus: 401, wantWWW: realm, wantError: "missing_token"},
 		{name: "malformed", prepare: func(*testing.T) []string { return []string{"Bearer two words"} },
