@@ -354,3 +354,35 @@ func TestToken_PrintsWithoutSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenSource_RefusesUnusableAnswers(t *testing.T) {
+	now := t0.UnixMilli()
+	for _, tc := range []struct {
+		name string
+		body string
+	}{
+		{"no token value", fmt.Sprintf(`{"object":"machine_to_machine_token","id":"mt_%032x","expiration":%d,"created_at":%d}`, 1, now+3600e3, now)},
+		{"already expired", fmt.Sprintf(`{"object":"machine_to_machine_token","id":"mt_%032x","token":"mt_x","expiration":%d,"created_at":%d}`, 1, now-1, now-3600e3)},
+		{"revoked", fmt.Sprintf(`{"object":"machine_to_machine_token","id":"mt_%032x","token":"mt_x","revoked":true,"expiration":%d,"created_at":%d}`, 1, now+3600e3, now)},
+		{"white space in value", fmt.Sprintf(`{"object":"machine_to_machine_token","id":"mt_%032x","token":"mt x","expiration":%d,"created_at":%d}`, 1, now+3600e3, now)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusCreated)
+				io.WriteString(w, tc.body)
+			})
+			clock := clerktest.NewClock(t0)
+			ts, err := m2mclient.NewTokenSource("ak_test", m2mclient.WithBaseURL(fake.URL), m2mclient.WithClock(clock.Now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok, err := ts.Token(context.Background()); err == nil {
+				t.Errorf("Token = %v, want an error", tok)
+			}
+			if st := ts.Stats(); st.Failures != 1 || st.Creates != 0 {
+				t.Errorf("Stats() = %+v, want 1 failure, 0 creates", st)
+			}
+		})
+	}
+}
