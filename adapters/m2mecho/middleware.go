@@ -8,10 +8,10 @@ import (
 )
 
 // Middleware returns Echo middleware that authenticates every request with a.
-// It never swallows the next handler's error.
+// It never swallows the next handler's error. It panics if a is nil.
 func Middleware(a *middleware.Authenticator) echo.MiddlewareFunc {
 	if a == nil {
-		panic("m2mecho: Middleware(nil)") // a programming error at wiring time
+		panic("m2mecho: Middleware(nil)") // a wiring error: fail at start-up, not per request
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

@@ -8,9 +8,10 @@ import (
 )
 
 // Middleware returns Gin middleware that authenticates every request with a.
+// It panics if a is nil.
 func Middleware(a *middleware.Authenticator) gin.HandlerFunc {
 	if a == nil {
-		panic("m2mgin: Middleware(nil)") // a programming error at wiring time
+		panic("m2mgin: Middleware(nil)") // a wiring error: fail at start-up, not per request
 	}
 	return func(c *gin.Context) {
 		tok, err := a.Authenticate(c.Request)

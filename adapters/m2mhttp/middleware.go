@@ -8,11 +8,12 @@ import (
 )
 
 // Middleware returns net/http middleware that authenticates every request
-// with a. On a cached token it adds two allocations to the request: the
-// context carrying the token and the request copy (r.WithContext).
+// with a (it panics if a is nil). On a cached token it adds two allocations
+// to the request: the context carrying the token and the request copy
+// (r.WithContext).
 func Middleware(a *middleware.Authenticator) func(http.Handler) http.Handler {
 	if a == nil {
-		panic("m2mhttp: Middleware(nil)") // a programming error at wiring time
+		panic("m2mhttp: Middleware(nil)") // a wiring error: fail at start-up, not per request
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
