@@ -24,9 +24,10 @@ type TokenSource struct {
 	params clerkapi.CreateParams // without MinRemainingTTLSeconds
 	cfg    config
 
-	cur      atomic.Pointer[entry] // nil: no token (none yet, or invalidated)
-	retryAt  atomic.Int64          // unix ns; no refresh-ahead before it after a failure
-	forceNew atomic.Bool           // next create omits min_remaining_ttl_seconds
+	cur      atomic.Pointer[entry]   // nil: no token (none yet, or invalidated)
+	retryAt  atomic.Int64            // unix ns; no refresh-ahead before it after a failure
+	holdOff  atomic.Pointer[holdOff] // Clerk's Retry-After: no create call before it
+	forceNew atomic.Bool             // next create omits min_remaining_ttl_seconds
 	flights  singleflight.Group
 
 	creates, refreshes, invalidations, failures atomic.Int64
@@ -49,6 +50,13 @@ func (e *entry) usable(now time.Time) bool {
 // fresh reports whether the token is live and not yet due for refresh at now.
 func (e *entry) fresh(now time.Time) bool {
 	return e != nil && (e.expiresAt.IsZero() || now.Before(e.refreshAt))
+}
+
+// holdOff is a create call's failure with Clerk's Retry-After: until then,
+// callers without a usable token get err at once instead of a new call.
+type holdOff struct {
+	until time.Time
+	err   error
 }
 
 // Stats are a TokenSource's counters since it was created.
@@ -107,7 +115,9 @@ func (s *TokenSource) API() *clerkapi.Client { return s.api }
 // else a new one from Clerk. When a refresh ahead of expiry fails, Token keeps
 // returning the current token until it expires (asking Clerk again at most every
 // few seconds, or after Clerk's Retry-After); only a source without a usable
-// token returns the error, which wraps any [*clerkapi.APIError].
+// token returns the error, which wraps any [*clerkapi.APIError]. After an
+// answer with Retry-After (429, 503), such a source returns that error without
+// calling Clerk until the delay has passed.
 //
 // Callers that need a new token at the same time share one create call; each
 // stops waiting when its own ctx ends, while the call goes on for the others,
@@ -127,6 +137,9 @@ func (s *TokenSource) slowToken(ctx context.Context, e *entry, now time.Time) (*
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if h := s.holdOff.Load(); h != nil && now.Before(h.until) && !e.usable(now) {
+		return nil, h.err // Clerk asked us to wait (429, 503 with Retry-After)
 	}
 	detached := context.WithoutCancel(ctx)
 	ch := s.flights.DoChan("token", func() (any, error) { return s.create(detached) })
@@ -170,12 +183,14 @@ func (s *TokenSource) create(ctx context.Context) (*entry, error) {
 		}
 		s.failures.Add(1)
 		delay := refreshRetryDelay
+		err = fmt.Errorf("m2mclient: creating token: %w", err)
 		var ae *clerkapi.APIError
-		if errors.As(err, &ae) && ae.RetryAfter > delay {
-			delay = ae.RetryAfter
+		if errors.As(err, &ae) && ae.RetryAfter > 0 {
+			delay = max(delay, ae.RetryAfter)
+			s.holdOff.Store(&holdOff{until: s.cfg.now().Add(ae.RetryAfter), err: err})
 		}
 		s.retryAt.Store(s.cfg.now().Add(delay).UnixNano())
-		return nil, fmt.Errorf("m2mclient: creating token: %w", err)
+		return nil, err
 	}
 	e := s.newEntry(m, start)
 	e.replacement = forced
@@ -188,6 +203,7 @@ func (s *TokenSource) create(ctx context.Context) (*entry, error) {
 		s.refreshes.Add(1)
 	}
 	s.retryAt.Store(0)
+	s.holdOff.Store(nil)
 	s.cur.Store(e)
 	return e, nil
 }

@@ -386,3 +386,31 @@ func TestTokenSource_RefusesUnusableAnswers(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenSource_HonoursRetryAfterWithoutToken(t *testing.T) {
+	f := newFixture(t)
+	f.srv.InjectOn(clerktest.EndpointCreate, clerktest.RateLimited(7*time.Second))
+	ts := f.source(t)
+	for i, tc := range []struct {
+		advance    time.Duration
+		wantCalls  int64
+		wantStatus int // 0: success
+	}{
+		{0, 1, http.StatusTooManyRequests},
+		{time.Second, 1, http.StatusTooManyRequests},     // held off: no call
+		{5 * time.Second, 1, http.StatusTooManyRequests}, // 6 s in: still held off
+		{time.Second, 2, 0},                              // 7 s in: asks again (fault cleared below)
+	} {
+		f.clock.Advance(tc.advance)
+		if i == 3 {
+			f.srv.ClearFaults()
+		}
+		_, err := ts.Token(context.Background())
+		if tc.wantStatus == 0 && err != nil || tc.wantStatus != 0 && !isAPIError(err, tc.wantStatus) {
+			t.Errorf("step %d: error %v, want status %d (0: none)", i, err, tc.wantStatus)
+		}
+		if got := f.srv.Calls(clerktest.EndpointCreate); got != tc.wantCalls {
+			t.Errorf("step %d: create calls = %d, want %d", i, got, tc.wantCalls)
+		}
+	}
+}
