@@ -16,7 +16,7 @@ import (
 
 // BenchmarkVerifyHit is the hot path: a token already in the cache.
 func BenchmarkVerifyHit(b *testing.B) {
-	e := newEnv(b)
+	e := newRealTimeEnv(b)
 	v := e.verifier()
 	tok := e.token(clerkapi.CreateParams{})
 	ctx := context.Background()
@@ -34,7 +34,7 @@ func BenchmarkVerifyHit(b *testing.B) {
 // BenchmarkFloor is the least a cached lookup can cost: SHA-256 of the same
 // token and one Get on a plain golang-lru cache.
 func BenchmarkFloor(b *testing.B) {
-	e := newEnv(b)
+	e := newRealTimeEnv(b)
 	tok := []byte(e.token(clerkapi.CreateParams{}))
 	c, err := lru.New[[32]byte, *verifier.Token](10_000)
 	if err != nil {
@@ -53,7 +53,7 @@ func BenchmarkFloor(b *testing.B) {
 // own token (one per calling machine: hits on different cache shards), and all
 // on one token.
 func BenchmarkVerifyHitParallel(b *testing.B) {
-	e := newEnv(b)
+	e := newRealTimeEnv(b)
 	v := e.verifier()
 	ctx := context.Background()
 	tokens := make([]string, 64)
@@ -88,7 +88,7 @@ func BenchmarkVerifyHitParallel(b *testing.B) {
 
 // BenchmarkVerifyMiss: every iteration forgets the token and asks the emulator.
 func BenchmarkVerifyMiss(b *testing.B) {
-	e := newEnv(b)
+	e := newRealTimeEnv(b)
 	v := e.verifier()
 	tok := e.token(clerkapi.CreateParams{})
 	ctx := context.Background()
@@ -107,7 +107,7 @@ func BenchmarkVerifyMiss(b *testing.B) {
 func BenchmarkColdToken(b *testing.B) {
 	for _, n := range []int{1, 10, 100, 1000} {
 		b.Run(fmt.Sprint("goroutines=", n), func(b *testing.B) {
-			e := newEnv(b)
+			e := newRealTimeEnv(b)
 			v := e.verifier()
 			ctx := context.Background()
 			b.ReportAllocs()

@@ -30,15 +30,26 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	clk := clerktest.NewClock(t0)
-	srv := clerktest.NewServer(clerktest.WithClock(clk.Now))
+	e := newEnvWith(t, clerktest.WithClock(clk.Now))
+	e.clk = clk
+	return e
+}
+
+// newRealTimeEnv is an env on the real clock, for benchmarks: the verifier
+// then reads time.Now as in production.
+func newRealTimeEnv(t testing.TB) *env { return newEnvWith(t) }
+
+func newEnvWith(t testing.TB, opts ...clerktest.Option) *env {
+	t.Helper()
+	srv := clerktest.NewServer(opts...)
 	t.Cleanup(srv.Close)
 	callee := srv.CreateMachine("callee")
 	caller := srv.CreateMachine("caller", callee.ID)
-	return &env{t: t, clk: clk, srv: srv, caller: caller, callee: callee}
+	return &env{t: t, srv: srv, caller: caller, callee: callee}
 }
 
 // verifier returns a Verifier on the emulator with the Clerk secret key, the
-// shared clock and its own HTTP transport (closed at the end of the test).
+// shared clock (if any) and its own HTTP transport (closed at the end of the test).
 func (e *env) verifier(opts ...verifier.Option) *verifier.Verifier {
 	e.t.Helper()
 	return e.verifierWithKey(e.srv.SecretKey, opts...)
@@ -49,8 +60,10 @@ func (e *env) verifierWithKey(key string, opts ...verifier.Option) *verifier.Ver
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	base := []verifier.Option{
 		verifier.WithBaseURL(e.srv.URL),
-		verifier.WithClock(e.clk.Now),
 		verifier.WithHTTPClient(&http.Client{Transport: tr}),
+	}
+	if e.clk != nil {
+		base = append(base, verifier.WithClock(e.clk.Now))
 	}
 	v, err := verifier.New(key, append(base, opts...)...)
 	if err != nil {

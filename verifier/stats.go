@@ -4,7 +4,7 @@ import "sync/atomic"
 
 // Stats is a snapshot of a Verifier's counters since New.
 type Stats struct {
-	Hits          uint64 // Verify answered from a positive cache entry
+	Hits          uint64 // Verify found a positive cache entry (a token expired since is refused locally)
 	NegativeHits  uint64 // Verify answered from a negative cache entry
 	Misses        uint64 // Verify found no live cache entry
 	UpstreamCalls uint64 // HTTP calls to Clerk's verify endpoint, retries included

@@ -22,7 +22,8 @@ const (
 )
 
 // checkSyntax is the local check of step 1: it returns nil for a token that may
-// be an M2M token (mt_… or JWT-shaped), else the reason it cannot be.
+// be an M2M token (mt_… or JWT-shaped), else the reason it cannot be. It reads
+// each byte once, through a class table.
 func checkSyntax(tok string) *InvalidTokenError {
 	switch {
 	case tok == "":
@@ -30,73 +31,75 @@ func checkSyntax(tok string) *InvalidTokenError {
 	case len(tok) > MaxTokenLength:
 		return errTokenTooLong
 	}
-	for i := 0; i < len(tok); i++ {
-		if !isTokenChar(tok[i]) {
-			return errTokenBadChars
+	if rest, ok := strings.CutPrefix(tok, "mt_"); ok {
+		all := uint8(classAll)
+		for i := 0; i < len(rest); i++ {
+			all &= charClass[rest[i]]
 		}
-	}
-	if isOpaqueShaped(tok) || isJWTShaped(tok) {
+		switch {
+		case all&classToken == 0:
+			return errTokenBadChars
+		case all&classAlnum == 0 || len(rest) < opaqueMinRandom || len(rest) > opaqueMaxRandom:
+			return errTokenShape
+		}
 		return nil
 	}
-	return errTokenShape
-}
-
-// isTokenChar reports whether c may appear in an RFC 6750 b64token:
-// ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" / "=".
-func isTokenChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '-', '.', '_', '~', '+', '/', '=':
-		return true
-	}
-	return false
-}
-
-func isAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
-
-func isBase64URL(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }
-
-// isOpaqueShaped reports whether tok is mt_ followed by a plausible number of
-// alphanumeric characters.
-func isOpaqueShaped(tok string) bool {
-	rest, ok := strings.CutPrefix(tok, "mt_")
-	if !ok || len(rest) < opaqueMinRandom || len(rest) > opaqueMaxRandom {
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		if !isAlnum(rest[i]) {
-			return false
+	// JWT shape: three non-empty base64url segments.
+	all, dots, segLen := uint8(classAll), 0, 0
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		all &= charClass[c]
+		if c == '.' {
+			if segLen == 0 {
+				dots = 3 // an empty segment: not a JWT
+			}
+			dots++
+			segLen = 0
+		} else {
+			segLen++
 		}
 	}
-	return true
+	switch {
+	case all&classToken == 0:
+		return errTokenBadChars
+	case all&classJWT == 0 || dots != 2 || segLen == 0:
+		return errTokenShape
+	}
+	return nil
 }
+
+// Character classes, as bits of charClass.
+const (
+	classToken = 1 << iota // RFC 6750 b64token: ALPHA DIGIT - . _ ~ + / =
+	classAlnum             // ALPHA DIGIT
+	classJWT               // base64url or '.': ALPHA DIGIT - _ .
+	classAll   = classToken | classAlnum | classJWT
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := range 256 {
+		b := byte(c)
+		alnum := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
+		if alnum || strings.IndexByte("-._~+/=", b) >= 0 {
+			t[c] |= classToken
+		}
+		if alnum {
+			t[c] |= classAlnum
+		}
+		if alnum || b == '-' || b == '_' || b == '.' {
+			t[c] |= classJWT
+		}
+	}
+	return t
+}()
 
 // isJWTShaped reports whether tok is three non-empty base64url segments
 // separated by dots (a JWS in compact serialisation).
 func isJWTShaped(tok string) bool {
-	segments, segLen := 1, 0
-	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		switch {
-		case c == '.':
-			if segLen == 0 {
-				return false
-			}
-			segments++
-			segLen = 0
-		case isBase64URL(c):
-			segLen++
-		default:
-			return false
-		}
-	}
-	return segments == 3 && segLen > 0
+	return !strings.HasPrefix(tok, "mt_") && checkSyntax(tok) == nil
 }
+
+func isBase64URL(c byte) bool { return charClass[c]&classJWT != 0 && c != '.' }
 
 // keyKind returns the kind of a secret key for logs ("sk_test", "sk_live",
 // "ak") or "" when secretKey is not an acceptable key. It never returns any

@@ -319,3 +319,28 @@ func TestClose(t *testing.T) {
 		t.Errorf("got %v after Close, want ErrUnavailable and ErrClosed (fail closed, even for a cached token)", err)
 	}
 }
+
+// TestWellFormedUnknown: tokens that pass the local check go to Clerk, which
+// refuses them; the refusal is cached.
+func TestWellFormedUnknown(t *testing.T) {
+	for _, tc := range []struct {
+		name, token string
+	}{
+		{"opaque", unknownToken(99)},
+		{"JWT-shaped", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtY2hfeCJ9.c2lnbmF0dXJl"},
+		{"token ID instead of token", "mt_0123456789abcdef0123456789abcdef"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			v := e.verifier()
+			for range 2 {
+				if _, err := v.Verify(context.Background(), tc.token); !errors.Is(err, verifier.ErrInvalidToken) {
+					t.Fatalf("got %v, want ErrInvalidToken", err)
+				}
+			}
+			if got := e.verifyCalls(); got != 1 {
+				t.Errorf("got %d verify calls, want 1", got)
+			}
+		})
+	}
+}
