@@ -28,6 +28,7 @@ type config struct {
 	negativeTTL time.Duration
 	timeout     time.Duration
 	now         func() time.Time
+	clockSet    bool // WithClock was given
 	logger      *slog.Logger
 }
 
@@ -136,6 +137,7 @@ func WithClock(now func() time.Time) Option {
 			return errors.New("verifier: nil clock")
 		}
 		c.now = now
+		c.clockSet = true
 		return nil
 	}
 }

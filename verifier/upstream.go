@@ -24,7 +24,7 @@ func (v *Verifier) fetch(parent context.Context, key cache.Key, token string) (*
 		switch {
 		case e.Negative:
 			return nil, e.Value.err
-		case e.Value.tok.ExpiredAt(v.now()):
+		case !e.Value.valid(v.clock.fast()):
 			return nil, errTokenExpired
 		}
 		return e.Value.tok, nil
@@ -80,7 +80,7 @@ func (v *Verifier) accept(key cache.Key, token string, m *clerkapi.M2MToken) (*T
 		v.log.Debug("m2mauth verifier: clerk answered 200 with an unexpected object")
 		return nil, &UnavailableError{Err: fmt.Errorf("%w: not an M2M token object", clerkapi.ErrMalformedResponse)}
 	}
-	now := v.now()
+	now := v.clock.now()
 	var inv *InvalidTokenError
 	switch {
 	case m.Revoked:
@@ -93,19 +93,21 @@ func (v *Verifier) accept(key cache.Key, token string, m *clerkapi.M2MToken) (*T
 		return nil, inv
 	}
 	t := newToken(m, token)
-	v.cache.Set(key, cache.Entry[result]{Value: result{tok: t}, ID: t.ID, Expires: v.positiveExpiry(t, now)})
+	r := result{tok: t, expires: deadline(t.ExpiresAt, now)}
+	v.cache.Set(key, cache.Entry[result]{Value: r, ID: t.ID, Expires: v.positiveExpiry(r.expires, now)})
 	return t, nil
 }
 
-// positiveExpiry returns when the cache entry of t, verified at now, ends.
+// positiveExpiry returns when the cache entry of a token expiring at
+// tokenExpiry (zero: never), verified at now, ends.
 // The token is served until min(now + TTL, its expiry). When its expiry comes
 // first, the entry is kept for the negative TTL beyond it, so that Verify
 // refuses the expired token without asking Clerk (Verify checks the token's
 // expiry on every hit).
-func (v *Verifier) positiveExpiry(t *Token, now time.Time) time.Time {
+func (v *Verifier) positiveExpiry(tokenExpiry, now time.Time) time.Time {
 	exp := now.Add(v.cfg.ttl)
-	if !t.ExpiresAt.IsZero() && t.ExpiresAt.Before(exp) {
-		exp = t.ExpiresAt.Add(v.cfg.negativeTTL)
+	if !tokenExpiry.IsZero() && tokenExpiry.Before(exp) {
+		exp = tokenExpiry.Add(v.cfg.negativeTTL)
 	}
 	return exp
 }
@@ -128,7 +130,7 @@ func (v *Verifier) upstreamError(ctx context.Context, key cache.Key, err error) 
 		switch ae.StatusCode {
 		case http.StatusNotFound:
 			inv := &InvalidTokenError{Reason: reasonNotFound, Err: ae}
-			v.remember(key, "", inv, v.now())
+			v.remember(key, "", inv, v.clock.now())
 			return inv
 		case http.StatusBadRequest, http.StatusUnprocessableEntity:
 			// Clerk refused the token's form; not cached, as it could also

@@ -26,6 +26,7 @@ type Verifier struct {
 	cache   *cache.Cache[result] // keyed by SHA-256(token); no lock held across I/O
 	flights singleflight.Group   // one upstream call per cold token
 	cfg     config
+	clock   clock
 	log     *slog.Logger
 	keyKind string // "sk_test", "sk_live" or "ak": safe to log
 
@@ -38,11 +39,17 @@ type Verifier struct {
 	stats           counters
 }
 
-// result is what the cache holds: a verified token, or the reason a token is
-// invalid (negative entry).
+// result is what the cache holds: a verified token and its expiry as a clock
+// deadline (zero: never), or the reason a token is invalid (negative entry).
 type result struct {
-	tok *Token
-	err *InvalidTokenError
+	tok     *Token
+	expires time.Time
+	err     *InvalidTokenError
+}
+
+// valid reports whether the token of a positive result is unexpired at now.
+func (r *result) valid(now time.Time) bool {
+	return r.expires.IsZero() || now.Before(r.expires)
 }
 
 // New returns a Verifier that asks Clerk with secretKey: a Clerk secret key
@@ -70,16 +77,15 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := cache.New[result](cfg.cacheSize, cache.WithClock(cfg.now))
-	if err != nil {
-		return nil, err
-	}
 	v := &Verifier{
 		client:  client,
-		cache:   c,
 		cfg:     cfg,
+		clock:   newClock(cfg.now, cfg.clockSet),
 		log:     cfg.logger,
 		keyKind: kind,
+	}
+	if v.cache, err = cache.New[result](cfg.cacheSize, cache.WithClock(v.clock.fast)); err != nil {
+		return nil, err
 	}
 	v.closing, v.close = context.WithCancel(context.Background())
 	return v, nil
@@ -101,14 +107,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 		return nil, err
 	}
 	key := hashToken(token)
-	now := v.cfg.now()
+	now := v.clock.fast()
 	if e, ok := v.cache.GetAt(key, now); ok {
 		if e.Negative {
 			v.stats.invalid.Add(1)
 			return nil, e.Value.err
 		}
-		if t := e.Value.tok; t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt) {
-			return t, nil
+		if e.Value.valid(now) {
+			return e.Value.tok, nil
 		}
 		// The entry outlives the token by up to the negative TTL to refuse
 		// it here, without a call to Clerk.
@@ -192,6 +198,3 @@ func (v *Verifier) Close() error {
 	}
 	return nil
 }
-
-// now reads the configured clock.
-func (v *Verifier) now() time.Time { return v.cfg.now() }
