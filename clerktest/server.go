@@ -41,8 +41,8 @@ func NewServer(opts ...Option) *Server {
 	if err != nil {
 		panic(err)
 	}
-	s.ts = httptest.NewServer(s)
-	s.URL = s.ts.URL + "/v1"
+	s.ts = httptest.NewUnstartedServer(s)
+	s.start()
 	return s
 }
 
@@ -57,9 +57,14 @@ func Start(l net.Listener, opts ...Option) (*Server, error) {
 	s.ts = httptest.NewUnstartedServer(s)
 	s.ts.Listener.Close()
 	s.ts.Listener = l
-	s.ts.Start()
-	s.URL = s.ts.URL + "/v1"
+	s.start()
 	return s, nil
+}
+
+// start sets URL before the first request can arrive, then serves.
+func (s *Server) start() {
+	s.URL = "http://" + s.ts.Listener.Addr().String() + "/v1"
+	s.ts.Start()
 }
 
 func newServer(opts []Option) (*Server, error) {
