@@ -13,7 +13,40 @@
 // Tests steer the emulator with an injectable clock ([WithClock], [Clock]), count
 // requests per endpoint ([Server.Calls]) and inject faults ([Server.Inject],
 // [Server.InjectOn]): failures, rate limits, latency, hangs, malformed or
-// oversized bodies and dropped connections.
+// oversized bodies and dropped connections. Faults apply before authentication.
+//
+// # Where Clerk's behaviour is not documented
+//
+// The emulator picks the following, consistent with the spec and the SDKs:
+//
+//   - POST /m2m_tokens with the Clerk secret key answers 401
+//     machine_secret_key_invalid: the endpoint "must be authenticated via a
+//     Machine Secret Key" and the spec lists no 403 for it.
+//   - GET /m2m_tokens with a machine key for another machine's subject answers
+//     403 authorization_invalid (the spec lists 403); revoking another
+//     machine's token answers 404, as for an unknown ID (the spec lists only
+//     400 and 404), so existence is not revealed.
+//   - GET /jwks and every /machines call need the Clerk secret key; a machine
+//     key answers 403 authorization_invalid.
+//   - Verify answers 404 resource_not_found alike for unknown, revoked, expired
+//     and (with a machine key) unscoped tokens, JWTs included.
+//   - Request bodies over 1 MiB answer 413 request_body_too_large without being
+//     read further. Bad JSON or a non-object body is 400 request_body_invalid;
+//     body fields give form_param_unknown, form_param_missing,
+//     form_param_format_invalid (wrong type) or form_param_value_invalid (out
+//     of range), with meta.param_name. Path and query parameters failing their
+//     schema give 400 bad_request, worded as the spec's example ("Invalid
+//     'query_parameter.limit': …").
+//   - seconds_until_expiration is capped at 315360000 (ten years, the spec's
+//     maximum default_token_ttl); JWT claims must be a JSON object.
+//   - List with revoked=true or expired=true includes those tokens; tokens are
+//     listed newest first. Revoking a revoked token answers 200 and keeps the
+//     first reason.
+//   - Adding an existing machine scope answers 409 duplicate_record; unknown
+//     paths 404 resource_not_found; a wrong method 405 method_not_allowed with
+//     Allow. Every answer is application/json with a clerk_trace_id on errors.
+//   - JWTs carry iss = the emulator's origin (URL without /v1), kid = the
+//     instance ID, and are signed with an RSA-2048 key made on first use.
 //
 // A Server and the Faults it holds are safe for concurrent use by multiple
 // goroutines; [Server.Close] ends hanging requests and leaves no goroutines.
