@@ -44,6 +44,13 @@
 // receiver must check the token's scopes itself ([Token.HasScope]). With a
 // machine secret key (ak_…) Clerk refuses tokens not granted to that machine.
 //
+// # Memory
+//
+// The cache holds at most [WithCacheSize] entries whatever the traffic sends;
+// garbage never enters it. TestMemoryPerToken measures about 620 bytes of heap
+// per cached token (cache entry plus Token with ID, subject and one scope; Go
+// 1.26, amd64): about 6 MB for the default 10,000 entries.
+//
 // # Concurrency
 //
 // A [Verifier] is safe for concurrent use by multiple goroutines. The only
