@@ -147,11 +147,16 @@ func (s *Server) verifyJWT(c caller, value string, now time.Time) (*clerkapi.M2M
 	return t.wire(now, false), nil
 }
 
-// JWKS returns the instance's public keys as GET /jwks answers them.
-func (s *Server) JWKS() jose.JSONWebKeySet {
-	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
-		Key: &s.signingKey().PublicKey, KeyID: s.instanceID, Algorithm: string(jose.RS256), Use: "sig",
-	}}}
+// JWKS returns the instance's public keys as GET /jwks answers them: one RSA
+// key with use sig, alg RS256 and kid the instance ID.
+func (s *Server) JWKS() *clerkapi.JWKS {
+	k := jose.JSONWebKey{Key: &s.signingKey().PublicKey, KeyID: s.instanceID, Algorithm: string(jose.RS256), Use: "sig"}
+	b, err := k.MarshalJSON() // go-jose encodes n and e as base64url
+	var out clerkapi.JWK
+	if err != nil || json.Unmarshal(b, &out) != nil {
+		panic("clerktest: encoding the instance's public key")
+	}
+	return &clerkapi.JWKS{Keys: []clerkapi.JWK{out}}
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, _ *http.Request, c caller, _ []string) {

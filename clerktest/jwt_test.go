@@ -31,6 +31,9 @@ func TestJWTVerifiesWithJWKS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if local := f.srv.JWKS(); len(local.Keys) != 1 || local.Keys[0] != set.Keys[0] {
+		t.Errorf("Server.JWKS: got %+v, want what GET /jwks serves, %+v", local, set)
+	}
 	raw, _ := json.Marshal(set)
 	var keys jose.JSONWebKeySet
 	if err := json.Unmarshal(raw, &keys); err != nil {
