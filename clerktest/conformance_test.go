@@ -83,6 +83,12 @@ func TestConformance(t *testing.T) {
 	f.clock.Advance(2 * time.Minute) // expiring and jwtExpiring are now expired
 	tampered := jwtLive.Token[:len(jwtLive.Token)-4] + "AAAA"
 	extra := srv.CreateMachine("extra")
+	var many []string
+	for range 150 {
+		many = append(many, srv.CreateMachine("filler").ID)
+	}
+	full := srv.CreateMachine("full", many...)
+	tooMany, _ := json.Marshal(map[string]any{"name": "too many", "scoped_machines": append(many, f.receiver.ID)})
 
 	sk, ak, recv, lone := srv.SecretKey, f.caller.SecretKey, f.receiver.SecretKey, f.loner.SecretKey
 	verify := func(tok string) string { b, _ := json.Marshal(map[string]string{"token": tok}); return string(b) }
@@ -196,6 +202,8 @@ func TestConformance(t *testing.T) {
 		{"machine create empty name", sk, "POST", "/machines", `{"name":""}`, 400, "form_param_value_invalid"},
 		{"machine create unknown scope", sk, "POST", "/machines", `{"name":"n","scoped_machines":["mch_000000000000000000000000000"]}`, 400, "form_param_value_invalid"},
 		{"machine create bad scopes type", sk, "POST", "/machines", `{"name":"n","scoped_machines":"x"}`, 400, "form_param_format_invalid"},
+		{"machine create 151 scopes", sk, "POST", "/machines", string(tooMany), 400, "form_param_value_invalid"},
+		{"machine scope add 151st", sk, "POST", "/machines/" + full.ID + "/scopes", `{"to_machine_id":"` + f.receiver.ID + `"}`, 400, "form_param_value_invalid"},
 		{"machine create bad ttl", sk, "POST", "/machines", `{"name":"n","default_token_ttl":0}`, 400, "form_param_value_invalid"},
 		{"machine create unknown field", sk, "POST", "/machines", `{"name":"n","color":"red"}`, 400, "form_param_unknown"},
 		{"machine get", sk, "GET", mid, "", 200, ""},
