@@ -60,8 +60,11 @@ func TestOneCallPerColdToken(t *testing.T) {
 		t.Fatalf("got %d verify calls for %d concurrent Verify, want 1", got, n)
 	}
 	st := v.Stats()
-	if st.UpstreamCalls != 1 || st.SharedWaits+st.Hits != n-1 {
-		t.Errorf("got %d upstream calls, %d shared waits + %d hits; want 1 and %d", st.UpstreamCalls, st.SharedWaits, st.Hits, n-1)
+	if st.UpstreamCalls != 1 || st.Hits+st.Misses != n {
+		t.Errorf("got %d upstream calls, %d hits + %d misses; want 1 and %d", st.UpstreamCalls, st.Hits, st.Misses, n)
+	}
+	if st.SharedWaits < n/2 {
+		t.Errorf("got %d shared waits, want most of the %d callers to have waited for the one call", st.SharedWaits, n)
 	}
 
 	e.srv.ClearFaults()
