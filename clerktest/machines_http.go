@@ -182,7 +182,7 @@ func (s *Server) handleListMachines(w http.ResponseWriter, r *http.Request, c ca
 	}
 	orderBy := cmp.Or(vals.Get("order_by"), "-created_at")
 	desc := strings.HasPrefix(orderBy, "-")
-	field := strings.TrimLeft(orderBy, "+-")
+	field := strings.TrimLeft(orderBy, "+- ") // a raw "+" in a query string decodes to a space
 	if field != "name" && field != "created_at" {
 		writeError(w, errURLParam("query_parameter", "order_by", "Must be one of name, created_at, optionally prefixed by + or -"))
 		return
