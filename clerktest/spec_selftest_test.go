@@ -1,7 +1,9 @@
 package clerktest_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"os"
 	"testing"
 )
 
@@ -39,5 +41,33 @@ func TestValidatorRejects(t *testing.T) {
 				t.Errorf("got error %v, want error: %v", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestSubsetMatchesFullSpec guards the carried subset against drift: every
+// path and component it holds must equal the full spec's, when that is here.
+func TestSubsetMatchesFullSpec(t *testing.T) {
+	if _, err := os.Stat(fullSpec); err != nil {
+		t.Skipf("%s is absent (only beside the project's source, not in a clone)", fullSpec)
+	}
+	sub, full := loadSpec(t, subsetSpec), loadSpec(t, fullSpec)
+	same := func(what string, a, b any) {
+		ja, err1 := json.Marshal(a)
+		jb, err2 := json.Marshal(b)
+		if err1 != nil || err2 != nil || string(ja) != string(jb) {
+			t.Errorf("%s differs from the full spec (%v, %v): regenerate with testdata/extract-spec.py", what, err1, err2)
+		}
+	}
+	if sub.Paths.Len() != 10 {
+		t.Errorf("got %d paths in the subset, want 10 (/jwks, 7 machines paths, 3 m2m_tokens paths)", sub.Paths.Len())
+	}
+	for p, item := range sub.Paths.Map() {
+		same("path "+p, item, full.Paths.Value(p))
+	}
+	for n, s := range sub.Components.Schemas {
+		same("schema "+n, s, full.Components.Schemas[n])
+	}
+	for n, r := range sub.Components.Responses {
+		same("response "+n, r, full.Components.Responses[n])
 	}
 }
