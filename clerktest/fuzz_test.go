@@ -69,7 +69,7 @@ func FuzzHandler(f *testing.F) {
 		if !json.Valid(rec.Body.Bytes()) {
 			t.Fatalf("%s %q: got invalid JSON %.200q", method, path, rec.Body.Bytes())
 		}
-		ex := exchange{req: req, status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+		ex := exchange{req: req, reqBody: body, status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
 		if err := validateExchange(doc, ex); err != nil {
 			t.Fatalf("%v: answer does not conform: %v\nbody: %.300s", ex, err, ex.body)
 		}

@@ -180,7 +180,10 @@ func (s *Server) handleListMachines(w http.ResponseWriter, r *http.Request, c ca
 			*n.dst = int(i)
 		}
 	}
-	orderBy := cmp.Or(vals.Get("order_by"), "-created_at")
+	orderBy := "-created_at"
+	if vals.Has("order_by") {
+		orderBy = vals.Get("order_by")
+	}
 	desc := strings.HasPrefix(orderBy, "-")
 	field := strings.TrimLeft(orderBy, "+- ") // a raw "+" in a query string decodes to a space
 	if field != "name" && field != "created_at" {

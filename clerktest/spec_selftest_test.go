@@ -25,7 +25,7 @@ func TestValidatorRejects(t *testing.T) {
 		{"verify answer missing object", "POST", "/v1/m2m_tokens/verify", 200, jsonHdr, `{"id":"mt_f7f0ba8c3b4843ce7d85fcdd5e71853e"}`, true},
 		{"bad token id", "POST", "/v1/m2m_tokens/verify", 200, jsonHdr, `{"object":"machine_to_machine_token","id":"mt_zz","subject":"mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk","revoked":false,"revocation_reason":null,"expired":false,"expiration":null,"last_used_at":null,"created_at":1,"updated_at":1}`, true},
 		{"create answer without token", "POST", "/v1/m2m_tokens", 201, jsonHdr, good, true},
-		{"list without total_count", "GET", "/v1/m2m_tokens", 200, jsonHdr, `{"m2m_tokens":[]}`, true},
+		{"list without total_count", "GET", "/v1/m2m_tokens?subject=mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk", 200, jsonHdr, `{"m2m_tokens":[]}`, true},
 		{"machine without id", "GET", "/v1/machines/mch_x", 200, jsonHdr, `{"object":"machine","name":"n","instance_id":"ins_x","created_at":1,"updated_at":1,"scoped_machines":[]}`, true},
 		{"jwks key without n", "GET", "/v1/jwks", 200, jsonHdr, `{"keys":[{"kty":"RSA","kid":"k","alg":"RS256","use":"sig","e":"AQAB"}]}`, true},
 		{"unlisted status, not ClerkErrors", "POST", "/v1/m2m_tokens/verify", 401, jsonHdr, `{"error":"nope"}`, true},
@@ -33,10 +33,21 @@ func TestValidatorRejects(t *testing.T) {
 		{"error entry without code", "POST", "/v1/m2m_tokens/verify", 404, jsonHdr, `{"errors":[{"message":"m","long_message":"l"}]}`, true},
 		{"wrong content type", "GET", "/v1/jwks", 200, http.Header{"Content-Type": {"text/plain"}}, `{"keys":[]}`, true},
 		{"unlisted success status", "GET", "/v1/jwks", 204, jsonHdr, `{}`, true},
+		{"accepted request the spec rejects", "POST", "/v1/m2m_tokens/verify", 200, jsonHdr, good, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tc.method, "http://emulator"+tc.path, nil)
-			err := validateExchange(doc, exchange{req: req, status: tc.status, header: tc.header, body: []byte(tc.body)})
+			var reqBody []byte
+			if tc.method == "POST" {
+				reqBody = []byte(`{"token":"mt_x"}`)
+				if tc.name == "accepted request the spec rejects" {
+					reqBody = []byte(`{"token":"mt_x","extra":1}`)
+				}
+				if tc.path == "/v1/m2m_tokens" {
+					reqBody = []byte(`{}`)
+				}
+			}
+			err := validateExchange(doc, exchange{req: req, reqBody: reqBody, status: tc.status, header: tc.header, body: []byte(tc.body)})
 			if (err != nil) != tc.wantErr {
 				t.Errorf("got error %v, want error: %v", err, tc.wantErr)
 			}

@@ -183,7 +183,7 @@ func parseListQuery(raw string) (listQuery, *apiError) {
 	if err != nil {
 		return q, errURLParam("query_parameter", "query", "malformed query string")
 	}
-	get := func(k string) (string, bool) {
+	get := func(k string) (string, bool) { // the first value; present even when empty
 		v, ok := vals[k]
 		if !ok || len(v) == 0 {
 			return "", false
@@ -204,7 +204,7 @@ func parseListQuery(raw string) (listQuery, *apiError) {
 	}{{"revoked", &q.revoked}, {"expired", &q.expired}} {
 		v, ok := get(b.name)
 		switch {
-		case !ok || v == "":
+		case !ok:
 		case v == "true":
 			*b.dst = true
 		case v == "false":
