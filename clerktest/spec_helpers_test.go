@@ -64,8 +64,8 @@ type exchange struct {
 	req     *http.Request
 	reqBody []byte // the request body as sent
 	status  int
-	header http.Header
-	body   []byte
+	header  http.Header
+	body    []byte
 }
 
 func (e exchange) String() string {
