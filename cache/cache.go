@@ -28,43 +28,50 @@ type Entry[V any] struct {
 // Cache is a bounded, sharded LRU cache with a per-entry expiry. It is safe for
 // concurrent use by multiple goroutines and starts no goroutines.
 type Cache[V any] struct {
-	shards []shard[V]
-	mask   uint64
-	now    func() time.Time
-	ids    *idIndex
-	size   int
+	shards   []shard[V]
+	counters []counters // striped: see count
+	mask     uint64
+	now      func() time.Time
+	ids      *idIndex
+	size     int
 }
 
 // item is what a shard's LRU holds: an immutable Entry (Set replaces the item,
-// it never edits one) and the shard sequence number of its last move to the
-// front of the LRU.
+// it never edits one), its key, and the shard sequence number of its last move
+// to the front of the LRU.
 type item[V any] struct {
 	Entry[V]
+	key Key
 	seq atomic.Uint64
 }
 
-// shard is one LRU (golang-lru's simplelru) with its own lock and counters,
-// padded so that neighbouring shards do not share a cache line.
+// shard is one LRU (golang-lru's simplelru) with its own lock, laid out on
+// cache lines of its own.
 //
 // Every move of an item to the front of the LRU (Set, or promotion on a hit)
 // takes the write lock, increments seq and records the new value in the item.
 // seq − item.seq bounds how many items were moved in front of it since, so it
 // bounds the item's distance from the front. A hit promotes the item (write
 // lock) only when that distance may have reached promoteAfter, a quarter of the
-// shard's capacity; other hits take only the read lock. So hits on the hot
-// entries of different shards share no written memory, repeated hits never
-// write the LRU, and the order stays close to exact LRU: an entry that was hit
-// survives at least ¾ of the shard's capacity of later insertions (exact LRU:
-// all of it) before it can be evicted.
+// shard's capacity. So repeated hits never write the LRU, and the order stays
+// close to exact LRU: an entry that was hit survives at least ¾ of the shard's
+// capacity of later insertions (exact LRU: all of it) before it can be evicted.
+//
+// hot points to the item the shard's last lookup under the read lock found.
+// A hit on it takes no lock at all, so hits on one hot token from many cores
+// share no written memory. hot is set only under the read lock and cleared
+// under the write lock whenever its item leaves the LRU or is replaced, so it
+// never points to an item that is no longer in the cache once a Remove, Set or
+// Purge has returned.
 type shard[V any] struct {
 	mu           sync.RWMutex // guards lru; seq and the items' seq change only under mu.Lock
 	lru          *simplelru.LRU[Key, *item[V]]
-	seq          atomic.Uint64
 	promoteAfter uint64 // max(1, capacity/4)
-	hits         atomic.Uint64
-	negHits      atomic.Uint64
-	misses       atomic.Uint64
-	_            [56]byte
+	_            [64 - 24 - 8 - 8]byte
+	// Read on every hit, written only under mu.Lock (hot also under RLock).
+	hot atomic.Pointer[item[V]]
+	seq atomic.Uint64
+	_   [64 - 16]byte
 }
 
 // New returns a Cache holding at most size entries in total.
@@ -89,6 +96,7 @@ func New[V any](size int, opts ...Option) (*Cache[V], error) {
 		ids:    newIDIndex(),
 		size:   size,
 	}
+	c.counters = make([]counters, counterStripes)
 	for i := range c.shards {
 		capacity := size / n
 		if i < size%n {
@@ -107,6 +115,7 @@ func New[V any](size int, opts ...Option) (*Cache[V], error) {
 // onEvict keeps the ID index in step with the LRU. simplelru calls it, under
 // the shard's write lock, for capacity evictions, Remove and Purge.
 func (c *Cache[V]) onEvict(k Key, it *item[V]) {
+	c.shard(&k).hot.CompareAndSwap(it, nil)
 	if it.ID != "" {
 		c.ids.remove(it.ID, k)
 	}
@@ -125,25 +134,31 @@ func (c *Cache[V]) Get(k Key) (Entry[V], bool) { return c.GetAt(k, c.now()) }
 // read the clock anyway.
 func (c *Cache[V]) GetAt(k Key, now time.Time) (Entry[V], bool) {
 	s := c.shard(&k)
-	s.mu.RLock()
-	it, ok := s.lru.Peek(k)
-	s.mu.RUnlock()
-	if !ok {
-		s.misses.Add(1)
-		return Entry[V]{}, false
+	it := s.hot.Load()
+	if it == nil || it.key != k {
+		var ok bool
+		s.mu.RLock()
+		if it, ok = s.lru.Peek(k); ok {
+			s.hot.Store(it)
+		}
+		s.mu.RUnlock()
+		if !ok {
+			c.count().misses.Add(1)
+			return Entry[V]{}, false
+		}
 	}
 	if !now.Before(it.Expires) {
 		s.expire(k, it)
-		s.misses.Add(1)
+		c.count().misses.Add(1)
 		return Entry[V]{}, false
 	}
 	if s.seq.Load()-it.seq.Load() >= s.promoteAfter {
 		s.promote(k)
 	}
 	if it.Negative {
-		s.negHits.Add(1)
+		c.count().negHits.Add(1)
 	} else {
-		s.hits.Add(1)
+		c.count().hits.Add(1)
 	}
 	return it.Entry, true
 }
@@ -188,11 +203,15 @@ func (c *Cache[V]) Set(k Key, e Entry[V]) {
 		c.Remove(k)
 		return
 	}
-	it := &item[V]{Entry: e}
+	it := &item[V]{Entry: e, key: k}
 	s := c.shard(&k)
 	s.mu.Lock()
-	if old, ok := s.lru.Peek(k); ok && old.ID != "" && old.ID != e.ID {
-		c.ids.remove(old.ID, k)
+	if old, ok := s.lru.Peek(k); ok {
+		// simplelru replaces a value in place, without eviction callback.
+		s.hot.CompareAndSwap(old, nil)
+		if old.ID != "" && old.ID != e.ID {
+			c.ids.remove(old.ID, k)
+		}
 	}
 	if e.ID != "" {
 		c.ids.add(e.ID, k)

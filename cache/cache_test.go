@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"go.uber.org/goleak"
 )
@@ -348,4 +349,92 @@ func TestPeek(t *testing.T) {
 	if st := c.Stats(); st.Hits+st.Misses != 0 {
 		t.Errorf("got %d hits and %d misses after Peeks, want none counted", st.Hits, st.Misses)
 	}
+}
+
+func TestShardLayout(t *testing.T) {
+	if n := unsafe.Sizeof(shard[string]{}); n%64 != 0 {
+		t.Errorf("shard is %d bytes, want a multiple of 64 (one cache line per part)", n)
+	}
+	if off := unsafe.Offsetof(shard[string]{}.hot); off%64 != 0 {
+		t.Errorf("shard.hot at offset %d, want it to start a cache line", off)
+	}
+	if n := unsafe.Sizeof(counters{}); n != 64 {
+		t.Errorf("counters stripe is %d bytes, want 64", n)
+	}
+}
+
+// TestHotItem: the lock-free hit path never serves an entry after Remove,
+// Set, Purge, InvalidateID or eviction has returned.
+func TestHotItem(t *testing.T) {
+	exp := t0.Add(time.Hour)
+	for _, tc := range []struct {
+		name   string
+		change func(c *Cache[string])
+		want   string // "" for a miss
+	}{
+		{"Remove", func(c *Cache[string]) { c.Remove(key(1)) }, ""},
+		{"InvalidateID", func(c *Cache[string]) { c.InvalidateID("mt_1") }, ""},
+		{"Purge", func(c *Cache[string]) { c.Purge() }, ""},
+		{"Set replaces", func(c *Cache[string]) { c.Set(key(1), Entry[string]{Value: "new", Expires: exp}) }, "new"},
+		{"Set negative", func(c *Cache[string]) { c.Set(key(1), Entry[string]{Negative: true, Expires: exp}) }, ""},
+		{"evicted", func(c *Cache[string]) {
+			for i := 2; i < 10; i++ {
+				c.Set(key(i), Entry[string]{Value: "other", Expires: exp})
+			}
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := newCache(t, 4, WithShards(1))
+			c.Set(key(1), Entry[string]{Value: "old", ID: "mt_1", Expires: exp})
+			for range 3 {
+				if e, ok := c.Get(key(1)); !ok || e.Value != "old" {
+					t.Fatalf("Get = %+v, %v; want old", e, ok)
+				}
+			}
+			if c.shards[0].hot.Load() == nil {
+				t.Fatal("no hot item after hits, want one")
+			}
+			tc.change(c)
+			e, ok := c.Get(key(1))
+			if got := map[bool]string{true: e.Value}[ok && !e.Negative]; got != tc.want {
+				t.Errorf("Get after the change = %+v, %v; want value %q", e, ok, tc.want)
+			}
+		})
+	}
+}
+
+// TestHotItemConcurrent: readers hammer one key while a writer replaces and
+// removes it; once the writer's Remove has returned, a reader's Get misses.
+func TestHotItemConcurrent(t *testing.T) {
+	c, _ := newCache(t, 8, WithShards(1))
+	exp := t0.Add(time.Hour)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					c.Get(key(1))
+					c.Get(key(2))
+				}
+			}
+		}()
+	}
+	for i := range 500 {
+		c.Set(key(1), Entry[string]{Value: fmt.Sprint(i), Expires: exp})
+		if e, ok := c.Get(key(1)); !ok || e.Value != fmt.Sprint(i) {
+			t.Fatalf("Get after Set %d = %+v, %v; want value %d", i, e, ok, i)
+		}
+		c.Remove(key(1))
+		if e, ok := c.Get(key(1)); ok {
+			t.Fatalf("Get after Remove = %+v, want a miss", e)
+		}
+	}
+	close(stop)
+	wg.Wait()
 }
