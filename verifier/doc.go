@@ -12,7 +12,7 @@
 //  2. The cache key is SHA-256(token). Raw tokens are never stored or logged.
 //  3. The cache (package cache: sharded LRU, per-entry expiry) answers a live
 //     positive entry with its Token and a negative one with ErrInvalidToken.
-//     A hit does not allocate and takes only a shard's read lock.
+//     A hit does not allocate and takes no exclusive lock.
 //  4. On a miss, concurrent callers of one token share a single call
 //     (golang.org/x/sync/singleflight). The call runs detached from the
 //     callers' contexts (context.WithoutCancel) under its own timeout
