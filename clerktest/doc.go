@@ -47,6 +47,8 @@
 //     Allow. Every answer is application/json with a clerk_trace_id on errors.
 //   - JWTs carry iss = the emulator's origin (URL without /v1), kid = the
 //     instance ID, and are signed with an RSA-2048 key made on first use.
+//     Custom claims named like a reserved claim (iss sub aud exp nbf iat jti
+//     scopes) are replaced or dropped.
 //
 // A Server and the Faults it holds are safe for concurrent use by multiple
 // goroutines; [Server.Close] ends hanging requests and leaves no goroutines.

@@ -32,7 +32,6 @@ func (t *token) wire(now time.Time, withValue bool) *clerkapi.M2MToken {
 		LastUsedAt:       clerkapi.At(t.lastUsed),
 		CreatedAt:        clerkapi.At(t.created),
 		UpdatedAt:        clerkapi.At(t.updated),
-		RevocationReason: t.reason,
 	}
 	if t.claims != nil {
 		w.Claims = append(json.RawMessage(nil), t.claims...)
