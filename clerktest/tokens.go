@@ -21,17 +21,17 @@ var createFields = []string{"token_format", "seconds_until_expiration", "claims"
 // when withValue.
 func (t *token) wire(now time.Time, withValue bool) *clerkapi.M2MToken {
 	w := &clerkapi.M2MToken{
-		Object:           clerkapi.ObjectM2MToken,
-		ID:               t.id,
-		Subject:          t.subject,
-		Claims:           json.RawMessage("null"),
-		Scopes:           append([]string{}, t.scopes...),
-		Revoked:          t.revoked,
-		Expired:          t.isExpired(now),
-		Expiration:       clerkapi.At(t.expiration),
-		LastUsedAt:       clerkapi.At(t.lastUsed),
-		CreatedAt:        clerkapi.At(t.created),
-		UpdatedAt:        clerkapi.At(t.updated),
+		Object:     clerkapi.ObjectM2MToken,
+		ID:         t.id,
+		Subject:    t.subject,
+		Claims:     json.RawMessage("null"),
+		Scopes:     append([]string{}, t.scopes...),
+		Revoked:    t.revoked,
+		Expired:    t.isExpired(now),
+		Expiration: clerkapi.At(t.expiration),
+		LastUsedAt: clerkapi.At(t.lastUsed),
+		CreatedAt:  clerkapi.At(t.created),
+		UpdatedAt:  clerkapi.At(t.updated),
 	}
 	if t.claims != nil {
 		w.Claims = append(json.RawMessage(nil), t.claims...)
