@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"syscall"
 	"time"
 
@@ -56,10 +57,12 @@ func (v *Verifier) call(ctx context.Context, token string) (*clerkapi.M2MToken, 
 }
 
 // isConnectionFailure reports whether err is a transport failure that happened
-// before any HTTP answer and is not a timeout.
+// before any HTTP answer and is not a timeout. Such failures come from
+// http.Client.Do as a *url.Error; a failure while reading an answer's body
+// does not, and is not retried.
 func isConnectionFailure(err error) bool {
-	var ae *clerkapi.APIError
-	if errors.As(err, &ae) || errors.Is(err, clerkapi.ErrResponseTooLarge) || errors.Is(err, clerkapi.ErrMalformedResponse) {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
 		return false
 	}
 	var ne net.Error
