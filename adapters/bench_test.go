@@ -9,17 +9,12 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/labstack/echo/v4"
 
+	"github.com/m2mauth/m2mauth/adapters/internal/adaptertest"
 	"github.com/m2mauth/m2mauth/adapters/m2mecho"
 	"github.com/m2mauth/m2mauth/adapters/m2mgin"
 	"github.com/m2mauth/m2mauth/adapters/m2mhttp"
 	"github.com/m2mauth/m2mauth/clerktest"
 )
-
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
 
 type benchKey struct{}
 
@@ -80,16 +75,7 @@ func BenchmarkCacheHit(b *testing.B) {
 				b.Fatalf("warm-up: got status %d, want 204", rec.Code)
 			}
 			before := f.clerk.Calls(clerktest.EndpointVerify)
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				r := httptest.NewRequest(http.MethodGet, "/api", nil)
-				r.Header.Set("Authorization", "Bearer "+tok)
-				w := &discard{h: http.Header{}}
-				for pb.Next() {
-					bc.h.ServeHTTP(w, r)
-				}
-			})
+			adaptertest.ServeParallel(b, bc.h, tok)
 			b.StopTimer()
 			if after := f.clerk.Calls(clerktest.EndpointVerify); after != before {
 				b.Fatalf("got %d verify calls during the benchmark, want 0 (cache hits)", after-before)

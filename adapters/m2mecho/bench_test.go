@@ -3,11 +3,11 @@ package m2mecho_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/m2mauth/m2mauth/adapters/internal/adaptertest"
 	"github.com/m2mauth/m2mauth/adapters/m2mecho"
 	"github.com/m2mauth/m2mauth/middleware"
 )
@@ -18,22 +18,19 @@ type benchKey struct{}
 // middleware, behind hand-written baselines that store a token the Echo ways
 // (c.Set; the request context), and behind m2mecho with a fixed-token verifier.
 func BenchmarkMiddleware(b *testing.B) {
-	a, err := middleware.New(fixed, middleware.WithAudience("mch_receiver"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := adaptertest.New(b, middleware.WithAudience(adaptertest.Audience))
 	for _, bc := range []struct {
 		name string
 		mw   []echo.MiddlewareFunc
 	}{
 		{"bare", nil},
 		{"baseline-c.Set", []echo.MiddlewareFunc{func(next echo.HandlerFunc) echo.HandlerFunc {
-			return func(c echo.Context) error { c.Set("token", theToken); return next(c) }
+			return func(c echo.Context) error { c.Set("token", adaptertest.Token); return next(c) }
 		}}},
 		{"baseline-SetRequest", []echo.MiddlewareFunc{func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
 				req := c.Request()
-				c.SetRequest(req.WithContext(context.WithValue(req.Context(), benchKey{}, theToken)))
+				c.SetRequest(req.WithContext(context.WithValue(req.Context(), benchKey{}, adaptertest.Token)))
 				return next(c)
 			}
 		}}},
@@ -42,15 +39,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			e := echo.New()
 			e.GET("/api", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }, bc.mw...)
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				r := httptest.NewRequest(http.MethodGet, "/api", nil)
-				r.Header.Set("Authorization", "Bearer "+goodToken)
-				w := &discard{h: http.Header{}}
-				for pb.Next() {
-					e.ServeHTTP(w, r)
-				}
-			})
+			adaptertest.ServeParallel(b, e, adaptertest.GoodToken)
 		})
 	}
 }

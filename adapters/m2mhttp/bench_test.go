@@ -2,9 +2,9 @@ package m2mhttp_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
+	"github.com/m2mauth/m2mauth/adapters/internal/adaptertest"
 	"github.com/m2mauth/m2mauth/adapters/m2mhttp"
 	"github.com/m2mauth/m2mauth/middleware"
 )
@@ -13,10 +13,7 @@ import (
 // the middleware, the verifier being a fixed-token double (the pure cost of
 // extraction, policy and the context copy).
 func BenchmarkMiddleware(b *testing.B) {
-	a, err := middleware.New(fixed, middleware.WithAudience("mch_receiver"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := adaptertest.New(b, middleware.WithAudience(adaptertest.Audience))
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	for _, bc := range []struct {
 		name string
@@ -25,16 +22,6 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"bare", handler},
 		{"m2mhttp", m2mhttp.Middleware(a)(handler)},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				r := httptest.NewRequest(http.MethodGet, "/api", nil)
-				r.Header.Set("Authorization", "Bearer "+goodToken)
-				w := &discard{h: http.Header{}}
-				for pb.Next() {
-					bc.h.ServeHTTP(w, r)
-				}
-			})
-		})
+		b.Run(bc.name, func(b *testing.B) { adaptertest.ServeParallel(b, bc.h, adaptertest.GoodToken) })
 	}
 }

@@ -1,0 +1,45 @@
+package adaptertest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/m2mauth/m2mauth/middleware"
+	"github.com/m2mauth/m2mauth/verifier"
+)
+
+// GoodToken is the one token Fixed accepts.
+const GoodToken = "mt_0123456789abcdefghijklmnopqrstuv"
+
+// Audience is the machine ID Token is scoped to: the service under test.
+const Audience = "mch_receiver"
+
+// Token is what Fixed answers for GoodToken; an adapter must hand this very
+// pointer to the next handler.
+var Token = &verifier.Token{
+	ID: "mt_00000000000000000000000000000001", Subject: "mch_caller", Scopes: []string{Audience},
+	ExpiresAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Format: verifier.FormatOpaque,
+}
+
+// Fixed is a test double: GoodToken is valid, "mt_down" means Clerk is
+// unavailable (retry after 4 s), anything else is invalid.
+var Fixed = middleware.VerifierFunc(func(_ context.Context, tok string) (*verifier.Token, error) {
+	switch tok {
+	case GoodToken:
+		return Token, nil
+	case "mt_down":
+		return nil, &verifier.UnavailableError{RetryAfter: 4 * time.Second}
+	}
+	return nil, &verifier.InvalidTokenError{Reason: "token not found"}
+})
+
+// New returns middleware.New(Fixed, opts...), failing tb on error.
+func New(tb testing.TB, opts ...middleware.Option) *middleware.Authenticator {
+	tb.Helper()
+	a, err := middleware.New(Fixed, opts...)
+	if err != nil {
+		tb.Fatalf("middleware.New: %v", err)
+	}
+	return a
+}
