@@ -16,13 +16,11 @@ import (
 	"github.com/m2mauth/m2mauth/clerktest"
 )
 
-type benchKey struct{}
-
 // withValue is the hand-written baseline for net/http: a middleware that only
 // stores a value in the request's context.
 func withValue(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), benchKey{}, next)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), adaptertest.ContextKey{}, next)))
 	})
 }
 
@@ -55,14 +53,14 @@ func BenchmarkCacheHit(b *testing.B) {
 		{"echo/bare", echoRoute()},
 		{"echo/baseline-ctx", echoRoute(func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
-				c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), benchKey{}, b)))
+				c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), adaptertest.ContextKey{}, b)))
 				return next(c)
 			}
 		})},
 		{"echo/m2mecho", echoRoute(m2mecho.Middleware(a))},
 		{"gin/bare", ginRoute()},
 		{"gin/baseline-ctx", ginRoute(func(c *gin.Context) {
-			c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), benchKey{}, b))
+			c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), adaptertest.ContextKey{}, b))
 		})},
 		{"gin/m2mgin", ginRoute(m2mgin.Middleware(a))},
 	} {

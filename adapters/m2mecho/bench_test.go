@@ -9,16 +9,13 @@ import (
 
 	"github.com/m2mauth/m2mauth/adapters/internal/adaptertest"
 	"github.com/m2mauth/m2mauth/adapters/m2mecho"
-	"github.com/m2mauth/m2mauth/middleware"
 )
-
-type benchKey struct{}
 
 // BenchmarkMiddleware compares, through Echo's router, a handler behind no
 // middleware, behind hand-written baselines that store a token the Echo ways
 // (c.Set; the request context), and behind m2mecho with a fixed-token verifier.
 func BenchmarkMiddleware(b *testing.B) {
-	a := adaptertest.New(b, middleware.WithAudience(adaptertest.Audience))
+	a := adaptertest.NewReceiver(b)
 	for _, bc := range []struct {
 		name string
 		mw   []echo.MiddlewareFunc
@@ -30,7 +27,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"baseline-SetRequest", []echo.MiddlewareFunc{func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
 				req := c.Request()
-				c.SetRequest(req.WithContext(context.WithValue(req.Context(), benchKey{}, adaptertest.Token)))
+				c.SetRequest(req.WithContext(context.WithValue(req.Context(), adaptertest.ContextKey{}, adaptertest.Token)))
 				return next(c)
 			}
 		}}},

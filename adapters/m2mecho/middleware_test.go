@@ -32,10 +32,7 @@ func TestMiddleware(t *testing.T) {
 			}
 			e.GET("/api", h)
 			e.GET("/healthz", h)
-			w := httptest.NewRecorder()
-			e.ServeHTTP(w, tc.Request())
-			tc.Check(t, w, called)
-			if tc.WantStatus == 200 {
+			if !tc.Serve(t, e, &called) {
 				return
 			}
 			var he *echo.HTTPError
@@ -59,16 +56,12 @@ func TestNextErrorIsReturned(t *testing.T) {
 }
 
 func TestCustomErrorHandler(t *testing.T) {
-	var got error
-	a := adaptertest.New(t, middleware.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
-		got = err
-		w.WriteHeader(http.StatusTeapot)
-	}))
+	a, got := adaptertest.NewTeapot(t)
 	e := echo.New()
 	w := httptest.NewRecorder()
 	ret := m2mecho.Middleware(a)(func(echo.Context) error { t.Error("next called"); return nil })(e.NewContext(httptest.NewRequest(http.MethodGet, "/", nil), w))
-	if ret != nil || w.Code != http.StatusTeapot || !errors.Is(got, middleware.ErrMissingToken) {
-		t.Fatalf("got (return %v, status %d, handler error %v), want (nil, 418, ErrMissingToken)", ret, w.Code, got)
+	if ret != nil || w.Code != http.StatusTeapot || !errors.Is(*got, middleware.ErrMissingToken) {
+		t.Fatalf("got (return %v, status %d, handler error %v), want (nil, 418, ErrMissingToken)", ret, w.Code, *got)
 	}
 }
 

@@ -9,16 +9,13 @@ import (
 
 	"github.com/m2mauth/m2mauth/adapters/internal/adaptertest"
 	"github.com/m2mauth/m2mauth/adapters/m2mgin"
-	"github.com/m2mauth/m2mauth/middleware"
 )
-
-type benchKey struct{}
 
 // BenchmarkMiddleware compares, through Gin's router, a handler behind no
 // middleware, behind hand-written baselines that store a token the Gin ways
 // (c.Set; the request context), and behind m2mgin with a fixed-token verifier.
 func BenchmarkMiddleware(b *testing.B) {
-	a := adaptertest.New(b, middleware.WithAudience(adaptertest.Audience))
+	a := adaptertest.NewReceiver(b)
 	for _, bc := range []struct {
 		name string
 		mw   []gin.HandlerFunc
@@ -26,7 +23,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"bare", nil},
 		{"baseline-c.Set", []gin.HandlerFunc{func(c *gin.Context) { c.Set("token", adaptertest.Token) }}},
 		{"baseline-Request.WithContext", []gin.HandlerFunc{func(c *gin.Context) {
-			c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), benchKey{}, adaptertest.Token))
+			c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), adaptertest.ContextKey{}, adaptertest.Token))
 		}}},
 		{"m2mgin", []gin.HandlerFunc{m2mgin.Middleware(a)}},
 	} {

@@ -31,10 +31,7 @@ func TestMiddleware(t *testing.T) {
 			}
 			e.GET("/api", h)
 			e.GET("/healthz", h)
-			w := httptest.NewRecorder()
-			e.ServeHTTP(w, tc.Request())
-			tc.Check(t, w, called)
-			if tc.WantStatus == 200 {
+			if !tc.Serve(t, e, &called) {
 				return
 			}
 			if len(ginErrs) != 1 || ginErrs[0].Type != gin.ErrorTypePrivate {
@@ -45,17 +42,13 @@ func TestMiddleware(t *testing.T) {
 }
 
 func TestCustomErrorHandler(t *testing.T) {
-	var got error
-	a := adaptertest.New(t, middleware.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
-		got = err
-		w.WriteHeader(http.StatusTeapot)
-	}))
+	a, got := adaptertest.NewTeapot(t)
 	e := gin.New()
 	e.GET("/", m2mgin.Middleware(a), func(*gin.Context) { t.Error("next called") })
 	w := httptest.NewRecorder()
 	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
-	if w.Code != http.StatusTeapot || !errors.Is(got, middleware.ErrMissingToken) {
-		t.Fatalf("got (status %d, handler error %v), want (418, ErrMissingToken)", w.Code, got)
+	if w.Code != http.StatusTeapot || !errors.Is(*got, middleware.ErrMissingToken) {
+		t.Fatalf("got (status %d, handler error %v), want (418, ErrMissingToken)", w.Code, *got)
 	}
 }
 

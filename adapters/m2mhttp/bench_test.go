@@ -6,14 +6,13 @@ import (
 
 	"github.com/m2mauth/m2mauth/adapters/internal/adaptertest"
 	"github.com/m2mauth/m2mauth/adapters/m2mhttp"
-	"github.com/m2mauth/m2mauth/middleware"
 )
 
 // BenchmarkMiddleware compares a bare handler with the same handler behind
 // the middleware, the verifier being a fixed-token double (the pure cost of
 // extraction, policy and the context copy).
 func BenchmarkMiddleware(b *testing.B) {
-	a := adaptertest.New(b, middleware.WithAudience(adaptertest.Audience))
+	a := adaptertest.NewReceiver(b)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	for _, bc := range []struct {
 		name string

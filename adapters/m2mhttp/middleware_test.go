@@ -1,6 +1,7 @@
 package m2mhttp_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -22,22 +23,18 @@ func TestMiddleware(t *testing.T) {
 					t.Errorf("TokenFromContext got %v, want %v", tok2, tok)
 				}
 			}))
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, tc.Request())
-			tc.Check(t, w, called)
+			tc.Serve(t, h, &called)
 		})
 	}
 }
 
 func TestCustomErrorHandler(t *testing.T) {
-	a := adaptertest.New(t, middleware.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
-		http.Error(w, "go away", http.StatusTeapot)
-	}))
+	a, got := adaptertest.NewTeapot(t)
 	h := m2mhttp.Middleware(a)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("next called") }))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
-	if w.Code != http.StatusTeapot {
-		t.Fatalf("got status %d, want 418", w.Code)
+	if w.Code != http.StatusTeapot || !errors.Is(*got, middleware.ErrMissingToken) {
+		t.Fatalf("got (status %d, handler error %v), want (418, ErrMissingToken)", w.Code, *got)
 	}
 }
 
@@ -45,7 +42,7 @@ func TestCustomErrorHandler(t *testing.T) {
 // middleware adds at most two allocations (context.WithValue, r.WithContext)
 // over the bare handler.
 func TestAllocations(t *testing.T) {
-	a := adaptertest.New(t, middleware.WithAudience(adaptertest.Audience))
+	a := adaptertest.NewReceiver(t)
 	var sink bool
 	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, sink = m2mhttp.Token(r) })
 	wrapped := m2mhttp.Middleware(a)(bare)

@@ -6,6 +6,10 @@ import (
 	"testing"
 )
 
+// ContextKey is the context key of the benchmarks' hand-written baselines,
+// which store Token in a request's context as an adapter does.
+type ContextKey struct{}
+
 // Discard is an http.ResponseWriter that allocates nothing per request.
 type Discard struct{ h http.Header }
 

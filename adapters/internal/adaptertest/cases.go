@@ -58,6 +58,16 @@ func (c Case) CheckToken(t testing.TB, tok *verifier.Token, ok bool) {
 	}
 }
 
+// Serve serves the case's request through h, then Checks the answer; called
+// is set by h's next handler. It reports whether the request was refused.
+func (c Case) Serve(t testing.TB, h http.Handler, called *bool) (refused bool) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, c.Request())
+	c.Check(t, w, *called)
+	return c.WantStatus != 200
+}
+
 // Check asserts the answer w every adapter must give for the case, and
 // whether the next handler was called: the status, WWW-Authenticate and
 // Retry-After, and on a refusal a JSON error body (error and

@@ -2,6 +2,7 @@ package adaptertest
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -33,6 +34,26 @@ var Fixed = middleware.VerifierFunc(func(_ context.Context, tok string) (*verifi
 	}
 	return nil, &verifier.InvalidTokenError{Reason: "token not found"}
 })
+
+// NewReceiver returns the authenticator of the service Token is scoped to:
+// New(tb, middleware.WithAudience(Audience)).
+func NewReceiver(tb testing.TB) *middleware.Authenticator {
+	tb.Helper()
+	return New(tb, middleware.WithAudience(Audience))
+}
+
+// NewTeapot returns an authenticator on Fixed (no audience) whose
+// WithErrorHandler answers 418 I'm a teapot, and where that handler stores
+// the error it was given.
+func NewTeapot(tb testing.TB) (a *middleware.Authenticator, got *error) {
+	tb.Helper()
+	got = new(error)
+	a = New(tb, middleware.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, err error) {
+		*got = err
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	return a, got
+}
 
 // New returns middleware.New(Fixed, opts...), failing tb on error.
 func New(tb testing.TB, opts ...middleware.Option) *middleware.Authenticator {
