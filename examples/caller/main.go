@@ -26,28 +26,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/signal"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/examples/internal/demo"
 	"github.com/m2mauth/m2mauth/m2mclient"
 )
 
 // workers is how many requests are in flight at once.
 const workers = 8
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "caller:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Command("caller", run) }
 
 // run makes the requests and prints the tally. getenv reads the configuration.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {

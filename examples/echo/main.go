@@ -11,13 +11,7 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,29 +19,9 @@ import (
 	"github.com/m2mauth/m2mauth/examples/internal/demo"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "echo:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("echo", handler) }
 
-func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := demo.ConfigFromEnv(getenv)
-	if err != nil {
-		return err
-	}
-	svc, err := demo.Setup(cfg, stdout)
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	return svc.Serve(ctx, handler(svc), stdout)
-}
-
-func handler(svc *demo.Service) *echo.Echo {
+func handler(svc *demo.Service) http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, demo.Health) })

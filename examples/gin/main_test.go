@@ -10,4 +10,4 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestRun(t *testing.T) { demotest.Check(t, run) }
+func TestRun(t *testing.T) { demotest.Check(t, handler) }

@@ -14,40 +14,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/m2mauth/m2mauth/adapters/m2mhttp"
 	"github.com/m2mauth/m2mauth/examples/internal/demo"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "nethttp:", err)
-		os.Exit(1)
-	}
-}
-
-func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := demo.ConfigFromEnv(getenv)
-	if err != nil {
-		return err
-	}
-	svc, err := demo.Setup(cfg, stdout)
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	return svc.Serve(ctx, handler(svc), stdout)
-}
+func main() { demo.Main("nethttp", handler) }
 
 func handler(svc *demo.Service) http.Handler {
 	api, reports := m2mhttp.Middleware(svc.API), m2mhttp.Middleware(svc.Reports)

@@ -1,9 +1,11 @@
 package demo_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -93,6 +95,36 @@ func TestSetupWithKey(t *testing.T) {
 			}
 			if status != tc.want {
 				t.Fatalf("got %d, want %d", status, tc.want)
+			}
+		})
+	}
+}
+
+// TestRunFails: Run returns a configuration or set-up error without building
+// the routes, and a listen error after building them (and closes the Service:
+// goleak would catch an emulator left running).
+func TestRunFails(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		env       map[string]string
+		wantErr   string
+		wantBuilt bool
+	}{
+		{"instance key without audience", map[string]string{"CLERK_SECRET_KEY": "sk_test_x"}, "M2M_AUDIENCE", false},
+		{"not a Clerk key", map[string]string{"CLERK_SECRET_KEY": "nope"}, "demo:", false},
+		{"bad address", map[string]string{"ADDR": "127.0.0.1:notaport"}, "notaport", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			built := false
+			err := demo.Run(context.Background(), func(k string) string { return tc.env[k] }, io.Discard, func(*demo.Service) http.Handler {
+				built = true
+				return http.NotFoundHandler()
+			})
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
+			}
+			if built != tc.wantBuilt {
+				t.Errorf("got handler built=%v, want %v", built, tc.wantBuilt)
 			}
 		})
 	}

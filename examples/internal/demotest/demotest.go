@@ -1,5 +1,5 @@
 // Package demotest runs an example service end to end in a test: it starts
-// the example's run function on 127.0.0.1:0 with the embedded emulator, reads
+// the example's routes with demo.Run on 127.0.0.1:0 with the embedded emulator, reads
 // the printed URL and token, calls its routes over real HTTP and stops it.
 package demotest
 
@@ -12,15 +12,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/m2mauth/m2mauth/examples/internal/demo"
 )
 
-// RunFunc is the shape of every example's run function.
-type RunFunc func(ctx context.Context, getenv func(string) string, stdout io.Writer) error
-
-// Check runs run with no Clerk key (so it starts the emulator), waits until
-// it listens, checks /healthz, /api/whoami and /api/reports, then cancels its
-// context and expects a clean return.
-func Check(t *testing.T, run RunFunc) {
+// Check runs demo.Run with handler and no Clerk key (so it starts the
+// emulator), waits until it listens, checks /healthz, /api/whoami and
+// /api/reports, then cancels its context and expects a clean return.
+func Check(t *testing.T, handler demo.Handler) {
 	t.Helper()
 	env := map[string]string{"ADDR": "127.0.0.1:0"}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -28,7 +27,7 @@ func Check(t *testing.T, run RunFunc) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, func(k string) string { return env[k] }, pw)
+		err := demo.Run(ctx, func(k string) string { return env[k] }, pw, handler)
 		pw.Close()
 		done <- err
 	}()
