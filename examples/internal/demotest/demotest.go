@@ -1,6 +1,7 @@
-// Package demotest runs an example service end to end in a test: it starts
-// the example's routes with demo.Run on 127.0.0.1:0 with the embedded emulator, reads
-// the printed URL and token, calls its routes over real HTTP and stops it.
+// Package demotest runs an example service end to end in a test: it serves
+// the example's routes with demo.Run on 127.0.0.1:0 and the embedded
+// emulator, reads the printed URL and token, calls the routes over real HTTP
+// and stops it.
 package demotest
 
 import (
