@@ -5,31 +5,58 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 )
 
 // maxRequestBody is the largest request body the emulator reads.
 const maxRequestBody = 1 << 20
 
-// readObject reads a JSON object body of at most maxRequestBody bytes and
-// checks that it has only the allowed fields. required says whether an empty
-// body is an error; an empty optional body is an empty object.
-func readObject(w http.ResponseWriter, r *http.Request, required bool, allowed ...string) (map[string]json.RawMessage, *apiError) {
+// readBody reads r's JSON object body into fields (see parseObject), reading
+// at most maxRequestBody bytes, and answers the first error itself. It reports
+// whether the handler may go on.
+func readBody(w http.ResponseWriter, r *http.Request, required bool, fields ...field) bool {
+	e := readObject(w, r, required, fields...)
+	if e != nil {
+		writeError(w, e)
+	}
+	return e == nil
+}
+
+func readObject(w http.ResponseWriter, r *http.Request, required bool, fields ...field) *apiError {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, errBodyTooLarge()
+			return errBodyTooLarge()
 		}
-		return nil, errBodyInvalid("The request body could not be read.")
+		return errBodyInvalid("The request body could not be read.")
 	}
-	return parseObject(data, required, allowed...)
+	return parseObject(data, required, fields...)
 }
 
-func parseObject(data []byte, required bool, allowed ...string) (map[string]json.RawMessage, *apiError) {
+// parseObject checks that data is a JSON object with no parameters but fields
+// and then decodes the fields in order; the first error wins. required says
+// whether an empty body is an error; an empty optional body is an empty object.
+func parseObject(data []byte, required bool, fields ...field) *apiError {
+	obj, e := object(data, required)
+	if e != nil {
+		return e
+	}
+	if e := onlyFields(obj, fields); e != nil {
+		return e
+	}
+	for _, f := range fields {
+		if e := f.read(obj); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func object(data []byte, required bool) (map[string]json.RawMessage, *apiError) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		if required {
 			return nil, errBodyInvalid("The request body is required and must be a JSON object.")
@@ -46,24 +73,19 @@ func parseObject(data []byte, required bool, allowed ...string) (map[string]json
 		}
 		return nil, errBodyInvalid("The request body must be a JSON object.")
 	}
-	names := make([]string, 0, len(obj))
-	for k := range obj {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		found := false
-		for _, a := range allowed {
-			if k == a {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return nil, errParamUnknown(truncateName(k))
-		}
-	}
 	return obj, nil
+}
+
+// onlyFields refuses the first parameter of obj, in name order, that is not
+// one of fields.
+func onlyFields(obj map[string]json.RawMessage, fields []field) *apiError {
+	names := slices.Sorted(maps.Keys(obj))
+	for _, k := range names {
+		if !slices.ContainsFunc(fields, func(f field) bool { return f.name == k }) {
+			return errParamUnknown(truncateName(k))
+		}
+	}
+	return nil
 }
 
 // truncateName keeps an echoed unknown parameter name short and printable.
@@ -81,51 +103,6 @@ func truncateName(s string) string {
 }
 
 func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
-
-// stringField decodes a string field; present reports whether it was sent.
-func stringField(obj map[string]json.RawMessage, name string, nullable bool) (v *string, present bool, e *apiError) {
-	raw, ok := obj[name]
-	if !ok {
-		return nil, false, nil
-	}
-	if isNull(raw) {
-		if !nullable {
-			return nil, true, errParamFormat(name, name+" must be a string.")
-		}
-		return nil, true, nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, true, errParamFormat(name, name+" must be a string.")
-	}
-	return &s, true, nil
-}
-
-// numberField decodes a number field (nil when absent or null and nullable).
-func numberField(obj map[string]json.RawMessage, name string, nullable, integer bool) (*float64, *apiError) {
-	raw, ok := obj[name]
-	if !ok {
-		return nil, nil
-	}
-	what := "a number"
-	if integer {
-		what = "an integer"
-	}
-	if isNull(raw) {
-		if nullable {
-			return nil, nil
-		}
-		return nil, errParamFormat(name, name+" must be "+what+".")
-	}
-	var f float64
-	if err := json.Unmarshal(raw, &f); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, errParamFormat(name, name+" must be "+what+".")
-	}
-	if integer && f != math.Trunc(f) {
-		return nil, errParamFormat(name, name+" must be "+what+".")
-	}
-	return &f, nil
-}
 
 // canonicalJSON re-encodes v with sorted object keys and exact numbers, so
 // equal JSON values compare equal as strings.

@@ -180,6 +180,11 @@ func (s *Server) respond(w http.ResponseWriter, status int, f func() (any, *apiE
 	s.mu.Lock()
 	v, e := f()
 	s.mu.Unlock()
+	reply(w, status, v, e)
+}
+
+// reply writes e when it is set, and v with status otherwise.
+func reply(w http.ResponseWriter, status int, v any, e *apiError) {
 	if e != nil {
 		writeError(w, e)
 		return

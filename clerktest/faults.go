@@ -163,31 +163,29 @@ func (f *rateLimit) apply(s *Server, w http.ResponseWriter, _ *http.Request) boo
 
 // Latency delays every request by d of real time before serving it. The wait
 // ends early, without an answer, when the client gives up or the server closes.
-func Latency(d time.Duration) Fault { return latency{d} }
-
-type latency struct{ d time.Duration }
-
-func (f latency) apply(s *Server, _ http.ResponseWriter, r *http.Request) bool {
-	t := time.NewTimer(f.d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return false
-	case <-r.Context().Done():
-	case <-s.closing:
-		panic(http.ErrAbortHandler) // close the connection without an answer
-	}
-	return true
-}
+func Latency(d time.Duration) Fault { return delay{d: d} }
 
 // Hang makes requests block, unanswered, until the client gives up or the
 // server closes; then the connection is closed without an answer.
-func Hang() Fault { return hang{} }
+func Hang() Fault { return delay{forever: true} }
 
-type hang struct{}
+// delay holds a request for d, or forever, unless the client gives up or the
+// server closes first.
+type delay struct {
+	d       time.Duration
+	forever bool
+}
 
-func (hang) apply(s *Server, _ http.ResponseWriter, r *http.Request) bool {
+func (f delay) apply(s *Server, _ http.ResponseWriter, r *http.Request) bool {
+	var done <-chan time.Time // nil when forever: never ready
+	if !f.forever {
+		t := time.NewTimer(f.d)
+		defer t.Stop()
+		done = t.C
+	}
 	select {
+	case <-done:
+		return false
 	case <-r.Context().Done():
 	case <-s.closing:
 		panic(http.ErrAbortHandler) // close the connection without an answer

@@ -79,66 +79,49 @@ func (s *Server) machineWithScopes(m *machine) machineWithScopes {
 	return w
 }
 
-// instanceOnly answers 403 to a machine key: the machines API needs the Clerk
-// secret key.
-func instanceOnly(w http.ResponseWriter, c caller) bool {
-	if !c.instance {
-		writeError(w, errSecretKeyRequired())
-		return false
-	}
-	return true
-}
-
-func nameField(obj map[string]json.RawMessage, required bool) (*string, *apiError) {
-	name, present, e := stringField(obj, "name", false)
-	switch {
-	case e != nil:
-		return nil, e
-	case !present && required:
-		return nil, errParamMissing("name")
-	case present && (len(*name) < 1 || len(*name) > 255):
-		return nil, errParamValue("name", "name must have 1 to 255 characters.")
-	}
-	return name, nil
-}
-
-func ttlField(obj map[string]json.RawMessage) (*int64, *apiError) {
-	f, e := numberField(obj, "default_token_ttl", false, true)
-	if e != nil || f == nil {
-		return nil, e
-	}
-	if *f < 1 || *f > maxTokenTTL {
-		return nil, errParamValue("default_token_ttl", fmt.Sprintf("default_token_ttl must be between 1 and %d.", maxTokenTTL))
-	}
-	v := int64(*f)
-	return &v, nil
-}
-
-func (s *Server) handleCreateMachine(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
-	if !instanceOnly(w, c) {
-		return
-	}
-	obj, e := readObject(w, r, true, "name", "scoped_machines", "default_token_ttl")
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	name, e := nameField(obj, true)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	ttl, e := ttlField(obj)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	var scoped []string
-	if raw, ok := obj["scoped_machines"]; ok && !isNull(raw) {
-		if err := json.Unmarshal(raw, &scoped); err != nil {
-			writeError(w, errParamFormat("scoped_machines", "scoped_machines must be an array of machine IDs."))
-			return
+// nameField reads a machine's name (1 to 255 characters) into *dst.
+func nameField(dst **string) field {
+	return stringField("name", false, dst).then(func() *apiError {
+		if n := len(**dst); n < 1 || n > 255 {
+			return errParamValue("name", "name must have 1 to 255 characters.")
 		}
+		return nil
+	})
+}
+
+// ttlField reads default_token_ttl (whole seconds, 1 to maxTokenTTL) into *dst.
+func ttlField(dst **int64) field {
+	var f *float64
+	return numberField("default_token_ttl", false, true, &f).then(func() *apiError {
+		if *f < 1 || *f > maxTokenTTL {
+			return errParamValue("default_token_ttl", fmt.Sprintf("default_token_ttl must be between 1 and %d.", maxTokenTTL))
+		}
+		v := int64(*f)
+		*dst = &v
+		return nil
+	})
+}
+
+// The handlers below serve the machines API, which needs the Clerk secret
+// key: ServeHTTP answers 403 to a machine key before calling them.
+
+func (s *Server) handleCreateMachine(w http.ResponseWriter, r *http.Request, _ caller, _ []string) {
+	var (
+		name   *string
+		ttl    *int64
+		scoped []string
+	)
+	if !readBody(w, r, true,
+		nameField(&name).need(),
+		ttlField(&ttl),
+		nonNullField("scoped_machines", func(raw json.RawMessage) *apiError {
+			if err := json.Unmarshal(raw, &scoped); err != nil {
+				return errParamFormat("scoped_machines", "scoped_machines must be an array of machine IDs.")
+			}
+			return nil
+		}),
+	) {
+		return
 	}
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
 		if err := s.checkScopes(scoped); err != nil {
@@ -156,10 +139,7 @@ func derefInt(p *int64) int64 {
 	return *p
 }
 
-func (s *Server) handleListMachines(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
-	if !instanceOnly(w, c) {
-		return
-	}
+func (s *Server) handleListMachines(w http.ResponseWriter, r *http.Request, _ caller, _ []string) {
 	vals, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		writeError(w, errURLParam("query_parameter", "query", "malformed query string"))
@@ -230,10 +210,7 @@ func (s *Server) lookup(id string) (*machine, *apiError) {
 	return m, nil
 }
 
-func (s *Server) handleGetMachine(w http.ResponseWriter, _ *http.Request, c caller, p []string) {
-	if !instanceOnly(w, c) {
-		return
-	}
+func (s *Server) handleGetMachine(w http.ResponseWriter, _ *http.Request, _ caller, p []string) {
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
 		m, e := s.lookup(p[0])
 		if e != nil {
@@ -243,23 +220,12 @@ func (s *Server) handleGetMachine(w http.ResponseWriter, _ *http.Request, c call
 	})
 }
 
-func (s *Server) handleUpdateMachine(w http.ResponseWriter, r *http.Request, c caller, p []string) {
-	if !instanceOnly(w, c) {
-		return
-	}
-	obj, e := readObject(w, r, false, "name", "default_token_ttl")
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	name, e := nameField(obj, false)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	ttl, e := ttlField(obj)
-	if e != nil {
-		writeError(w, e)
+func (s *Server) handleUpdateMachine(w http.ResponseWriter, r *http.Request, _ caller, p []string) {
+	var (
+		name *string
+		ttl  *int64
+	)
+	if !readBody(w, r, false, nameField(&name), ttlField(&ttl)) {
 		return
 	}
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
@@ -278,10 +244,7 @@ func (s *Server) handleUpdateMachine(w http.ResponseWriter, r *http.Request, c c
 	})
 }
 
-func (s *Server) handleDeleteMachine(w http.ResponseWriter, _ *http.Request, c caller, p []string) {
-	if !instanceOnly(w, c) {
-		return
-	}
+func (s *Server) handleDeleteMachine(w http.ResponseWriter, _ *http.Request, _ caller, p []string) {
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
 		if !s.deleteMachine(p[0], s.now()) {
 			return nil, errNotFound("Machine")
@@ -290,10 +253,7 @@ func (s *Server) handleDeleteMachine(w http.ResponseWriter, _ *http.Request, c c
 	})
 }
 
-func (s *Server) handleGetSecretKey(w http.ResponseWriter, _ *http.Request, c caller, p []string) {
-	if !instanceOnly(w, c) {
-		return
-	}
+func (s *Server) handleGetSecretKey(w http.ResponseWriter, _ *http.Request, _ caller, p []string) {
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
 		m, e := s.lookup(p[0])
 		if e != nil {
@@ -303,26 +263,14 @@ func (s *Server) handleGetSecretKey(w http.ResponseWriter, _ *http.Request, c ca
 	})
 }
 
-func (s *Server) handleRotateSecretKey(w http.ResponseWriter, r *http.Request, c caller, p []string) {
-	if !instanceOnly(w, c) {
-		return
-	}
-	obj, e := readObject(w, r, true, "previous_token_ttl")
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	prev, e := numberField(obj, "previous_token_ttl", false, true)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	if prev == nil {
-		writeError(w, errParamMissing("previous_token_ttl"))
-		return
-	}
-	if *prev < 0 || *prev > 28800 {
-		writeError(w, errParamValue("previous_token_ttl", "previous_token_ttl must be between 0 and 28800."))
+func (s *Server) handleRotateSecretKey(w http.ResponseWriter, r *http.Request, _ caller, p []string) {
+	var prev *float64
+	if !readBody(w, r, true, numberField("previous_token_ttl", false, true, &prev).need().then(func() *apiError {
+		if *prev < 0 || *prev > 28800 {
+			return errParamValue("previous_token_ttl", "previous_token_ttl must be between 0 and 28800.")
+		}
+		return nil
+	})) {
 		return
 	}
 	now := s.now()
@@ -342,22 +290,9 @@ func (s *Server) handleRotateSecretKey(w http.ResponseWriter, r *http.Request, c
 	})
 }
 
-func (s *Server) handleCreateScope(w http.ResponseWriter, r *http.Request, c caller, p []string) {
-	if !instanceOnly(w, c) {
-		return
-	}
-	obj, e := readObject(w, r, true, "to_machine_id")
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	to, present, e := stringField(obj, "to_machine_id", false)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	if !present {
-		writeError(w, errParamMissing("to_machine_id"))
+func (s *Server) handleCreateScope(w http.ResponseWriter, r *http.Request, _ caller, p []string) {
+	var to *string
+	if !readBody(w, r, true, stringField("to_machine_id", false, &to).need()) {
 		return
 	}
 	now := s.now()
@@ -375,10 +310,7 @@ func (s *Server) handleCreateScope(w http.ResponseWriter, r *http.Request, c cal
 	})
 }
 
-func (s *Server) handleDeleteScope(w http.ResponseWriter, _ *http.Request, c caller, p []string) {
-	if !instanceOnly(w, c) {
-		return
-	}
+func (s *Server) handleDeleteScope(w http.ResponseWriter, _ *http.Request, _ caller, p []string) {
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
 		switch err := s.removeScope(p[0], p[1], s.now()); {
 		case errors.Is(err, ErrUnknownMachine):

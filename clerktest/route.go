@@ -100,6 +100,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, e := s.authenticate(r)
+	if e == nil && rt.endpoint == EndpointMachines && !c.instance {
+		e = errSecretKeyRequired() // the machines API needs the Clerk secret key
+	}
 	if e != nil {
 		writeError(w, e)
 		return

@@ -15,8 +15,6 @@ import (
 	"github.com/m2mauth/m2mauth/clerkapi"
 )
 
-var createFields = []string{"token_format", "seconds_until_expiration", "claims", "min_remaining_ttl_seconds"}
-
 // wire returns t as Clerk's token object at time now; the secret value only
 // when withValue.
 func (t *token) wire(now time.Time, withValue bool) *clerkapi.M2MToken {
@@ -46,45 +44,55 @@ func (t *token) wire(now time.Time, withValue bool) *clerkapi.M2MToken {
 	return w
 }
 
-// createToken validates a POST /m2m_tokens body and mints (or, with
-// min_remaining_ttl_seconds, reuses) a token for machine machineID.
-func (s *Server) createToken(machineID string, obj map[string]json.RawMessage) (*clerkapi.M2MToken, *apiError) {
-	format := clerkapi.FormatOpaque
-	if f, present, e := stringField(obj, "token_format", false); e != nil {
-		return nil, e
-	} else if present {
-		switch clerkapi.TokenFormat(*f) {
-		case clerkapi.FormatOpaque, clerkapi.FormatJWT:
-			format = clerkapi.TokenFormat(*f)
-		default:
-			return nil, errParamValue("token_format", "token_format must be one of: opaque, jwt.")
-		}
-	}
-	secs, e := numberField(obj, "seconds_until_expiration", true, false)
-	if e != nil {
-		return nil, e
-	}
-	if secs != nil && (*secs <= 0 || *secs > maxTokenTTL) {
-		return nil, errParamValue("seconds_until_expiration",
-			fmt.Sprintf("seconds_until_expiration must be greater than 0 and at most %d.", maxTokenTTL))
-	}
-	minTTL, e := numberField(obj, "min_remaining_ttl_seconds", false, true)
-	if e != nil {
-		return nil, e
-	}
-	var claims json.RawMessage
-	var claimsKey string
-	if raw, ok := obj["claims"]; ok && !isNull(raw) {
-		k, err := canonicalJSON(raw)
-		if err != nil {
-			return nil, errParamFormat("claims", "claims must be valid JSON.")
-		}
-		claims, claimsKey = json.RawMessage(k), k
-		if format == clerkapi.FormatJWT && !strings.HasPrefix(k, "{") {
-			return nil, errParamFormat("claims", "claims of a JWT-format token must be a JSON object.")
-		}
-	}
+// createParams are the decoded parameters of a POST /m2m_tokens body.
+type createParams struct {
+	jwt       bool     // token_format "jwt"; opaque otherwise
+	secs      *float64 // seconds_until_expiration; nil: the machine's default
+	minTTL    *float64 // min_remaining_ttl_seconds; nil: always mint
+	claims    json.RawMessage
+	claimsKey string // canonical claims, for reuse
+}
 
+// fields lists the body's parameters, decoded into p in the order they are
+// checked.
+func (p *createParams) fields() []field {
+	var format *string
+	return []field{
+		stringField("token_format", false, &format).then(func() *apiError {
+			switch clerkapi.TokenFormat(*format) {
+			case clerkapi.FormatOpaque:
+			case clerkapi.FormatJWT:
+				p.jwt = true
+			default:
+				return errParamValue("token_format", "token_format must be one of: opaque, jwt.")
+			}
+			return nil
+		}),
+		numberField("seconds_until_expiration", true, false, &p.secs).then(func() *apiError {
+			if p.secs != nil && (*p.secs <= 0 || *p.secs > maxTokenTTL) {
+				return errParamValue("seconds_until_expiration",
+					fmt.Sprintf("seconds_until_expiration must be greater than 0 and at most %d.", maxTokenTTL))
+			}
+			return nil
+		}),
+		numberField("min_remaining_ttl_seconds", false, true, &p.minTTL),
+		nonNullField("claims", func(raw json.RawMessage) *apiError {
+			k, err := canonicalJSON(raw)
+			if err != nil {
+				return errParamFormat("claims", "claims must be valid JSON.")
+			}
+			p.claims, p.claimsKey = json.RawMessage(k), k
+			if p.jwt && !strings.HasPrefix(k, "{") {
+				return errParamFormat("claims", "claims of a JWT-format token must be a JSON object.")
+			}
+			return nil
+		}),
+	}
+}
+
+// createToken mints (or, with min_remaining_ttl_seconds, reuses) a token for
+// machine machineID as POST /m2m_tokens with parameters p.
+func (s *Server) createToken(machineID string, p *createParams) (*clerkapi.M2MToken, *apiError) {
 	now := s.now()
 	s.mu.Lock()
 	m := s.st.machines[machineID]
@@ -93,21 +101,21 @@ func (s *Server) createToken(machineID string, obj map[string]json.RawMessage) (
 		return nil, errMachineKeyInvalid()
 	}
 	lifetime := time.Duration(m.ttl) * time.Second
-	if secs != nil {
-		lifetime = time.Duration(*secs * float64(time.Second))
+	if p.secs != nil {
+		lifetime = time.Duration(*p.secs * float64(time.Second))
 	}
-	if minTTL != nil && (*minTTL < 0 || time.Duration(*minTTL)*time.Second >= lifetime) {
+	if p.minTTL != nil && (*p.minTTL < 0 || time.Duration(*p.minTTL)*time.Second >= lifetime) {
 		s.mu.Unlock()
 		return nil, errParamValue("min_remaining_ttl_seconds",
 			"min_remaining_ttl_seconds must be at least 0 and less than the token's lifetime.")
 	}
 	scopes := append([]string{}, m.scoped...)
-	if format == clerkapi.FormatJWT {
+	if p.jwt {
 		s.mu.Unlock()
-		return s.mintJWT(machineID, claims, scopes, now, now.Add(lifetime))
+		return s.mintJWT(machineID, p.claims, scopes, now, now.Add(lifetime))
 	}
-	if minTTL != nil {
-		if t := s.st.reusable(machineID, claimsKey, scopes, now, time.Duration(*minTTL)*time.Second); t != nil {
+	if p.minTTL != nil {
+		if t := s.st.reusable(machineID, p.claimsKey, scopes, now, time.Duration(*p.minTTL)*time.Second); t != nil {
 			w := t.wire(now, true)
 			s.mu.Unlock()
 			return w, nil
@@ -117,8 +125,8 @@ func (s *Server) createToken(machineID string, obj map[string]json.RawMessage) (
 		id:         newTokenID(),
 		subject:    machineID,
 		value:      newOpaqueToken(),
-		claims:     claims,
-		claimsKey:  claimsKey,
+		claims:     p.claims,
+		claimsKey:  p.claimsKey,
 		scopes:     scopes,
 		expiration: now.Add(lifetime),
 		created:    now,
@@ -156,17 +164,12 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, c caller, 
 		writeError(w, errMachineKeyRequired())
 		return
 	}
-	obj, e := readObject(w, r, true, createFields...)
-	if e != nil {
-		writeError(w, e)
+	var p createParams
+	if !readBody(w, r, true, p.fields()...) {
 		return
 	}
-	t, e := s.createToken(c.machineID, obj)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	writeJSON(w, http.StatusCreated, t)
+	t, e := s.createToken(c.machineID, &p)
+	reply(w, http.StatusCreated, t, e)
 }
 
 // listQuery is the validated query of GET /m2m_tokens.
@@ -288,22 +291,12 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, c caller, 
 		writeError(w, errURLParam("url_parameter", "m2m_token_id", "Failed regex check"))
 		return
 	}
-	obj, e := readObject(w, r, true, "revocation_reason")
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	reason, _, e := stringField(obj, "revocation_reason", true)
-	if e != nil {
-		writeError(w, e)
+	var reason *string
+	if !readBody(w, r, true, stringField("revocation_reason", true, &reason)) {
 		return
 	}
 	t, e := s.revokeToken(c, p[0], reason)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	reply(w, http.StatusOK, t, e)
 }
 
 // verifyToken answers POST /m2m_tokens/verify for value.
@@ -326,26 +319,12 @@ func (s *Server) verifyToken(c caller, value string) (*clerkapi.M2MToken, *apiEr
 }
 
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
-	obj, e := readObject(w, r, true, "token")
-	if e != nil {
-		writeError(w, e)
+	var token *string
+	if !readBody(w, r, true, stringField("token", false, &token).need()) {
 		return
 	}
-	v, present, e := stringField(obj, "token", false)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	if !present {
-		writeError(w, errParamMissing("token"))
-		return
-	}
-	t, e := s.verifyToken(c, *v)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	t, e := s.verifyToken(c, *token)
+	reply(w, http.StatusOK, t, e)
 }
 
 // CreateToken mints a token as POST /m2m_tokens by machine machineID would,
@@ -357,10 +336,11 @@ func (s *Server) CreateToken(machineID string, p clerkapi.CreateParams) (*clerka
 	if err != nil {
 		return nil, fmt.Errorf("clerktest: encoding create params: %w", err)
 	}
-	obj, e := parseObject(b, true, createFields...)
+	var cp createParams
+	e := parseObject(b, true, cp.fields()...)
 	if e == nil {
 		var t *clerkapi.M2MToken
-		if t, e = s.createToken(machineID, obj); e == nil {
+		if t, e = s.createToken(machineID, &cp); e == nil {
 			return t, nil
 		}
 	}
