@@ -1,7 +1,6 @@
 package clerktest_test
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 // fault injection at once; run with -race.
 func TestConcurrentUse(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	const workers, rounds = 8, 15
 	var wg sync.WaitGroup
 	var mu sync.Mutex

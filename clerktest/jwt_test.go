@@ -1,7 +1,6 @@
 package clerktest_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ import (
 // key set GET /jwks serves, and checks Clerk's header and payload.
 func TestJWTVerifiesWithJWKS(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	tok, err := f.asCaller.CreateToken(ctx, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT,
 		SecondsUntilExpiration: clerkapi.Int64(300), Claims: map[string]any{"tier": "gold", "n": 3}})
 	if err != nil {
@@ -108,7 +107,7 @@ func TestJWTWithoutScopesOrClaims(t *testing.T) {
 	if _, ok := payload["scopes"]; ok {
 		t.Errorf("got scopes %v, want none for a machine scoped to nothing", payload["scopes"])
 	}
-	v, err := f.admin.VerifyToken(context.Background(), tok.Token)
+	v, err := f.admin.VerifyToken(t.Context(), tok.Token)
 	if err != nil || string(v.Claims) != "null" || len(v.Scopes) != 0 {
 		t.Errorf("verify: got %+v, %v; want claims null and no scopes", v, err)
 	}
@@ -120,7 +119,7 @@ func TestJWTFromAnotherInstanceIsRejected(t *testing.T) {
 	defer other.Close()
 	m := other.CreateMachine("m", other.CreateMachine("r").ID)
 	foreign := mustCreate(t, other, m.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
-	if _, err := f.admin.VerifyToken(context.Background(), foreign.Token); statusOf(err) != 404 {
+	if _, err := f.admin.VerifyToken(t.Context(), foreign.Token); statusOf(err) != 404 {
 		t.Errorf("got %v, want 404 for a JWT signed by another instance", err)
 	}
 }

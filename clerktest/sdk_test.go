@@ -1,7 +1,6 @@
 package clerktest_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -27,14 +26,6 @@ func sdkConfig(srv *clerktest.Server, key string, rec *recorder) *clerk.ClientCo
 	}}
 }
 
-func sdkStatus(err error) int {
-	var ae *clerk.APIErrorResponse
-	if errors.As(err, &ae) {
-		return ae.HTTPStatusCode
-	}
-	return 0
-}
-
 // TestOfficialSDK drives the emulator through clerk-sdk-go v2's unchanged
 // m2m_token, machine and machinescope clients.
 func TestOfficialSDK(t *testing.T) {
@@ -42,7 +33,7 @@ func TestOfficialSDK(t *testing.T) {
 	srv := clerktest.NewServer(clerktest.WithClock(clock.Now))
 	defer srv.Close()
 	rec := &recorder{}
-	ctx := context.Background()
+	ctx := t.Context()
 
 	// Machines, as the instance.
 	admin := sdkConfig(srv, srv.SecretKey, rec)
@@ -84,7 +75,7 @@ func TestOfficialSDK(t *testing.T) {
 	if err != nil || sc.Object != "machine_scope" || sc.FromMachineID != spare.ID || sc.ToMachineID != recv.ID {
 		t.Errorf("machinescope.CreateScope: got %+v, %v", sc, err)
 	}
-	if _, err := scopes.CreateScope(ctx, spare.ID, &machinescope.CreateScopeParams{ToMachineID: recv.ID}); sdkStatus(err) != http.StatusConflict {
+	if _, err := scopes.CreateScope(ctx, spare.ID, &machinescope.CreateScopeParams{ToMachineID: recv.ID}); statusOf(err) != http.StatusConflict {
 		t.Errorf("machinescope.CreateScope twice: got %v, want 409", err)
 	}
 	ds, err := scopes.DeleteScope(ctx, spare.ID, recv.ID)
@@ -95,7 +86,7 @@ func TestOfficialSDK(t *testing.T) {
 	if err != nil || !del.Deleted || del.ID != spare.ID || del.Object != "machine" {
 		t.Errorf("machine.Delete: got %+v, %v", del, err)
 	}
-	if _, err := machines.Get(ctx, spare.ID); sdkStatus(err) != http.StatusNotFound {
+	if _, err := machines.Get(ctx, spare.ID); statusOf(err) != http.StatusNotFound {
 		t.Errorf("machine.Get deleted: got %v, want 404", err)
 	}
 
@@ -126,7 +117,7 @@ func TestOfficialSDK(t *testing.T) {
 	if _, err := asAdmin.Verify(ctx, &m2m_token.VerifyParams{Token: tok.Token}); err != nil {
 		t.Errorf("m2m_token.Verify as instance: %v", err)
 	}
-	if _, err := asAdmin.Verify(ctx, &m2m_token.VerifyParams{Token: "mt_unknown"}); sdkStatus(err) != http.StatusNotFound {
+	if _, err := asAdmin.Verify(ctx, &m2m_token.VerifyParams{Token: "mt_unknown"}); statusOf(err) != http.StatusNotFound {
 		t.Errorf("m2m_token.Verify unknown: got %v, want 404", err)
 	}
 
@@ -142,7 +133,7 @@ func TestOfficialSDK(t *testing.T) {
 	if _, err := asCaller.Revoke(ctx, dflt.ID, &m2m_token.RevokeParams{}); err != nil {
 		t.Errorf("m2m_token.Revoke without a reason: %v", err)
 	}
-	if _, err := asRecv.Verify(ctx, &m2m_token.VerifyParams{Token: tok.Token}); sdkStatus(err) != http.StatusNotFound {
+	if _, err := asRecv.Verify(ctx, &m2m_token.VerifyParams{Token: tok.Token}); statusOf(err) != http.StatusNotFound {
 		t.Errorf("m2m_token.Verify revoked: got %v, want 404", err)
 	}
 	l, err = asCaller.List(ctx, &m2m_token.ListParams{Subject: clerk.String(caller.ID), Revoked: clerk.Bool(true),
@@ -157,7 +148,7 @@ func TestOfficialSDK(t *testing.T) {
 	if !errors.As(err, &ae) || ae.HTTPStatusCode != 401 || len(ae.Errors) != 1 || ae.Errors[0].Code != "machine_secret_key_invalid" || ae.TraceID == "" {
 		t.Errorf("verify with an unknown machine key: got %v, want 401 machine_secret_key_invalid with a trace ID", err)
 	}
-	if _, err := asAdmin.Create(ctx, &m2m_token.CreateParams{}); sdkStatus(err) != http.StatusUnauthorized {
+	if _, err := asAdmin.Create(ctx, &m2m_token.CreateParams{}); statusOf(err) != http.StatusUnauthorized {
 		t.Errorf("create with the instance key: got %v, want 401", err)
 	}
 	validateAll(t, rec.exchanges())

@@ -1,11 +1,12 @@
 package clerktest_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/clerk/clerk-sdk-go/v2"
 
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
@@ -47,17 +48,23 @@ func newClient(t *testing.T, srv *clerktest.Server, key string) *clerkapi.Client
 	return c
 }
 
+// statusOf returns the HTTP status of an error answer as clerkapi or Clerk's
+// official SDK reports it, and 0 for any other error.
 func statusOf(err error) int {
 	var ae *clerkapi.APIError
-	if errors.As(err, &ae) {
+	var se *clerk.APIErrorResponse
+	switch {
+	case errors.As(err, &ae):
 		return ae.StatusCode
+	case errors.As(err, &se):
+		return se.HTTPStatusCode
 	}
 	return 0
 }
 
 func TestSmokeOpaqueLifecycle(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	tok, err := f.asCaller.CreateToken(ctx, clerkapi.CreateParams{Claims: map[string]any{"k": "v"}})
 	if err != nil {
 		t.Fatalf("create: %v", err)

@@ -1,7 +1,6 @@
 package clerktest_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"testing"
@@ -13,7 +12,7 @@ import (
 
 func TestCreateTokenShape(t *testing.T) {
 	f := newFixture(t)
-	tok, err := f.asCaller.CreateToken(context.Background(), clerkapi.CreateParams{})
+	tok, err := f.asCaller.CreateToken(t.Context(), clerkapi.CreateParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +42,7 @@ func TestCreateTokenShape(t *testing.T) {
 
 func TestScopesAreSnapshotted(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	before := mustCreate(t, f.srv, f.caller.ID, clerkapi.CreateParams{})
 	if err := f.srv.RemoveScope(f.caller.ID, f.receiver.ID); err != nil {
 		t.Fatal(err)
@@ -72,7 +71,7 @@ func TestScopesAreSnapshotted(t *testing.T) {
 
 func TestExpiryFollowsClock(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	tok := mustCreate(t, f.srv, f.caller.ID, clerkapi.CreateParams{SecondsUntilExpiration: clerkapi.Int64(60)})
 	f.clock.Advance(60*time.Second - time.Millisecond)
 	if _, err := f.asRecv.VerifyToken(ctx, tok.Token); err != nil {
@@ -96,7 +95,7 @@ func TestMinRemainingTTLReuse(t *testing.T) {
 	f := newFixture(t)
 	create := func(p clerkapi.CreateParams) *clerkapi.M2MToken {
 		t.Helper()
-		tok, err := f.asCaller.CreateToken(context.Background(), p)
+		tok, err := f.asCaller.CreateToken(t.Context(), p)
 		if err != nil {
 			t.Fatalf("create: %v", err)
 		}
@@ -147,7 +146,7 @@ func TestMinRemainingTTLReuse(t *testing.T) {
 
 func TestListOrderAndPages(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	var ids []string
 	for range 5 {
 		ids = append(ids, mustCreate(t, f.srv, f.caller.ID, clerkapi.CreateParams{}).ID)
@@ -237,7 +236,7 @@ func TestGoSetUpAPI(t *testing.T) {
 
 func TestKeyRotationAndDeletion(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	rot := &http.Client{}
 	resp, body := sendRaw(t, rot, f.srv.URL, rawCase{name: "rotate", key: f.srv.SecretKey, method: "POST",
 		path: "/machines/" + f.caller.ID + "/secret_key/rotate", body: `{"previous_token_ttl":60}`})
