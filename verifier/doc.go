@@ -13,14 +13,21 @@
 //  3. The cache (package cache: sharded LRU, per-entry expiry) answers a live
 //     positive entry with its Token and a negative one with ErrInvalidToken.
 //     A hit does not allocate and takes no exclusive lock.
-//  4. On a miss, concurrent callers of one token share a single call
+//  4. On a miss, the back-off gate: if Clerk has answered 429, or a 5xx
+//     carrying Retry-After, less than min(Retry-After, [WithMaxBackoff])
+//     ago (default cap 60 s, on the Verifier's clock), the miss gets
+//     ErrUnavailable at once ([ErrBackoff]; [RetryAfter] is the time left,
+//     rounded up to whole seconds) and Clerk is not called. Cache hits (step
+//  3. are unaffected; a 5xx without Retry-After, a timeout or a network
+//     failure starts no back-off.
+//  5. Concurrent callers of one token share a single call
 //     (golang.org/x/sync/singleflight). The call runs detached from the
 //     callers' contexts (context.WithoutCancel) under its own timeout
 //     ([WithTimeout]); each caller waits only as long as its own context lets
 //     it and then returns ctx.Err().
-//  5. Upstream: POST /m2m_tokens/verify through package clerkapi, with one
+//  6. Upstream: POST /m2m_tokens/verify through package clerkapi, with one
 //     immediate retry when the connection failed before any answer.
-//  6. The answer is cached: a valid token for min([WithTTL], its expiry − now),
+//  7. The answer is cached: a valid token for min([WithTTL], its expiry − now),
 //     then refused locally once expired; a refusal (Clerk's 404, or a 200 that
 //     says revoked or expired, or an expiry past on our clock) for
 //     [WithNegativeTTL]. Transient failures are never cached.
@@ -34,7 +41,8 @@
 // Every error matches exactly one of [ErrInvalidToken] (401: malformed,
 // unknown, revoked, expired, not granted to this machine), [ErrUnavailable]
 // (503: network error, timeout, 5xx, 429, unreadable or oversized answer,
-// closed Verifier; [RetryAfter] gives Clerk's Retry-After) and
+// back-off after a 429, closed Verifier; [RetryAfter] gives Clerk's
+// Retry-After, or the time left of the back-off) and
 // [ErrMisconfigured] (500: Clerk refused our own key; logged once at Error
 // level), or is the caller's ctx.Err() unwrapped. Clerk's *clerkapi.APIError
 // stays reachable with errors.As. No error string or log line contains a token

@@ -61,6 +61,13 @@ func RetryAfter(err error) time.Duration {
 // *UnavailableError, so it also matches ErrUnavailable (fail closed: a 503).
 var ErrClosed = errors.New("verifier: closed")
 
+// ErrBackoff: Clerk recently asked this Verifier to wait (429, or a 5xx with
+// Retry-After), and Verify refused a token not in the cache without calling
+// Clerk (see WithMaxBackoff). It comes as a *BackoffError wrapped in an
+// *UnavailableError, so it also matches ErrUnavailable (a 503 with the
+// remaining wait as Retry-After).
+var ErrBackoff = errors.New("verifier: backing off: clerk asked to wait")
+
 // MisconfiguredError says that Clerk refused our own secret key. It matches
 // ErrMisconfigured; Err is Clerk's *clerkapi.APIError.
 type MisconfiguredError struct {

@@ -65,11 +65,24 @@ func TestFaults(t *testing.T) {
 			}
 
 			e.srv.ClearFaults()
+			wantUnavailable := uint64(1)
+			if ra := verifier.RetryAfter(err); ra > 0 {
+				// Clerk asked us to wait: until then the token is refused
+				// without a call, then verified.
+				wantUnavailable = 2
+				if _, err := v.Verify(context.Background(), tok); !errors.Is(err, verifier.ErrBackoff) {
+					t.Errorf("Verify within Retry-After: got %v, want ErrBackoff", err)
+				}
+				if got := e.verifyCalls(); got != tc.wantCalls {
+					t.Errorf("got %d verify calls within Retry-After, want still %d", got, tc.wantCalls)
+				}
+				e.clk.Advance(ra)
+			}
 			if _, err := v.Verify(context.Background(), tok); err != nil {
 				t.Errorf("Verify after ClearFaults: %v, want the token (failures are never cached)", err)
 			}
-			if st := v.Stats(); st.Unavailable != 1 || st.NegativeHits != 0 {
-				t.Errorf("got %d unavailable and %d negative hits, want 1 and 0", st.Unavailable, st.NegativeHits)
+			if st := v.Stats(); st.Unavailable != wantUnavailable || st.NegativeHits != 0 {
+				t.Errorf("got %d unavailable and %d negative hits, want %d and 0", st.Unavailable, st.NegativeHits, wantUnavailable)
 			}
 		})
 	}

@@ -60,6 +60,7 @@ func TestNewOptions(t *testing.T) {
 		{"TTL 0", verifier.WithTTL(0)},
 		{"negative TTL below 0", verifier.WithNegativeTTL(-time.Second)},
 		{"timeout 0", verifier.WithTimeout(0)},
+		{"max back-off below 0", verifier.WithMaxBackoff(-time.Second)},
 		{"nil clock", verifier.WithClock(nil)},
 		{"nil logger", verifier.WithLogger(nil)},
 	} {
@@ -73,7 +74,7 @@ func TestNewOptions(t *testing.T) {
 	v, err := verifier.New(key,
 		verifier.WithBaseURL("http://127.0.0.1:1/v1"), verifier.WithHTTPClient(http.DefaultClient),
 		verifier.WithCacheSize(1), verifier.WithTTL(time.Hour), verifier.WithNegativeTTL(0),
-		verifier.WithTimeout(time.Millisecond), verifier.WithClock(time.Now))
+		verifier.WithTimeout(time.Millisecond), verifier.WithClock(time.Now), verifier.WithMaxBackoff(0))
 	if err != nil {
 		t.Fatalf("New with valid options: %v", err)
 	}

@@ -15,6 +15,7 @@ const (
 	DefaultTTL         = 60 * time.Second
 	DefaultNegativeTTL = 10 * time.Second
 	DefaultTimeout     = 5 * time.Second
+	DefaultMaxBackoff  = 60 * time.Second
 )
 
 // An Option configures a Verifier.
@@ -27,6 +28,7 @@ type config struct {
 	ttl         time.Duration
 	negativeTTL time.Duration
 	timeout     time.Duration
+	maxBackoff  time.Duration
 	now         func() time.Time
 	clockSet    bool // WithClock was given
 	logger      *slog.Logger
@@ -39,6 +41,7 @@ func defaultConfig() config {
 		ttl:         DefaultTTL,
 		negativeTTL: DefaultNegativeTTL,
 		timeout:     DefaultTimeout,
+		maxBackoff:  DefaultMaxBackoff,
 		now:         time.Now,
 		logger:      slog.New(slog.DiscardHandler),
 	}
@@ -123,6 +126,30 @@ func WithTimeout(d time.Duration) Option {
 			return errors.New("verifier: timeout must be positive")
 		}
 		c.timeout = d
+		return nil
+	}
+}
+
+// WithMaxBackoff caps the back-off gate. When Clerk answers 429, or a 5xx
+// carrying Retry-After, the Verifier stops calling Clerk until
+// now + min(Retry-After, d) on its clock (WithClock): in that window a token
+// not in the cache gets ErrUnavailable at once (an *UnavailableError wrapping a
+// *BackoffError, matching ErrBackoff, with the time left as RetryAfter), so new
+// tokens and floods of made-up ones cannot deepen the rate limit. Cached tokens
+// (accepted and refused) are served as usual, and malformed ones are still
+// refused locally as invalid. A later Retry-After that ends later extends the
+// window; an earlier one never shortens it. After the window the next cache
+// miss asks Clerk again. A 5xx without Retry-After, a timeout or a network
+// failure does not open the gate. Zero disables the gate: every miss then asks
+// Clerk, whatever it said last.
+//
+// Default: DefaultMaxBackoff (60 s).
+func WithMaxBackoff(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return errors.New("verifier: max back-off must not be negative")
+		}
+		c.maxBackoff = d
 		return nil
 	}
 }

@@ -17,6 +17,11 @@ type Stats struct {
 	Misconfigured uint64 // ErrMisconfigured
 	Canceled      uint64 // the caller's context ended first
 
+	// BackoffRefusals counts misses refused by the back-off gate, without a
+	// call to Clerk, because Clerk had asked to wait (see WithMaxBackoff). They
+	// are counted in Unavailable too.
+	BackoffRefusals uint64
+
 	CacheEntries int // entries in the cache now
 }
 
@@ -26,6 +31,7 @@ type Stats struct {
 type counters struct {
 	upstream, retries, shared                     paddedCounter
 	invalid, unavailable, misconfigured, canceled paddedCounter
+	backoff                                       paddedCounter
 }
 
 type paddedCounter struct {
@@ -38,16 +44,17 @@ type paddedCounter struct {
 func (v *Verifier) Stats() Stats {
 	cs := v.cache.Stats()
 	return Stats{
-		Hits:          cs.Hits,
-		NegativeHits:  cs.NegativeHits,
-		Misses:        cs.Misses,
-		UpstreamCalls: v.stats.upstream.Load(),
-		Retries:       v.stats.retries.Load(),
-		SharedWaits:   v.stats.shared.Load(),
-		Invalid:       v.stats.invalid.Load(),
-		Unavailable:   v.stats.unavailable.Load(),
-		Misconfigured: v.stats.misconfigured.Load(),
-		Canceled:      v.stats.canceled.Load(),
-		CacheEntries:  cs.Entries,
+		Hits:            cs.Hits,
+		NegativeHits:    cs.NegativeHits,
+		Misses:          cs.Misses,
+		UpstreamCalls:   v.stats.upstream.Load(),
+		Retries:         v.stats.retries.Load(),
+		SharedWaits:     v.stats.shared.Load(),
+		Invalid:         v.stats.invalid.Load(),
+		Unavailable:     v.stats.unavailable.Load(),
+		Misconfigured:   v.stats.misconfigured.Load(),
+		Canceled:        v.stats.canceled.Load(),
+		BackoffRefusals: v.stats.backoff.Load(),
+		CacheEntries:    cs.Entries,
 	}
 }

@@ -30,6 +30,10 @@ func (v *Verifier) fetch(parent context.Context, key cache.Key, token string) (*
 		}
 		return e.Value.tok, nil
 	}
+	// Clerk may have asked us to wait since this caller's check in miss.
+	if err := v.backoff.refuse(v.clock.fast()); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(parent, v.cfg.timeout)
 	defer cancel()
 	stop := context.AfterFunc(v.closing, cancel) // Close cancels calls in flight
@@ -144,6 +148,10 @@ func (v *Verifier) upstreamError(ctx context.Context, key cache.Key, err error) 
 			return &MisconfiguredError{Err: ae}
 		default: // 429, 5xx and anything unexpected: fail closed, try later
 			v.log.Debug("m2mauth verifier: clerk unavailable", "status", ae.StatusCode, "retry_after", ae.RetryAfter, "trace_id", ae.TraceID)
+			if v.backoff.open(v.clock.fast(), ae) {
+				v.log.Warn("m2mauth verifier: clerk asked to wait; tokens not in the cache are refused without a call until then",
+					"status", ae.StatusCode, "retry_after", ae.RetryAfter, "max_backoff", v.cfg.maxBackoff, "trace_id", ae.TraceID)
+			}
 			return &UnavailableError{RetryAfter: ae.RetryAfter, Err: ae}
 		}
 	}

@@ -25,6 +25,7 @@ type Verifier struct {
 	client  *clerkapi.Client
 	cache   *cache.Cache[result] // keyed by SHA-256(token); no lock held across I/O
 	flights singleflight.Group   // one upstream call per cold token
+	backoff backoff              // open while Clerk asks us to wait
 	cfg     config
 	clock   clock
 	log     *slog.Logger
@@ -83,6 +84,7 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 		clock:   newClock(cfg.now, cfg.clockSet),
 		log:     cfg.logger,
 		keyKind: kind,
+		backoff: backoff{max: cfg.maxBackoff},
 	}
 	if v.cache, err = cache.New[result](cfg.cacheSize, cache.WithClock(v.clock.fast)); err != nil {
 		return nil, err
@@ -135,10 +137,15 @@ func hashToken(token string) cache.Key {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 }
 
-// miss waits for the one shared call for key, or for ctx to end.
+// miss waits for the one shared call for key, or for ctx to end. While Clerk
+// has asked us to wait it refuses at once, without a call (see backoff).
 func (v *Verifier) miss(ctx context.Context, key cache.Key, token string) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		v.stats.canceled.Add(1)
+		return nil, err
+	}
+	if err := v.backoff.refuse(v.clock.fast()); err != nil {
+		v.countError(err)
 		return nil, err
 	}
 	// ran is written by the shared call only if this caller started it, and
@@ -171,6 +178,9 @@ func (v *Verifier) countError(err error) {
 		v.stats.invalid.Add(1)
 	case errors.Is(err, ErrMisconfigured):
 		v.stats.misconfigured.Add(1)
+	case errors.Is(err, ErrBackoff):
+		v.stats.backoff.Add(1)
+		v.stats.unavailable.Add(1)
 	default:
 		v.stats.unavailable.Add(1)
 	}
