@@ -17,24 +17,61 @@
 //     carrying Retry-After, less than min(Retry-After, [WithMaxBackoff])
 //     ago (default cap 60 s, on the Verifier's clock), the miss gets
 //     ErrUnavailable at once ([ErrBackoff]; [RetryAfter] is the time left,
-//     rounded up to whole seconds) and Clerk is not called. Cache hits (step
-//  3. are unaffected; a 5xx without Retry-After, a timeout or a network
-//     failure starts no back-off.
+//     rounded up to whole seconds) and Clerk is not called. Cache hits and
+//     JWTs verified locally are unaffected; a 5xx without Retry-After, a
+//     timeout or a network failure starts no back-off.
 //  5. Concurrent callers of one token share a single call
 //     (golang.org/x/sync/singleflight). The call runs detached from the
 //     callers' contexts (context.WithoutCancel) under its own timeout
 //     ([WithTimeout]); each caller waits only as long as its own context lets
 //     it and then returns ctx.Err().
 //  6. Upstream: POST /m2m_tokens/verify through package clerkapi, with one
-//     immediate retry when the connection failed before any answer.
+//     immediate retry when the connection failed before any answer. A
+//     JWT-format token verified with a Clerk secret key is checked locally
+//     instead (see below): no call to the verify endpoint.
 //  7. The answer is cached: a valid token for min([WithTTL], its expiry − now),
 //     then refused locally once expired; a refusal (Clerk's 404, or a 200 that
-//     says revoked or expired, or an expiry past on our clock) for
-//     [WithNegativeTTL]. Transient failures are never cached.
+//     says revoked or expired, or an expiry past on our clock, or a failed
+//     local JWT check) for [WithNegativeTTL]. Transient failures are never
+//     cached.
 //
-// JWT-format M2M tokens are verified through Clerk like opaque ones; verifying
-// them locally against the instance's JWKS (no network call, no price per
-// verification) is a later step.
+// # JWT-format tokens
+//
+// With a Clerk secret key (sk_…) and [WithLocalJWT] not false (the default),
+// a JWT-format M2M token is verified without Clerk's verify endpoint, which
+// saves its round trip and its price per verification:
+//
+//   - The keys come from GET /jwks (package clerkapi), fetched by the first JWT
+//     that needs them, once for all concurrent callers, detached from their
+//     contexts, bounded by [WithTimeout] and cancelled by Close. They are used
+//     for [JWKSTTL] (5 minutes, on the Verifier's clock), then fetched again.
+//     A kid missing from a fresh set makes the next fetch come early, but at
+//     most once per [JWKSMinRefetch] (30 s): a flood of made-up kids costs
+//     Clerk nothing more. A failed fetch keeps the previous keys usable, with
+//     one retry per JWKSMinRefetch, for up to [JWKSMaxStale] after they were
+//     fetched; with no usable keys a JWT is ErrUnavailable (or
+//     ErrMisconfigured when Clerk refuses our key), never invalid, and nothing
+//     is cached.
+//   - The token (go-jose v4) must be a compact JWS with alg RS256 and a kid of
+//     the set, a valid signature, a "cat" header equal to [JWTCategory] when
+//     present (older tokens lack it), a machine ID (mch_…) as sub and a token
+//     ID (mt_…) as jti; exp (absent: never expires), nbf and iat are checked
+//     with [JWTLeeway] (5 s) of clock skew on the Verifier's clock. Any failure
+//     is an *InvalidTokenError with a short reason ("bad JWT signature",
+//     "token expired", "JWT signed by an unknown key"…), cached for
+//     WithNegativeTTL.
+//   - The Token: ID = jti, Subject = sub, Scopes from the "scopes" claim
+//     (space-separated) or else "aud", ExpiresAt = exp, CreatedAt = iat,
+//     Format jwt, Claims = the payload minus iss sub aud exp nbf iat jti
+//     scopes (nil when nothing remains), as Clerk's verify endpoint gives.
+//     It is cached like Clerk's answer, until min(WithTTL, exp + JWTLeeway).
+//
+// Clerk does not check a locally verified JWT's scopes: the receiver must
+// (middleware.WithAudience, [Token.HasScope]), as with any verification with a
+// Clerk secret key. JWTs cannot be revoked at Clerk, so nothing is lost by
+// not asking it. With a machine secret key (ak_…), or WithLocalJWT(false),
+// JWTs go to Clerk's verify endpoint like opaque tokens (with ak_, Clerk
+// enforces that the token was granted to that machine).
 //
 // # Errors
 //
@@ -62,6 +99,7 @@
 // # Concurrency
 //
 // A [Verifier] is safe for concurrent use by multiple goroutines. The only
-// goroutines it starts are singleflight's, one per call to Clerk in flight, each
-// bounded by the timeout and cancelled by [Verifier.Close].
+// goroutines it starts are singleflight's, one per cold token being verified
+// (a call to Clerk or a local JWT check), each bounded by the timeout and
+// cancelled by [Verifier.Close].
 package verifier

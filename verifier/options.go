@@ -29,6 +29,7 @@ type config struct {
 	negativeTTL time.Duration
 	timeout     time.Duration
 	maxBackoff  time.Duration
+	localJWT    localJWTMode
 	now         func() time.Time
 	clockSet    bool // WithClock was given
 	logger      *slog.Logger
@@ -150,6 +151,38 @@ func WithMaxBackoff(d time.Duration) Option {
 			return errors.New("verifier: max back-off must not be negative")
 		}
 		c.maxBackoff = d
+		return nil
+	}
+}
+
+// localJWTMode is WithLocalJWT's setting: unset (the default for the key),
+// on or off.
+type localJWTMode uint8
+
+const (
+	localJWTDefault localJWTMode = iota
+	localJWTOn
+	localJWTOff
+)
+
+// WithLocalJWT sets whether JWT-format M2M tokens are verified locally: their
+// RS256 signature against the instance's keys (GET /jwks, cached JWKSTTL),
+// their "cat" header, subject, ID, exp and nbf (JWTLeeway of clock skew) on
+// the Verifier's clock. That saves Clerk's round trip and the price of a
+// verification. Clerk does not check a locally verified JWT's scopes: the
+// receiver must check them (middleware.WithAudience, Token.HasScope), as with
+// any verification with a Clerk secret key. Local verification needs a Clerk
+// secret key (sk_…): with a machine key (ak_…) JWTs always go to Clerk's verify
+// endpoint, which enforces the machine's scope, and WithLocalJWT(true) is an
+// error in New. false sends JWTs to Clerk like opaque tokens.
+//
+// Default: true with a Clerk secret key, false with a machine secret key.
+func WithLocalJWT(on bool) Option {
+	return func(c *config) error {
+		c.localJWT = localJWTOff
+		if on {
+			c.localJWT = localJWTOn
+		}
 		return nil
 	}
 }

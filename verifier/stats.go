@@ -22,6 +22,12 @@ type Stats struct {
 	// are counted in Unavailable too.
 	BackoffRefusals uint64
 
+	// LocalJWTChecks counts JWT-format tokens verified locally (WithLocalJWT):
+	// one per cold token, valid or not; a cache hit is not one.
+	LocalJWTChecks uint64
+	// JWKSFetches counts calls to Clerk's GET /jwks, failed ones included.
+	JWKSFetches uint64
+
 	CacheEntries int // entries in the cache now
 }
 
@@ -32,6 +38,7 @@ type counters struct {
 	upstream, retries, shared                     paddedCounter
 	invalid, unavailable, misconfigured, canceled paddedCounter
 	backoff                                       paddedCounter
+	localJWT, jwks                                paddedCounter
 }
 
 type paddedCounter struct {
@@ -55,6 +62,8 @@ func (v *Verifier) Stats() Stats {
 		Misconfigured:   v.stats.misconfigured.Load(),
 		Canceled:        v.stats.canceled.Load(),
 		BackoffRefusals: v.stats.backoff.Load(),
+		LocalJWTChecks:  v.stats.localJWT.Load(),
+		JWKSFetches:     v.stats.jwks.Load(),
 		CacheEntries:    cs.Entries,
 	}
 }

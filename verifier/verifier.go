@@ -26,10 +26,14 @@ type Verifier struct {
 	cache   *cache.Cache[result] // keyed by SHA-256(token); no lock held across I/O
 	flights singleflight.Group   // one upstream call per cold token
 	backoff backoff              // open while Clerk asks us to wait
+	jwks    jwksCache            // the instance's public keys, for local JWT checks
 	cfg     config
 	clock   clock
 	log     *slog.Logger
 	keyKind string // "sk_test", "sk_live" or "ak": safe to log
+	// localJWT: JWT-format tokens are verified here against the JWKS, not by
+	// Clerk's verify endpoint (a Clerk secret key, WithLocalJWT not false).
+	localJWT bool
 
 	// closing is cancelled by Close; it cancels the calls in flight.
 	closing context.Context
@@ -67,6 +71,9 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 			return nil, err
 		}
 	}
+	if kind == "ak" && cfg.localJWT == localJWTOn {
+		return nil, errors.New("verifier: WithLocalJWT(true) needs a Clerk secret key (sk_…): Clerk serves the JWKS only to it")
+	}
 	copts := []clerkapi.Option{
 		clerkapi.WithBaseURL(cfg.baseURL),
 		clerkapi.WithMaxResponseBytes(maxResponseBytes),
@@ -85,6 +92,8 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 		log:     cfg.logger,
 		keyKind: kind,
 		backoff: backoff{max: cfg.maxBackoff},
+
+		localJWT: kind != "ak" && cfg.localJWT != localJWTOff,
 	}
 	if v.cache, err = cache.New[result](cfg.cacheSize, cache.WithClock(v.clock.fast)); err != nil {
 		return nil, err
@@ -144,9 +153,12 @@ func (v *Verifier) miss(ctx context.Context, key cache.Key, token string) (*Toke
 		v.stats.canceled.Add(1)
 		return nil, err
 	}
-	if err := v.backoff.refuse(v.clock.fast()); err != nil {
-		v.countError(err)
-		return nil, err
+	// A JWT verified locally needs no call to Clerk's verify endpoint.
+	if !v.isLocalJWT(token) {
+		if err := v.backoff.refuse(v.clock.fast()); err != nil {
+			v.countError(err)
+			return nil, err
+		}
 	}
 	// ran is written by the shared call only if this caller started it, and
 	// read after its result arrived (the channel send orders the two).

@@ -72,7 +72,7 @@ func TestVerifyClaimsAbsent(t *testing.T) {
 
 func TestVerifyJWTThroughClerk(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier()
+	v := e.verifier(verifier.WithLocalJWT(false))
 	m := e.mint(e.caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
 	tok, err := v.Verify(context.Background(), m.Token)
 	if err != nil {
@@ -82,7 +82,7 @@ func TestVerifyJWTThroughClerk(t *testing.T) {
 		t.Errorf("got format %q ID %q subject %q, want jwt %q %q", tok.Format, tok.ID, tok.Subject, m.ID, e.caller.ID)
 	}
 	if got := e.verifyCalls(); got != 1 {
-		t.Errorf("got %d verify calls, want 1 (JWTs go through Clerk for now)", got)
+		t.Errorf("got %d verify calls, want 1 (WithLocalJWT(false) sends JWTs to Clerk)", got)
 	}
 }
 
@@ -320,26 +320,34 @@ func TestClose(t *testing.T) {
 	}
 }
 
-// TestWellFormedUnknown: tokens that pass the local check go to Clerk, which
-// refuses them; the refusal is cached.
+// TestWellFormedUnknown: tokens that pass the local syntax check go to Clerk
+// (or, for JWTs, to the local JWT check), which refuses them; the refusal is
+// cached.
 func TestWellFormedUnknown(t *testing.T) {
+	const jwtShaped = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtY2hfeCJ9.c2lnbmF0dXJl"
 	for _, tc := range []struct {
 		name, token string
+		opts        []verifier.Option
+		wantCalls   int64
 	}{
-		{"opaque", unknownToken(99)},
-		{"JWT-shaped", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtY2hfeCJ9.c2lnbmF0dXJl"},
-		{"token ID instead of token", "mt_0123456789abcdef0123456789abcdef"},
+		{"opaque", unknownToken(99), nil, 1},
+		{"JWT-shaped, checked locally", jwtShaped, nil, 0},
+		{"JWT-shaped, sent to Clerk", jwtShaped, []verifier.Option{verifier.WithLocalJWT(false)}, 1},
+		{"token ID instead of token", "mt_0123456789abcdef0123456789abcdef", nil, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			v := e.verifier()
+			v := e.verifier(tc.opts...)
 			for range 2 {
 				if _, err := v.Verify(context.Background(), tc.token); !errors.Is(err, verifier.ErrInvalidToken) {
 					t.Fatalf("got %v, want ErrInvalidToken", err)
 				}
 			}
-			if got := e.verifyCalls(); got != 1 {
-				t.Errorf("got %d verify calls, want 1", got)
+			if got := e.verifyCalls(); got != tc.wantCalls {
+				t.Errorf("got %d verify calls, want %d", got, tc.wantCalls)
+			}
+			if got := v.Stats().NegativeHits; got != 1 {
+				t.Errorf("got %d negative hits, want 1 (the refusal is cached)", got)
 			}
 		})
 	}

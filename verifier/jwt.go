@@ -1,0 +1,144 @@
+package verifier
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/m2mauth/m2mauth/cache"
+	"github.com/m2mauth/m2mauth/clerkapi"
+)
+
+// JWTCategory is the "cat" header of Clerk's M2M JWTs. A JWT carrying another
+// category (a session token, an OAuth token…) is not an M2M token; one without
+// the header (minted before mid-2026) is accepted.
+const JWTCategory = "cl_B7d4PD333AAA"
+
+// JWTLeeway is the clock skew allowed for a JWT's exp, nbf and iat, as
+// @clerk/backend allows.
+const JWTLeeway = 5 * time.Second
+
+// jwtAlgorithms are the signature algorithms accepted: Clerk signs with RS256.
+var jwtAlgorithms = []jose.SignatureAlgorithm{jose.RS256}
+
+// jwtReserved are the payload names that are not custom claims.
+var jwtReserved = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scopes"}
+
+// The reasons a JWT is invalid: fixed strings, never a part of the token.
+var (
+	errJWTMalformed   = &InvalidTokenError{Reason: "malformed JWT or algorithm other than RS256"}
+	errJWTCategory    = &InvalidTokenError{Reason: "JWT of a foreign token category (not an M2M token)"}
+	errJWTNoKeyID     = &InvalidTokenError{Reason: "JWT without a key ID"}
+	errJWTSignature   = &InvalidTokenError{Reason: "bad JWT signature"}
+	errJWTClaims      = &InvalidTokenError{Reason: "malformed JWT claims"}
+	errJWTSubject     = &InvalidTokenError{Reason: "JWT subject is not a machine ID"}
+	errJWTID          = &InvalidTokenError{Reason: "JWT ID is not an M2M token ID"}
+	errJWTScopes      = &InvalidTokenError{Reason: "JWT scopes claim is not a string"}
+	errJWTNotYetValid = &InvalidTokenError{Reason: "token not yet valid"}
+	errJWTFuture      = &InvalidTokenError{Reason: "token issued in the future"}
+)
+
+// isLocalJWT reports whether token, which passed checkSyntax, is verified
+// here rather than by Clerk: a JWT-shaped token, with local JWT verification
+// on (a Clerk secret key and WithLocalJWT not false).
+func (v *Verifier) isLocalJWT(token string) bool {
+	return v.localJWT && !strings.HasPrefix(token, "mt_")
+}
+
+// verifyJWT is the shared call of a cold JWT-format token when it is verified
+// locally: signature against the instance's JWKS, header and claims on the
+// Verifier's clock. It caches the outcome like fetch does Clerk's answer: a
+// valid token until min(TTL, exp + JWTLeeway), an invalid one for the negative
+// TTL. A JWKS that cannot be fetched is ErrUnavailable and is not cached.
+func (v *Verifier) verifyJWT(key cache.Key, token string) (*Token, error) {
+	v.stats.localJWT.Add(1)
+	t, err := v.checkJWT(token)
+	now := v.clock.now()
+	if err != nil {
+		var inv *InvalidTokenError
+		if errors.As(err, &inv) {
+			v.remember(key, "", inv, now)
+		}
+		return nil, err
+	}
+	expires := t.ExpiresAt
+	if !expires.IsZero() {
+		expires = expires.Add(JWTLeeway)
+	}
+	r := result{tok: t, expires: deadline(expires, now)}
+	v.cache.Set(key, cache.Entry[result]{Value: r, ID: t.ID, Expires: v.positiveExpiry(r.expires, now)})
+	return t, nil
+}
+
+// checkJWT verifies token and returns its Token, an *InvalidTokenError, or the
+// JWKS fetch's error.
+func (v *Verifier) checkJWT(token string) (*Token, error) {
+	jws, err := jwt.ParseSigned(token, jwtAlgorithms)
+	if err != nil || len(jws.Headers) != 1 {
+		return nil, errJWTMalformed
+	}
+	h := jws.Headers[0]
+	if cat, ok := h.ExtraHeaders["cat"]; ok && cat != JWTCategory {
+		return nil, errJWTCategory
+	}
+	if h.KeyID == "" {
+		return nil, errJWTNoKeyID
+	}
+	pub, err := v.signingKey(h.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	var raw map[string]json.RawMessage
+	var std jwt.Claims
+	if err := jws.Claims(pub, &raw, &std); err != nil {
+		if errors.Is(err, jose.ErrCryptoFailure) {
+			return nil, errJWTSignature
+		}
+		return nil, errJWTClaims
+	}
+	if !clerkapi.MachineIDPattern.MatchString(std.Subject) {
+		return nil, errJWTSubject
+	}
+	if !clerkapi.TokenIDPattern.MatchString(std.ID) {
+		return nil, errJWTID
+	}
+	now := v.clock.now()
+	switch {
+	case std.Expiry != nil && !now.Before(std.Expiry.Time().Add(JWTLeeway)):
+		return nil, errTokenExpired
+	case std.NotBefore != nil && now.Add(JWTLeeway).Before(std.NotBefore.Time()):
+		return nil, errJWTNotYetValid
+	case std.IssuedAt != nil && now.Add(JWTLeeway).Before(std.IssuedAt.Time()):
+		return nil, errJWTFuture
+	}
+	t := &Token{ID: std.ID, Subject: std.Subject, Format: FormatJWT}
+	if rs, ok := raw["scopes"]; ok {
+		var s string
+		if json.Unmarshal(rs, &s) != nil {
+			return nil, errJWTScopes
+		}
+		t.Scopes = slices.Clip(strings.Fields(s))
+	} else {
+		t.Scopes = slices.Clone([]string(std.Audience))
+	}
+	if std.Expiry != nil {
+		t.ExpiresAt = std.Expiry.Time()
+	}
+	if std.IssuedAt != nil {
+		t.CreatedAt = std.IssuedAt.Time()
+	}
+	for _, k := range jwtReserved {
+		delete(raw, k)
+	}
+	if len(raw) > 0 {
+		if t.Claims, err = json.Marshal(raw); err != nil {
+			return nil, errJWTClaims
+		}
+	}
+	return t, nil
+}
