@@ -53,3 +53,36 @@ func Example() {
 	// unknown token invalid: true
 	// calls to Clerk: 2 hits: 1
 }
+
+// ExampleWithLocalJWT: with a Clerk secret key, a JWT-format token is verified
+// against the instance's JWKS, without Clerk's verify endpoint.
+func ExampleWithLocalJWT() {
+	srv := clerktest.NewServer()
+	defer srv.Close()
+	orders := srv.CreateMachine("orders")
+	billing := srv.CreateMachine("billing", orders.ID)
+	minted, err := srv.CreateToken(billing.ID, clerkapi.CreateParams{
+		TokenFormat: clerkapi.FormatJWT, Claims: map[string]string{"team": "payments"}})
+	if err != nil {
+		panic(err)
+	}
+
+	v, err := verifier.New(srv.SecretKey, verifier.WithBaseURL(srv.URL)) // WithLocalJWT(true) is the default
+	if err != nil {
+		panic(err)
+	}
+	defer v.Close()
+
+	tok, err := v.Verify(context.Background(), minted.Token)
+	if err != nil {
+		panic(err)
+	}
+	// Clerk did not check the scopes: the receiver does.
+	fmt.Println("format:", tok.Format, "may call orders:", tok.HasScope(orders.ID))
+	fmt.Println("claims:", string(tok.Claims))
+	fmt.Println("verify calls:", srv.Calls(clerktest.EndpointVerify), "JWKS calls:", srv.Calls(clerktest.EndpointJWKS))
+	// Output:
+	// format: jwt may call orders: true
+	// claims: {"team":"payments"}
+	// verify calls: 0 JWKS calls: 1
+}
