@@ -28,12 +28,11 @@ type Entry[V any] struct {
 // Cache is a bounded, sharded LRU cache with a per-entry expiry. It is safe for
 // concurrent use by multiple goroutines and starts no goroutines.
 type Cache[V any] struct {
-	shards   []shard[V]
-	counters []counters // striped: see count
-	mask     uint64
-	now      func() time.Time
-	ids      *idIndex
-	size     int
+	shards []shard[V]
+	mask   uint64
+	now    func() time.Time
+	ids    *idIndex
+	size   int
 }
 
 // item is what a shard's LRU holds: an immutable Entry (Set replaces the item,
@@ -57,9 +56,11 @@ type item[V any] struct {
 // close to exact LRU: an entry that was hit survives at least ¾ of the shard's
 // capacity of later insertions (exact LRU: all of it) before it can be evicted.
 //
-// hot points to the item the shard's last lookup under the read lock found.
-// A hit on it takes no lock at all, so hits on one hot token from many cores
-// share no written memory. hot is set only under the read lock and cleared
+// hot points to an item a lookup under the read lock found while hot was
+// empty. It is not overwritten by later lookups of other keys, which would make
+// every lookup a write to a line the other cores read. A hit on it takes no
+// lock at all, so hits on one hot token from many cores share no written
+// memory. hot is set only under the read lock and cleared
 // under the write lock whenever its item leaves the LRU or is replaced, so it
 // never points to an item that is no longer in the cache once a Remove, Set or
 // Purge has returned.
@@ -72,6 +73,8 @@ type shard[V any] struct {
 	hot atomic.Pointer[item[V]]
 	seq atomic.Uint64
 	_   [64 - 16]byte
+	// Written on every lookup, each stripe alone on its cache line.
+	stats [counterStripes]counters
 }
 
 // New returns a Cache holding at most size entries in total.
@@ -96,7 +99,6 @@ func New[V any](size int, opts ...Option) (*Cache[V], error) {
 		ids:    newIDIndex(),
 		size:   size,
 	}
-	c.counters = make([]counters, counterStripes)
 	for i := range c.shards {
 		capacity := size / n
 		if i < size%n {
@@ -139,26 +141,28 @@ func (c *Cache[V]) GetAt(k Key, now time.Time) (Entry[V], bool) {
 		var ok bool
 		s.mu.RLock()
 		if it, ok = s.lru.Peek(k); ok {
-			s.hot.Store(it)
+			if s.hot.Load() == nil {
+				s.hot.CompareAndSwap(nil, it)
+			}
 		}
 		s.mu.RUnlock()
 		if !ok {
-			c.count().misses.Add(1)
+			s.count().misses.Add(1)
 			return Entry[V]{}, false
 		}
 	}
 	if !now.Before(it.Expires) {
 		s.expire(k, it)
-		c.count().misses.Add(1)
+		s.count().misses.Add(1)
 		return Entry[V]{}, false
 	}
 	if s.seq.Load()-it.seq.Load() >= s.promoteAfter {
 		s.promote(k)
 	}
 	if it.Negative {
-		c.count().negHits.Add(1)
+		s.count().negHits.Add(1)
 	} else {
-		c.count().hits.Add(1)
+		s.count().hits.Add(1)
 	}
 	return it.Entry, true
 }

@@ -1,8 +1,8 @@
 package cache
 
 import (
-	"math/rand/v2"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Stats is a snapshot of a Cache's counters.
@@ -14,10 +14,10 @@ type Stats struct {
 	IndexedIDs   int    // (ID, key) pairs in the ID index (equal to the entries with an ID once writes settle)
 }
 
-// counterStripes is the number of counter sets. Each Get increments one set
-// picked at random, so goroutines on different cores seldom write the same
-// cache line even when they hit the same entry.
-const counterStripes = 16
+// counterStripes is the number of counter sets of a shard. A lookup
+// increments the set of its goroutine (see count), so goroutines on different
+// cores hitting the same shard seldom write the same cache line.
+const counterStripes = 4
 
 // counters is one stripe, alone on its cache line.
 type counters struct {
@@ -25,21 +25,28 @@ type counters struct {
 	_                     [64 - 24]byte
 }
 
-// count returns a random stripe (math/rand/v2's per-thread generator: no lock,
-// no allocation).
-func (c *Cache[V]) count() *counters {
-	return &c.counters[rand.Uint32()%counterStripes]
+// count returns the calling goroutine's counter set of shard s. The set is
+// picked from the address of a variable on the goroutine's stack: stable for a
+// goroutine (until its stack moves) and distinct between goroutines with high
+// probability, at the cost of a shift and a multiply. It is only a hint: any
+// set is correct, since Stats adds them all up.
+func (s *shard[V]) count() *counters {
+	var here byte
+	h := uint64(uintptr(unsafe.Pointer(&here))>>13) * 0x9E3779B97F4A7C15
+	return &s.stats[h>>62&(counterStripes-1)]
 }
 
 // Stats returns the cache's counters. Counters are read one by one, so a
 // snapshot taken under load is approximate.
 func (c *Cache[V]) Stats() Stats {
 	var st Stats
-	for i := range c.counters {
-		s := &c.counters[i]
-		st.Hits += s.hits.Load()
-		st.NegativeHits += s.negHits.Load()
-		st.Misses += s.misses.Load()
+	for i := range c.shards {
+		for j := range c.shards[i].stats {
+			s := &c.shards[i].stats[j]
+			st.Hits += s.hits.Load()
+			st.NegativeHits += s.negHits.Load()
+			st.Misses += s.misses.Load()
+		}
 	}
 	st.Entries = c.Len()
 	st.IndexedIDs = c.ids.len()
