@@ -163,12 +163,5 @@ func (v *Verifier) jwksError(ctx context.Context, err error) error {
 		v.log.Debug("m2mauth verifier: fetching the JWKS failed", "status", ae.StatusCode, "trace_id", ae.TraceID)
 		return &UnavailableError{RetryAfter: ae.RetryAfter, Err: ae}
 	}
-	switch {
-	case v.closing.Err() != nil:
-		return &UnavailableError{Err: ErrClosed}
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		err = &timeoutError{d: v.cfg.timeout}
-	}
-	v.log.Debug("m2mauth verifier: fetching the JWKS failed", "error", err.Error())
-	return &UnavailableError{Err: err}
+	return v.noAnswer(ctx, "m2mauth verifier: fetching the JWKS failed", err)
 }

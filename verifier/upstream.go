@@ -158,13 +158,19 @@ func (v *Verifier) upstreamError(ctx context.Context, key cache.Key, err error) 
 			return &UnavailableError{RetryAfter: ae.RetryAfter, Err: ae}
 		}
 	}
+	return v.noAnswer(ctx, "m2mauth verifier: clerk unavailable", err)
+}
+
+// noAnswer maps a call that got no HTTP answer (network failure, timeout,
+// unreadable body, Close) to ErrUnavailable, and logs it at Debug level.
+func (v *Verifier) noAnswer(ctx context.Context, msg string, err error) error {
 	switch {
 	case v.closing.Err() != nil:
 		return &UnavailableError{Err: ErrClosed}
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		err = &timeoutError{d: v.cfg.timeout}
 	}
-	v.log.Debug("m2mauth verifier: clerk unavailable", "error", err.Error())
+	v.log.Debug(msg, "error", err.Error())
 	return &UnavailableError{Err: err}
 }
 
