@@ -19,6 +19,10 @@
 //
 // The emulator picks the following, consistent with the spec and the SDKs:
 //
+//   - The four M2M token endpoints also answer without the /v1 prefix
+//     (origin/m2m_tokens, …/verify, …/{id}/revoke): Clerk's JavaScript SDK,
+//     @clerk/backend, sends them there while the spec and the Go SDK use /v1.
+//     Machines and JWKS are served under /v1 only, as both SDKs call them.
 //   - POST /m2m_tokens with the Clerk secret key answers 401
 //     machine_secret_key_invalid: the endpoint "must be authenticated via a
 //     Machine Secret Key" and the spec lists no 403 for it.

@@ -78,10 +78,20 @@ func match(method, path string) (rt *route, allow string, found bool) {
 	return &route{endpoint: endpoint, handle: h, params: params}, "", true
 }
 
-// ServeHTTP serves the emulated Backend API under /v1.
+// unversionedPrefix is the one resource served without /v1 as well: Clerk's
+// JavaScript SDK (@clerk/backend) sends its M2M token requests to the API's
+// origin, e.g. POST /m2m_tokens, while the Go SDK and the spec use /v1.
+const unversionedPrefix = "/m2m_tokens"
+
+// ServeHTTP serves the emulated Backend API under /v1, and the M2M token
+// endpoints also at the root.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	path, ok := strings.CutPrefix(r.URL.EscapedPath(), "/v1/")
+	escaped := r.URL.EscapedPath()
+	path, ok := strings.CutPrefix(escaped, "/v1/")
+	if rest, found := strings.CutPrefix(escaped, unversionedPrefix); !ok && found && (rest == "" || rest[0] == '/') {
+		path, ok = escaped[1:], true
+	}
 	if !ok {
 		writeError(w, errPathNotFound())
 		return
