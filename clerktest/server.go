@@ -88,7 +88,8 @@ func newServer(opts []Option) (*Server, error) {
 	return s, nil
 }
 
-// Handler returns the emulator's HTTP handler, which serves paths under /v1.
+// Handler returns the emulator's HTTP handler, which serves paths under /v1 (and
+// the M2M token endpoints also without it, as @clerk/backend calls them).
 // The Server itself implements http.Handler; this is the same value.
 func (s *Server) Handler() http.Handler { return s }
 
