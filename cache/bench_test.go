@@ -36,10 +36,11 @@ func BenchmarkGet(b *testing.B) {
 // BenchmarkGetParallel reads from every goroutine, with the default shard
 // count and with a single shard (one lock for all):
 //   - hot: each goroutine reads its own key over and over (one token per
-//     calling machine, the common case: each hit finds its shard's last found
-//     item and takes no lock);
-//   - cycle: each goroutine cycles through 1024 keys (hits take the shard's
-//     read lock; an entry is moved to the front only now and then).
+//     calling machine, the common case);
+//   - cycle: each goroutine cycles through 1024 keys (an entry is moved to the
+//     front only now and then).
+//
+// Hits take no lock in either case (see the read index in table.go).
 func BenchmarkGetParallel(b *testing.B) {
 	for _, bc := range []struct {
 		name   string

@@ -3,6 +3,7 @@ package cache
 import (
 	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,15 +34,17 @@ type Cache[V any] struct {
 	now    func() time.Time
 	ids    *idIndex
 	size   int
+	seed   [2]uint64 // keys hashKey, random per cache
 }
 
-// item is what a shard's LRU holds: an immutable Entry (Set replaces the item,
-// it never edits one), its key, and the shard sequence number of its last move
-// to the front of the LRU.
+// item is what a shard's LRU and read index hold: an immutable Entry (Set
+// replaces the item, it never edits one), its key and read-index hash, and the
+// shard sequence number of its last move to the front of the LRU.
 type item[V any] struct {
 	Entry[V]
-	key Key
-	seq atomic.Uint64
+	key  Key
+	hash uint64
+	seq  atomic.Uint64
 }
 
 // shard is one LRU (golang-lru's simplelru) with its own lock, laid out on
@@ -56,21 +59,17 @@ type item[V any] struct {
 // close to exact LRU: an entry that was hit survives at least ¾ of the shard's
 // capacity of later insertions (exact LRU: all of it) before it can be evicted.
 //
-// hot points to an item a lookup under the read lock found while hot was
-// empty. It is not overwritten by later lookups of other keys, which would make
-// every lookup a write to a line the other cores read. A hit on it takes no
-// lock at all, so hits on one hot token from many cores share no written
-// memory. hot is set only under the read lock and cleared
-// under the write lock whenever its item leaves the LRU or is replaced, so it
-// never points to an item that is no longer in the cache once a Remove, Set or
-// Purge has returned.
+// tab is the shard's read index (see table): Get and Peek find items there
+// without a lock, so hits on any keys from many cores share no written memory
+// but their own counter stripes (and, now and then, a promotion).
 type shard[V any] struct {
-	mu           sync.RWMutex // guards lru; seq and the items' seq change only under mu.Lock
+	mu           sync.RWMutex // guards lru, used, live; tab, seq and the items' seq change only under mu.Lock
 	lru          *simplelru.LRU[Key, *item[V]]
 	promoteAfter uint64 // max(1, capacity/4)
-	_            [64 - 24 - 8 - 8]byte
-	// Read on every hit, written only under mu.Lock (hot also under RLock).
-	hot atomic.Pointer[item[V]]
+	used, live   int    // tab's slots holding an item or a tombstone / an item
+	_            [64 - 24 - 8 - 8 - 16]byte
+	// Read on every hit, written only under mu.Lock.
+	tab atomic.Pointer[table[V]]
 	seq atomic.Uint64
 	_   [64 - 16]byte
 	// Written on every lookup, each stripe alone on its cache line.
@@ -98,7 +97,9 @@ func New[V any](size int, opts ...Option) (*Cache[V], error) {
 		now:    cfg.now,
 		ids:    newIDIndex(),
 		size:   size,
+		seed:   [2]uint64{rand.Uint64(), rand.Uint64()},
 	}
+	tomb := new(item[V])
 	for i := range c.shards {
 		capacity := size / n
 		if i < size%n {
@@ -109,15 +110,17 @@ func New[V any](size int, opts ...Option) (*Cache[V], error) {
 			return nil, err
 		}
 		c.shards[i].lru = l
+		c.shards[i].tab.Store(newTable(tableSlots(capacity), tomb))
 		c.shards[i].promoteAfter = uint64(max(1, capacity/4))
 	}
 	return c, nil
 }
 
-// onEvict keeps the ID index in step with the LRU. simplelru calls it, under
-// the shard's write lock, for capacity evictions, Remove and Purge.
+// onEvict keeps the read index and the ID index in step with the LRU.
+// simplelru calls it, under the shard's write lock, for capacity evictions,
+// Remove and Purge.
 func (c *Cache[V]) onEvict(k Key, it *item[V]) {
-	c.shard(&k).hot.CompareAndSwap(it, nil)
+	c.shard(&k).del(it, it.hash)
 	if it.ID != "" {
 		c.ids.remove(it.ID, k)
 	}
@@ -136,20 +139,10 @@ func (c *Cache[V]) Get(k Key) (Entry[V], bool) { return c.GetAt(k, c.now()) }
 // read the clock anyway.
 func (c *Cache[V]) GetAt(k Key, now time.Time) (Entry[V], bool) {
 	s := c.shard(&k)
-	it := s.hot.Load()
-	if it == nil || it.key != k {
-		var ok bool
-		s.mu.RLock()
-		if it, ok = s.lru.Peek(k); ok {
-			if s.hot.Load() == nil {
-				s.hot.CompareAndSwap(nil, it)
-			}
-		}
-		s.mu.RUnlock()
-		if !ok {
-			s.count().misses.Add(1)
-			return Entry[V]{}, false
-		}
+	it := s.tab.Load().find(&k, hashKey(&k, &c.seed))
+	if it == nil {
+		s.count().misses.Add(1)
+		return Entry[V]{}, false
 	}
 	if !now.Before(it.Expires) {
 		s.expire(k, it)
@@ -170,11 +163,8 @@ func (c *Cache[V]) GetAt(k Key, now time.Time) (Entry[V], bool) {
 // Peek returns the entry stored under k if there is one and it has not
 // expired, like Get, but neither counts the lookup nor changes the LRU order.
 func (c *Cache[V]) Peek(k Key) (Entry[V], bool) {
-	s := c.shard(&k)
-	s.mu.RLock()
-	it, ok := s.lru.Peek(k)
-	s.mu.RUnlock()
-	if !ok || !c.now().Before(it.Expires) {
+	it := c.shard(&k).tab.Load().find(&k, hashKey(&k, &c.seed))
+	if it == nil || !c.now().Before(it.Expires) {
 		return Entry[V]{}, false
 	}
 	return it.Entry, true
@@ -207,12 +197,12 @@ func (c *Cache[V]) Set(k Key, e Entry[V]) {
 		c.Remove(k)
 		return
 	}
-	it := &item[V]{Entry: e, key: k}
+	it := &item[V]{Entry: e, key: k, hash: hashKey(&k, &c.seed)}
 	s := c.shard(&k)
 	s.mu.Lock()
 	if old, ok := s.lru.Peek(k); ok {
-		// simplelru replaces a value in place, without eviction callback.
-		s.hot.CompareAndSwap(old, nil)
+		// simplelru replaces a value in place, without eviction callback;
+		// put below replaces it in the read index.
 		if old.ID != "" && old.ID != e.ID {
 			c.ids.remove(old.ID, k)
 		}
@@ -221,7 +211,8 @@ func (c *Cache[V]) Set(k Key, e Entry[V]) {
 		c.ids.add(e.ID, k)
 	}
 	it.seq.Store(s.seq.Add(1))
-	s.lru.Add(k, it)
+	s.lru.Add(k, it) // may evict (onEvict) before storing
+	s.put(it, it.hash)
 	s.mu.Unlock()
 }
 
@@ -254,7 +245,8 @@ func (c *Cache[V]) Purge() {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		s.lru.Purge()
+		s.clear()
+		s.lru.Purge() // onEvict cleans the ID index; the new table has nothing to delete
 		s.mu.Unlock()
 	}
 }
