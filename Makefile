@@ -1,19 +1,37 @@
-# The test command CI runs (see .ci/run and README.md).
+# The test command CI runs (see .ci/run and README.md): `make test` checks
+# every module of the repository (the root and each nested go.mod).
 GO ?= go
 
-.PHONY: test fmt vet race fuzz bench tour load
+# Every module: the root first, then the nested ones (frameworks, conformance,
+# examples that need a framework), in a stable order.
+MODULES := . $(sort $(patsubst %/go.mod,%,$(filter-out ./go.mod,$(shell find . -name go.mod -not -path '*/node_modules/*' -not -path './.git/*'))))
 
-test: fmt vet race
+.PHONY: test fmt vet race tidy deps fuzz bench tour load modules
+
+test: fmt tidy vet race deps
+
+modules:
+	@echo $(MODULES)
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# go.mod and go.sum of every module are tidy on their own (no go.work).
+tidy:
+	@set -e; for m in $(MODULES); do \
+	  (cd $$m && GOWORK=off $(GO) mod tidy -diff >/dev/null) || { echo "tidy: $$m needs go mod tidy (run it with GOWORK=off)"; exit 1; }; \
+	done
+
 vet:
-	$(GO) vet ./...
+	@set -e; for m in $(MODULES); do echo "go vet $$m"; (cd $$m && $(GO) vet ./...); done
 
 race:
-	$(GO) test -race -count=1 ./...
+	@set -e; for m in $(MODULES); do echo "go test -race $$m"; (cd $$m && $(GO) test -race -count=1 ./...); done
+
+# A net/http-only consumer's module graph stays small and framework-free.
+deps:
+	@scripts/consumer-deps.sh
 
 # Short fuzzing runs of every fuzz target (not part of `make test`; FUZZTIME=2m for longer).
 FUZZTIME ?= 30s
@@ -25,7 +43,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzBearerError$$' -fuzztime=$(FUZZTIME) ./m2mclient
 
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -cpu=1,2 ./...
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -run='^$$' -bench=. -benchmem -cpu=1,2 ./...); done
 
 tour:
 	$(GO) run ./examples/tour
