@@ -33,4 +33,7 @@
 //
 // Every error response carries Cache-Control: no-store and a JSON body
 // {"error": "…", "error_description": "…"} that never contains the token.
+// Every header it writes is printable ASCII: a reason is spelled in ASCII
+// ('…' as "...", typographic quotes as "'", other characters as '?'), and the
+// body's error_description carries the same text as the header's.
 package middleware

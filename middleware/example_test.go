@@ -21,6 +21,7 @@ func ExampleAuthenticator_Response() {
 	for _, err := range []error{
 		&middleware.MissingTokenError{Reason: "no bearer token"},
 		&verifier.InvalidTokenError{Reason: "token expired"},
+		&verifier.InvalidTokenError{Reason: "not an M2M token (neither mt_… nor a JWT)"},
 		middleware.Forbidden("token not scoped to this service"),
 		&verifier.UnavailableError{RetryAfter: 7 * time.Second, Err: errors.New("429")},
 		verifier.ErrMisconfigured,
@@ -31,6 +32,7 @@ func ExampleAuthenticator_Response() {
 	// Output:
 	// 401 "Bearer realm=\"billing\"" retry="" {"error":"missing_token","error_description":"no bearer token"}
 	// 401 "Bearer realm=\"billing\", error=\"invalid_token\", error_description=\"token expired\"" retry="" {"error":"invalid_token","error_description":"token expired"}
+	// 401 "Bearer realm=\"billing\", error=\"invalid_token\", error_description=\"not an M2M token (neither mt_... nor a JWT)\"" retry="" {"error":"invalid_token","error_description":"not an M2M token (neither mt_... nor a JWT)"}
 	// 403 "Bearer realm=\"billing\", error=\"insufficient_scope\", error_description=\"token not scoped to this service\"" retry="" {"error":"insufficient_scope","error_description":"token not scoped to this service"}
 	// 503 "" retry="7" {"error":"temporarily_unavailable","error_description":"token verification is temporarily unavailable"}
 	// 500 "" retry="" {"error":"server_error","error_description":"token verification is misconfigured"}

@@ -152,7 +152,7 @@ func WithErrorHandler(h ErrorHandler) Option {
 // Default: DefaultRealm ("api").
 func WithRealm(realm string) Option {
 	return func(c *config) error {
-		if realm == "" || len(realm) > 128 || sanitizeQuoted(realm) != realm {
+		if realm == "" || len(realm) > 128 || !isQuotedSafe(realm) {
 			return errors.New("middleware: WithRealm: realm must be 1–128 printable ASCII characters without '\"' or '\\'")
 		}
 		c.realm = realm
