@@ -38,6 +38,13 @@ type Authenticator struct {
 var errNilToken = errors.New("middleware: verifier returned neither a token nor an error")
 
 // New returns an Authenticator that verifies tokens with v.
+//
+// It fails closed on the audience: unless v is an AudienceEnforcer reporting
+// true (a *verifier.Verifier with a machine secret key, ak_…), New returns
+// ErrNoAudience when neither WithAudience(machineID) nor WithAnyAudience is
+// given, since such a Verifier accepts a token of any machine of the Clerk
+// instance. A non-empty WithAudience together with WithAnyAudience is an
+// error too.
 func New(v Verifier, opts ...Option) (*Authenticator, error) {
 	if v == nil {
 		return nil, errors.New("middleware: New: nil Verifier")
@@ -50,6 +57,9 @@ func New(v Verifier, opts ...Option) (*Authenticator, error) {
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if err := cfg.checkAudience(v); err != nil {
+		return nil, err
 	}
 	a := &Authenticator{v: v, cfg: cfg}
 	a.challenge = `Bearer realm="` + cfg.realm + `"`

@@ -21,12 +21,17 @@ const (
 )
 
 // fixedVerifier accepts goodToken (returning tok) and answers every other
-// token with err, counting calls.
+// token with err, counting calls. With scoped it reports, like a verifier on
+// a machine secret key (ak_…), that it accepts only tokens granted to this
+// service, so that New needs no audience.
 type fixedVerifier struct {
-	tok   *verifier.Token
-	err   error
-	calls atomic.Int64
+	tok    *verifier.Token
+	err    error
+	scoped bool
+	calls  atomic.Int64
 }
+
+func (f *fixedVerifier) EnforcesAudience() bool { return f.scoped }
 
 func (f *fixedVerifier) Verify(ctx context.Context, token string) (*verifier.Token, error) {
 	f.calls.Add(1)
@@ -86,7 +91,7 @@ func TestAuthenticate(t *testing.T) {
 		{name: "invalid", headers: []string{"Bearer mt_unknown"}, wantErr: verifier.ErrInvalidToken, wantStatus: 401,
 			wantWWW: challenge + `, error="invalid_token", error_description="token not found"`, wantCode: "invalid_token", wantCalls: 1},
 		{name: "invalid reason sanitized", headers: []string{bearer}, verifyErr: &verifier.InvalidTokenError{Reason: "bad \"x\"\n"}, wantErr: verifier.ErrInvalidToken, wantStatus: 401,
-			wantWWW: challenge + `, error="invalid_token", error_description="bad ?x??"`, wantCode: "invalid_token", wantCalls: 1},
+			wantWWW: challenge + `, error="invalid_token", error_description="bad 'x'"`, wantCode: "invalid_token", wantCalls: 1},
 		{name: "optional without token", opts: []middleware.Option{middleware.WithOptional()}, wantPass: true},
 		{name: "optional with basic", opts: []middleware.Option{middleware.WithOptional()}, headers: []string{"Basic eDp5"}, wantPass: true},
 		{name: "optional with malformed", opts: []middleware.Option{middleware.WithOptional()}, headers: []string{"Bearer"}, wantErr: middleware.ErrMissingToken, wantStatus: 401, wantWWW: challenge, wantCode: "missing_token"},
@@ -127,7 +132,7 @@ func TestAuthenticate(t *testing.T) {
 			wantErr: middleware.ErrMissingToken, wantStatus: 401, wantWWW: challenge, wantCode: "missing_token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fv := &fixedVerifier{tok: validToken(), err: tc.verifyErr}
+			fv := &fixedVerifier{tok: validToken(), err: tc.verifyErr, scoped: true}
 			a, err := middleware.New(fv, tc.opts...)
 			if err != nil {
 				t.Fatalf("New: %v", err)
@@ -186,7 +191,7 @@ func TestAuthenticate(t *testing.T) {
 
 func TestErrorHandlerOverride(t *testing.T) {
 	var got error
-	a, err := middleware.New(&fixedVerifier{}, middleware.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
+	a, err := middleware.New(&fixedVerifier{}, middleware.WithAnyAudience(), middleware.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
 		got = err
 		w.WriteHeader(http.StatusTeapot)
 	}))
@@ -206,7 +211,8 @@ func TestErrorHandlerOverride(t *testing.T) {
 }
 
 func TestNilTokenFailsClosed(t *testing.T) {
-	a, err := middleware.New(middleware.VerifierFunc(func(context.Context, string) (*verifier.Token, error) { return nil, nil }))
+	a, err := middleware.New(middleware.VerifierFunc(func(context.Context, string) (*verifier.Token, error) { return nil, nil }),
+		middleware.WithAnyAudience())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,8 +222,13 @@ func TestNilTokenFailsClosed(t *testing.T) {
 	}
 }
 
+// TestNewValidates builds on a verifier that needs no audience, so that each
+// error comes from the option under test (TestNewAudience covers the rest).
 func TestNewValidates(t *testing.T) {
-	v := &fixedVerifier{}
+	v := &fixedVerifier{scoped: true}
+	if a, err := middleware.New(v); err != nil || a == nil {
+		t.Fatalf("no options: got (%v, %v), want an Authenticator", a, err)
+	}
 	for _, tc := range []struct {
 		name string
 		v    middleware.Verifier
@@ -227,7 +238,8 @@ func TestNewValidates(t *testing.T) {
 		{"nil option", v, []middleware.Option{nil}},
 		{"nil extractor", v, []middleware.Option{middleware.WithExtractor(nil)}},
 		{"audience not a machine", v, []middleware.Option{middleware.WithAudience("svc")}},
-		{"empty audience", v, []middleware.Option{middleware.WithAudience("")}},
+		{"audience with a space", v, []middleware.Option{middleware.WithAudience("mch_a b")}},
+		{"audience with a newline", v, []middleware.Option{middleware.WithAudience("mch_ab\n")}},
 		{"no subjects", v, []middleware.Option{middleware.WithAllowedSubjects()}},
 		{"empty subject", v, []middleware.Option{middleware.WithAllowedSubjects("")}},
 		{"nil check", v, []middleware.Option{middleware.WithCheck(nil)}},
@@ -239,8 +251,12 @@ func TestNewValidates(t *testing.T) {
 		{"huge retry-after", v, []middleware.Option{middleware.WithRetryAfter(2 * time.Hour)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if a, err := middleware.New(tc.v, tc.opts...); err == nil {
+			a, err := middleware.New(tc.v, tc.opts...)
+			if err == nil {
 				t.Fatalf("got (%v, nil), want an error", a)
+			}
+			if errors.Is(err, middleware.ErrNoAudience) {
+				t.Fatalf("got %v, want the option's own error", err)
 			}
 		})
 	}

@@ -8,6 +8,16 @@
 // call Authenticator.Authenticate and write Authenticator.Response their own
 // way; this package imports no web framework.
 //
+// New fails closed on the audience. With a Clerk secret key (sk_…) Clerk
+// verifies a token of any machine of the instance, so New returns
+// ErrNoAudience unless WithAudience(this service's machine ID) or the
+// explicit opt-out WithAnyAudience is given; with a machine secret key
+// (ak_…) Clerk refuses tokens not granted to that machine and no audience is
+// needed. A Verifier tells New which case it is by implementing
+// AudienceEnforcer, as *verifier.Verifier does; any other Verifier is treated
+// like an sk_ one. WithAudience("") means no audience, so
+// WithAudience(os.Getenv("M2M_AUDIENCE")) works with either key.
+//
 // An Authenticator is immutable after New and safe for concurrent use by
 // multiple goroutines, provided its Verifier and the callbacks given as
 // options are too.
@@ -23,4 +33,7 @@
 //
 // Every error response carries Cache-Control: no-store and a JSON body
 // {"error": "…", "error_description": "…"} that never contains the token.
+// Every header it writes is printable ASCII: a reason is spelled in ASCII
+// ('…' as "...", typographic quotes as "'", other characters as '?'), and the
+// body's error_description carries the same text as the header's.
 package middleware

@@ -14,10 +14,14 @@ import (
 // Every error Authenticate can return, and the answer an adapter writes for it.
 func ExampleAuthenticator_Response() {
 	v := middleware.VerifierFunc(func(context.Context, string) (*verifier.Token, error) { return nil, nil })
-	a, _ := middleware.New(v, middleware.WithRealm("billing"))
+	a, err := middleware.New(v, middleware.WithAudience("mch_billing"), middleware.WithRealm("billing"))
+	if err != nil {
+		panic(err)
+	}
 	for _, err := range []error{
 		&middleware.MissingTokenError{Reason: "no bearer token"},
 		&verifier.InvalidTokenError{Reason: "token expired"},
+		&verifier.InvalidTokenError{Reason: "not an M2M token (neither mt_… nor a JWT)"},
 		middleware.Forbidden("token not scoped to this service"),
 		&verifier.UnavailableError{RetryAfter: 7 * time.Second, Err: errors.New("429")},
 		verifier.ErrMisconfigured,
@@ -28,6 +32,7 @@ func ExampleAuthenticator_Response() {
 	// Output:
 	// 401 "Bearer realm=\"billing\"" retry="" {"error":"missing_token","error_description":"no bearer token"}
 	// 401 "Bearer realm=\"billing\", error=\"invalid_token\", error_description=\"token expired\"" retry="" {"error":"invalid_token","error_description":"token expired"}
+	// 401 "Bearer realm=\"billing\", error=\"invalid_token\", error_description=\"not an M2M token (neither mt_... nor a JWT)\"" retry="" {"error":"invalid_token","error_description":"not an M2M token (neither mt_... nor a JWT)"}
 	// 403 "Bearer realm=\"billing\", error=\"insufficient_scope\", error_description=\"token not scoped to this service\"" retry="" {"error":"insufficient_scope","error_description":"token not scoped to this service"}
 	// 503 "" retry="7" {"error":"temporarily_unavailable","error_description":"token verification is temporarily unavailable"}
 	// 500 "" retry="" {"error":"server_error","error_description":"token verification is misconfigured"}
@@ -36,15 +41,18 @@ func ExampleAuthenticator_Response() {
 // A custom policy: only tokens whose claims say {"role":"reporter"}.
 func ExampleWithCheck() {
 	v := middleware.VerifierFunc(func(_ context.Context, tok string) (*verifier.Token, error) {
-		return &verifier.Token{Subject: "mch_caller", Claims: []byte(`{"role":"` + tok + `"}`)}, nil
+		return &verifier.Token{Subject: "mch_caller", Scopes: []string{"mch_reports"}, Claims: []byte(`{"role":"` + tok + `"}`)}, nil
 	})
-	a, _ := middleware.New(v, middleware.WithCheck(func(_ context.Context, t *verifier.Token) error {
+	a, err := middleware.New(v, middleware.WithAudience("mch_reports"), middleware.WithCheck(func(_ context.Context, t *verifier.Token) error {
 		var c struct{ Role string }
 		if err := t.DecodeClaims(&c); err != nil || c.Role != "reporter" {
 			return middleware.Forbidden("reporters only")
 		}
 		return nil
 	}))
+	if err != nil {
+		panic(err)
+	}
 	for _, role := range []string{"reporter", "intern"} {
 		r, _ := http.NewRequest(http.MethodGet, "http://svc/api/reports", nil)
 		r.Header.Set("Authorization", "Bearer "+role)
@@ -58,4 +66,28 @@ func ExampleWithCheck() {
 	// Output:
 	// reporter -> mch_caller
 	// intern -> 403 true
+}
+
+// WithAudience(os.Getenv("M2M_AUDIENCE")) works with either kind of key: with
+// a machine secret key (ak_…) Clerk checks the scope and an empty audience is
+// fine; with a Clerk secret key (sk_…) New refuses to build an Authenticator
+// that would accept any machine of the instance.
+func ExampleWithAudience() {
+	for _, tc := range []struct{ key, audience string }{
+		{"ak_exampleMachineSecretKey", ""},
+		{"sk_test_exampleInstanceSecretKey", ""},
+		{"sk_test_exampleInstanceSecretKey", "mch_2yGkLpQ7Y3rXSwtU24CzTk9I7Em"},
+	} {
+		v, err := verifier.New(tc.key)
+		if err != nil {
+			panic(err)
+		}
+		_, err = middleware.New(v, middleware.WithAudience(tc.audience))
+		fmt.Printf("%s audience=%q: ErrNoAudience=%v\n", tc.key[:3], tc.audience, errors.Is(err, middleware.ErrNoAudience))
+		_ = v.Close()
+	}
+	// Output:
+	// ak_ audience="": ErrNoAudience=false
+	// sk_ audience="": ErrNoAudience=true
+	// sk_ audience="mch_2yGkLpQ7Y3rXSwtU24CzTk9I7Em": ErrNoAudience=false
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/m2mauth/m2mauth/middleware"
+	"github.com/m2mauth/m2mauth/verifier"
 )
 
 // FuzzExtractBearer feeds arbitrary Authorization headers to BearerToken. The
@@ -59,6 +60,25 @@ func FuzzExtractBearer(f *testing.F) {
 		again, err := middleware.BearerToken(r)
 		if err != nil || again != tok {
 			t.Fatalf("round trip: got (%q, %v), want (%q, nil)", again, err, tok)
+		}
+	})
+}
+
+// FuzzReason answers arbitrary reasons of an invalid token and a policy
+// refusal: every header must be printable ASCII, and the challenge's
+// error_description quoted-string-safe, at most 200 bytes and the same text
+// as the JSON body's.
+func FuzzReason(f *testing.F) {
+	for _, s := range []string{"token expired", "not an M2M token (neither mt_… nor a JWT)", `a"b\c`, "\xff\x00\n", ""} {
+		f.Add(s)
+	}
+	a, err := middleware.New(&fixedVerifier{scoped: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, reason string) {
+		for _, err := range []error{&verifier.InvalidTokenError{Reason: reason}, middleware.Forbidden(reason)} {
+			writeAndCheck(t, a, err)
 		}
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/m2mauth/m2mauth/verifier"
@@ -28,7 +27,8 @@ type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 type config struct {
 	extract    Extractor
-	audience   string
+	audience   string // "" : none
+	anyAud     bool   // WithAnyAudience
 	subjects   map[string]struct{}
 	checks     []Check
 	optional   bool
@@ -63,23 +63,6 @@ func WithExtractor(e Extractor) Option {
 			return errors.New("middleware: WithExtractor(nil)")
 		}
 		c.extract = e
-		return nil
-	}
-}
-
-// WithAudience requires this service's own machine ID (mch_…) to be among the
-// token's scopes; other tokens are refused with 403. It is essential when the
-// verifier uses a Clerk secret key (sk_…), with which Clerk does not check
-// scopes; with a machine secret key (ak_…) Clerk already refuses unscoped
-// tokens, and the check costs nothing.
-//
-// Default: no audience check.
-func WithAudience(machineID string) Option {
-	return func(c *config) error {
-		if !strings.HasPrefix(machineID, "mch_") || strings.ContainsAny(machineID, " \t\r\n") {
-			return errors.New("middleware: WithAudience needs a machine ID (mch_…)")
-		}
-		c.audience = machineID
 		return nil
 	}
 }
@@ -169,7 +152,7 @@ func WithErrorHandler(h ErrorHandler) Option {
 // Default: DefaultRealm ("api").
 func WithRealm(realm string) Option {
 	return func(c *config) error {
-		if realm == "" || len(realm) > 128 || sanitizeQuoted(realm) != realm {
+		if realm == "" || len(realm) > 128 || !isQuotedSafe(realm) {
 			return errors.New("middleware: WithRealm: realm must be 1–128 printable ASCII characters without '\"' or '\\'")
 		}
 		c.realm = realm

@@ -26,7 +26,9 @@ const (
 	CodeClientClosedRequest = "client_closed_request"   // 499
 )
 
-// ErrorBody is the JSON body of every refusal. It never contains the token.
+// ErrorBody is the JSON body of every refusal. It never contains the token;
+// its Description is the error_description of the challenge, when there is
+// one.
 type ErrorBody struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description,omitempty"`
@@ -35,7 +37,8 @@ type ErrorBody struct {
 // Response is how a refusal is answered; adapters write it natively.
 type Response struct {
 	Status int
-	// WWWAuthenticate is the RFC 6750 challenge; empty for 499, 500 and 503.
+	// WWWAuthenticate is the RFC 6750 challenge, printable ASCII; empty for
+	// 499, 500 and 503.
 	WWWAuthenticate string
 	// RetryAfter is delay-seconds; set only for 503.
 	RetryAfter string
@@ -51,24 +54,24 @@ func (a *Authenticator) Response(err error) Response {
 	case errors.Is(err, ErrMissingToken):
 		reason := errNoToken.Reason
 		var me *MissingTokenError
-		if errors.As(err, &me) && me.Reason != "" {
-			reason = me.Reason
+		if errors.As(err, &me) {
+			reason = describe(me.Reason, reason)
 		}
 		return Response{Status: http.StatusUnauthorized, WWWAuthenticate: a.challenge,
 			Body: ErrorBody{Error: CodeMissingToken, Description: reason}}
 	case errors.Is(err, verifier.ErrInvalidToken):
 		reason := "invalid token"
 		var ie *verifier.InvalidTokenError
-		if errors.As(err, &ie) && ie.Reason != "" {
-			reason = sanitizeQuoted(ie.Reason)
+		if errors.As(err, &ie) {
+			reason = describe(ie.Reason, reason)
 		}
 		return Response{Status: http.StatusUnauthorized, WWWAuthenticate: a.invalidPrefix + reason + `"`,
 			Body: ErrorBody{Error: CodeInvalidToken, Description: reason}}
 	case errors.Is(err, ErrForbidden):
 		reason := reasonCheckError
 		var fe *ForbiddenError
-		if errors.As(err, &fe) && fe.Reason != "" {
-			reason = sanitizeQuoted(fe.Reason)
+		if errors.As(err, &fe) {
+			reason = describe(fe.Reason, reason)
 		}
 		return Response{Status: http.StatusForbidden, WWWAuthenticate: a.forbiddenPrefix + reason + `"`,
 			Body: ErrorBody{Error: CodeInsufficientScope, Description: reason}}
@@ -126,32 +129,4 @@ func seconds(d time.Duration) string {
 		s = 1
 	}
 	return strconv.FormatInt(s, 10)
-}
-
-// sanitizeQuoted makes s safe inside an RFC 6750 quoted error_description
-// (%x20-21 / %x23-5B / %x5D-7E) by replacing other bytes with '?', and caps
-// it at 200 bytes. It returns s itself when nothing needs changing.
-func sanitizeQuoted(s string) string {
-	const max = 200
-	ok := len(s) <= max
-	for i := 0; ok && i < len(s); i++ {
-		ok = quotedSafe(s[i])
-	}
-	if ok {
-		return s
-	}
-	if len(s) > max {
-		s = s[:max]
-	}
-	b := []byte(s)
-	for i, c := range b {
-		if !quotedSafe(c) {
-			b[i] = '?'
-		}
-	}
-	return string(b)
-}
-
-func quotedSafe(c byte) bool {
-	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'
 }

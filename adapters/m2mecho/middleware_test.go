@@ -44,7 +44,7 @@ func TestMiddleware(t *testing.T) {
 }
 
 func TestNextErrorIsReturned(t *testing.T) {
-	a := adaptertest.New(t)
+	a := adaptertest.NewReceiver(t)
 	boom := errors.New("boom")
 	mw := m2mecho.Middleware(a)(func(echo.Context) error { return boom })
 	e := echo.New()

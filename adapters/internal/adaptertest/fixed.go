@@ -42,20 +42,22 @@ func NewReceiver(tb testing.TB) *middleware.Authenticator {
 	return New(tb, middleware.WithAudience(Audience))
 }
 
-// NewTeapot returns an authenticator on Fixed (no audience) whose
+// NewTeapot returns the receiver's authenticator (Audience) whose
 // WithErrorHandler answers 418 I'm a teapot, and where that handler stores
 // the error it was given.
 func NewTeapot(tb testing.TB) (a *middleware.Authenticator, got *error) {
 	tb.Helper()
 	got = new(error)
-	a = New(tb, middleware.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, err error) {
+	a = New(tb, middleware.WithAudience(Audience), middleware.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, err error) {
 		*got = err
 		w.WriteHeader(http.StatusTeapot)
 	}))
 	return a, got
 }
 
-// New returns middleware.New(Fixed, opts...), failing tb on error.
+// New returns middleware.New(Fixed, opts...), failing tb on error. Fixed is
+// a custom Verifier that does not enforce the audience, so opts need
+// WithAudience or WithAnyAudience.
 func New(tb testing.TB, opts ...middleware.Option) *middleware.Authenticator {
 	tb.Helper()
 	a, err := middleware.New(Fixed, opts...)
