@@ -1,4 +1,4 @@
-package adapters_test
+package conformance_test
 
 import (
 	"encoding/json"
