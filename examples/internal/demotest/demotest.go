@@ -1,131 +1,310 @@
-// Package demotest runs an example service end to end in a test: it serves
-// the example's routes with demo.Run on 127.0.0.1:0 and the embedded
-// emulator, reads the printed URL and token, calls the routes over real HTTP
-// and stops it.
+// Package demotest tests the example services (examples/nethttp, echo, gin)
+// end to end, the same way for each: it calls the example's run function with
+// ADDR=127.0.0.1:0, waits for its "Listening on …" line (no sleeps), calls
+// the routes over real HTTP — with the embedded emulator, and configured as
+// against a real Clerk with a Clerk secret key and with a machine key — then
+// cancels run's context and expects a clean return. It is used by tests only
+// and is not a stable API.
 package demotest
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
-	"github.com/m2mauth/m2mauth/examples/internal/demo"
+	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/clerktest"
 )
 
-// Check runs demo.Run with handler and no Clerk key (so it starts the
-// emulator), waits until it listens, checks /healthz, /api/whoami and
-// /api/reports, then cancels its context and expects a clean return.
-func Check(t *testing.T, handler demo.Handler) {
-	t.Helper()
-	env := map[string]string{"ADDR": "127.0.0.1:0"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := demo.Run(ctx, func(k string) string { return env[k] }, pw, handler)
-		pw.Close()
-		done <- err
-	}()
+// RunFunc is an example's run function: it serves until ctx ends, reading
+// its configuration with getenv and printing to stdout.
+type RunFunc func(ctx context.Context, getenv func(string) string, stdout io.Writer) error
 
-	var baseURL, token string
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	timeout := time.After(20 * time.Second)
-	for baseURL == "" {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("output ended before the service listened; run returned %v", <-done)
-			}
-			if i := strings.Index(l, "(role=reporter, 1h): "); i >= 0 {
-				token = l[i+len("(role=reporter, 1h): "):]
-			}
-			if u, ok := strings.CutPrefix(l, "Listening on "); ok {
-				baseURL = u
-			}
-		case <-timeout:
-			t.Fatal("the service did not print its address within 20s")
-		}
-	}
-	go func() {
-		for range lines { // keep draining
-		}
-	}()
-	if token == "" {
-		t.Fatal("no demo token printed before the address")
-	}
+// A request is one call to a running example and what it must answer.
+type request struct {
+	name       string
+	path       string
+	token      string // "" sends no Authorization header
+	wantStatus int
+	wantError  string // the JSON body's "error" on a refusal
+}
 
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
-	get := func(path, auth string) (int, http.Header, map[string]any) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, baseURL+path, nil)
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		res, err := client.Do(req)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		defer res.Body.Close()
-		var body map[string]any
-		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-			t.Fatalf("GET %s: decoding body: %v", path, err)
-		}
-		return res.StatusCode, res.Header, body
-	}
+// Check runs every end-to-end test of an example against run.
+func Check(t *testing.T, run RunFunc) {
+	t.Run("embedded emulator", func(t *testing.T) { checkEmbedded(t, run) })
+	t.Run("configured", func(t *testing.T) { checkConfigured(t, run) })
+	t.Run("refused configuration", func(t *testing.T) { checkRefused(t, run) })
+}
 
-	if code, _, body := get("/healthz", ""); code != 200 || body["status"] != "ok" {
-		t.Errorf("GET /healthz: got %d %v, want 200 {status: ok}", code, body)
+var (
+	bearerRE   = regexp.MustCompile(`Bearer (mt_[A-Za-z0-9]+)`) // as scripts/loadtest.sh greps it
+	audienceRE = regexp.MustCompile(`the audience\): +(mch_\w+)`)
+)
+
+// checkEmbedded: with no key the example starts the emulator and prints a
+// token that works on both protected routes.
+func checkEmbedded(t *testing.T, run RunFunc) {
+	svc := start(t, run, map[string]string{"ADDR": "127.0.0.1:0"})
+	out := svc.out.String()
+	m := bearerRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("got output\n%s\nwant curl lines with a Bearer mt_… token", out)
 	}
-	if code, h, body := get("/api/whoami", ""); code != 401 || h.Get("WWW-Authenticate") == "" || body["error"] != "missing_token" {
-		t.Errorf("GET /api/whoami without token: got %d %q %v, want 401 with a challenge", code, h.Get("WWW-Authenticate"), body)
+	token := m[1]
+	a := audienceRE.FindStringSubmatch(out)
+	if a == nil {
+		t.Fatalf("got output\n%s\nwant the receiver machine's ID", out)
 	}
-	code, _, who := get("/api/whoami", "Bearer "+token)
-	if code != 200 {
-		t.Fatalf("GET /api/whoami: got %d %v, want 200", code, who)
+	audience := a[1]
+	if strings.Contains(out, "sk_") || strings.Contains(out, "ak_") {
+		t.Errorf("got output\n%s\nwant no secret key in it", out)
 	}
-	for _, k := range []string{"subject", "scopes", "claims", "token_id", "expires_at"} {
-		if who[k] == nil {
-			t.Errorf("whoami: got %v, want a non-null %q", who, k)
-		}
+	svc.check(t, []request{
+		{"healthz is public", "/healthz", "", 200, ""},
+		{"whoami without a token", "/api/whoami", "", 401, "missing_token"},
+		{"whoami with the printed token", "/api/whoami", token, 200, ""},
+		{"reports with the printed token", "/api/reports", token, 200, ""},
+		{"reports with an unknown token", "/api/reports", "mt_00000000000000000000000000000000", 401, "invalid_token"},
+	})
+
+	_, who := svc.get(t, "/api/whoami", token)
+	if s, _ := who["subject"].(string); !strings.HasPrefix(s, "mch_") {
+		t.Errorf("whoami subject: got %q, want mch_…", s)
 	}
 	if c, _ := who["claims"].(map[string]any); c["role"] != "reporter" {
 		t.Errorf("whoami claims: got %v, want role=reporter", who["claims"])
 	}
-	if s, _ := who["subject"].(string); !strings.HasPrefix(s, "mch_") {
-		t.Errorf("whoami subject: got %q, want mch_…", s)
+	if s, _ := who["scopes"].([]any); len(s) != 1 || s[0] != audience {
+		t.Errorf("whoami scopes: got %v, want [%s]", who["scopes"], audience)
+	}
+	if id, _ := who["token_id"].(string); !strings.HasPrefix(id, "mt_") {
+		t.Errorf("whoami token_id: got %q, want mt_…", id)
+	}
+	if who["expires_at"] == nil {
+		t.Errorf("whoami: got %v, want an expires_at", who)
 	}
 	if b, _ := json.Marshal(who); strings.Contains(string(b), token) {
-		t.Error("whoami echoes the token's secret value")
+		t.Errorf("whoami: got %s, want no token value in it", b)
 	}
-	if code, _, body := get("/api/reports", "Bearer "+token); code != 200 || body["for"] != who["subject"] {
-		t.Errorf("GET /api/reports: got %d %v, want 200 for %v", code, body, who["subject"])
+	_, rep := svc.get(t, "/api/reports", token)
+	if rep["for"] != who["subject"] {
+		t.Errorf("reports: got %v, want them for %v", rep, who["subject"])
 	}
-	if code, _, body := get("/api/reports", "Bearer mt_00000000000000000000000000000000"); code != 401 || body["error"] != "invalid_token" {
-		t.Errorf("GET /api/reports with an unknown token: got %d %v, want 401 invalid_token", code, body)
-	}
+}
 
-	cancel()
-	select {
-	case err := <-done:
+// checkConfigured configures the example as against a real Clerk (the test's
+// own emulator), with the instance's key and with the service's machine key.
+func checkConfigured(t *testing.T, run RunFunc) {
+	clerk := clerktest.NewServer()
+	defer clerk.Close()
+	receiver := clerk.CreateMachine("reports-service")
+	caller := clerk.CreateMachine("billing-worker", receiver.ID)
+	elsewhere := clerk.CreateMachine("search-service")
+	stranger := clerk.CreateMachine("search-indexer", elsewhere.ID)
+	mint := func(m *clerktest.Machine, claims any) string {
+		tok, err := clerk.CreateToken(m.ID, clerkapi.CreateParams{Claims: claims})
 		if err != nil {
-			t.Fatalf("run returned %v after cancel, want nil", err)
+			t.Fatal(err)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not return within 15s of cancel")
+		return tok.Token
 	}
+	reporter := mint(caller, map[string]string{"role": "reporter"})
+	intern := mint(caller, map[string]string{"role": "intern"})
+	noClaims := mint(caller, nil)
+	outsider := mint(stranger, map[string]string{"role": "reporter"})
+
+	for _, tc := range []struct {
+		name     string
+		key      string // the secret key given
+		env      map[string]string
+		requests []request
+	}{
+		{"Clerk secret key and audience", clerk.SecretKey,
+			map[string]string{"CLERK_SECRET_KEY": clerk.SecretKey, "M2M_AUDIENCE": receiver.ID}, []request{
+				{"healthz is public", "/healthz", "", 200, ""},
+				{"whoami, reporter", "/api/whoami", reporter, 200, ""},
+				{"whoami, intern", "/api/whoami", intern, 200, ""},
+				{"whoami, no claims", "/api/whoami", noClaims, 200, ""},
+				{"whoami, not scoped to this service", "/api/whoami", outsider, 403, "insufficient_scope"},
+				{"reports, reporter", "/api/reports", reporter, 200, ""},
+				{"reports, intern", "/api/reports", intern, 403, "insufficient_scope"},
+				{"reports, no claims", "/api/reports", noClaims, 403, "insufficient_scope"},
+				{"reports, not scoped, right role", "/api/reports", outsider, 403, "insufficient_scope"},
+				{"reports without a token", "/api/reports", "", 401, "missing_token"},
+			}},
+		{"machine secret key and audience", receiver.SecretKey,
+			map[string]string{"CLERK_MACHINE_SECRET_KEY": receiver.SecretKey, "M2M_AUDIENCE": receiver.ID}, []request{
+				{"whoami, intern", "/api/whoami", intern, 200, ""},
+				{"whoami, not scoped: Clerk refuses it", "/api/whoami", outsider, 401, "invalid_token"},
+				{"reports, reporter", "/api/reports", reporter, 200, ""},
+				{"reports, intern", "/api/reports", intern, 403, "insufficient_scope"},
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.env["CLERK_API_URL"] = clerk.URL
+			tc.env["ADDR"] = "127.0.0.1:0"
+			svc := start(t, run, tc.env)
+			if out := svc.out.String(); !strings.Contains(out, "Bearer $M2M_TOKEN") || strings.Contains(out, "emulator") || strings.Contains(out, tc.key) {
+				t.Errorf("got output\n%s\nwant curl lines with $M2M_TOKEN, no emulator and no key", out)
+			}
+			clerk.ResetCalls()
+			svc.check(t, tc.requests[:1])
+			if n := clerk.Calls(clerktest.EndpointVerify); tc.requests[0].token == "" && n != 0 {
+				t.Errorf("%s: got %d verify calls, want 0", tc.requests[0].name, n)
+			}
+			svc.check(t, tc.requests[1:])
+		})
+	}
+}
+
+// checkRefused: a configuration that cannot be served safely makes run
+// return an error, without listening and without naming the key.
+func checkRefused(t *testing.T, run RunFunc) {
+	clerk := clerktest.NewServer()
+	defer clerk.Close()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+	}{
+		{"Clerk secret key without audience", map[string]string{"CLERK_SECRET_KEY": clerk.SecretKey, "CLERK_API_URL": clerk.URL}},
+		{"audience not a machine ID", map[string]string{"CLERK_SECRET_KEY": clerk.SecretKey, "CLERK_API_URL": clerk.URL, "M2M_AUDIENCE": "reports-service"}},
+		{"not a Clerk key", map[string]string{"CLERK_SECRET_KEY": "pk_test_c29tZXRoaW5n", "CLERK_API_URL": clerk.URL}},
+		{"bad address, embedded emulator", map[string]string{"ADDR": "127.0.0.1:notaport"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := newOutput()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- run(ctx, func(k string) string { return tc.env[k] }, out) }()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Fatal("got a nil error, want one")
+				}
+				if key := tc.env["CLERK_SECRET_KEY"]; key != "" && strings.Contains(err.Error(), key) {
+					t.Errorf("got error %q, want no secret key in it", err)
+				}
+			case u := <-out.listening:
+				cancel()
+				<-done
+				t.Fatalf("got a service listening on %s, want an error", u)
+			}
+		})
+	}
+}
+
+// service is an example running in the test.
+type service struct {
+	base   string
+	out    *output
+	client *http.Client
+}
+
+// start runs the example with env and returns once it listens; the test's
+// clean-up stops it and expects run to return nil.
+func start(t *testing.T, run RunFunc, env map[string]string) *service {
+	t.Helper()
+	out := newOutput()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, out) }()
+	var base string
+	select {
+	case base = <-out.listening:
+	case err := <-done:
+		cancel()
+		t.Fatalf("run returned %v before listening; output:\n%s", err, out.String())
+	}
+	tr := &http.Transport{}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run returned %v after its context ended, want nil", err)
+		}
+	})
+	return &service{base: base, out: out, client: &http.Client{Transport: tr}}
+}
+
+// check sends each request and compares the answer.
+func (s *service) check(t *testing.T, reqs []request) {
+	t.Helper()
+	for _, r := range reqs {
+		status, body := s.get(t, r.path, r.token)
+		if status != r.wantStatus {
+			t.Errorf("%s: GET %s: got %d %v, want %d", r.name, r.path, status, body, r.wantStatus)
+			continue
+		}
+		if got, _ := body["error"].(string); got != r.wantError {
+			t.Errorf("%s: GET %s: got error %q, want %q", r.name, r.path, got, r.wantError)
+		}
+		if r.path == "/healthz" && body["status"] != "ok" {
+			t.Errorf("%s: got %v, want {\"status\":\"ok\"}", r.name, body)
+		}
+	}
+}
+
+// get sends GET path with the bearer token (none if "") and returns the
+// status and the decoded JSON body. A 401 must carry a challenge.
+func (s *service) get(t *testing.T, path, token string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatalf("GET %s: got status %d and a body that is not a JSON object: %v", path, res.StatusCode, err)
+	}
+	if res.StatusCode == http.StatusUnauthorized && !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer ") {
+		t.Errorf("GET %s: got 401 with WWW-Authenticate %q, want a Bearer challenge", path, res.Header.Get("WWW-Authenticate"))
+	}
+	return res.StatusCode, body
+}
+
+// output collects what run prints and hands over the URL of its first
+// "Listening on <url>" line.
+type output struct {
+	mu        sync.Mutex
+	buf       bytes.Buffer
+	listening chan string // buffered; receives one URL
+	sent      bool
+}
+
+func newOutput() *output { return &output{listening: make(chan string, 1)} }
+
+var listeningRE = regexp.MustCompile(`(?m)^Listening on (http://\S+)\n`)
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf.Write(p)
+	if !o.sent {
+		if m := listeningRE.FindSubmatch(o.buf.Bytes()); m != nil {
+			o.sent = true
+			o.listening <- string(m[1])
+		}
+	}
+	return len(p), nil
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
 }
