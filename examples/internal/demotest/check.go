@@ -1,21 +1,11 @@
-// Package demotest tests the example services (examples/nethttp, echo, gin)
-// end to end, the same way for each: it calls the example's run function with
-// ADDR=127.0.0.1:0, waits for its "Listening on …" line (no sleeps), calls
-// the routes over real HTTP — with the embedded emulator, and configured as
-// against a real Clerk with a Clerk secret key and with a machine key — then
-// cancels run's context and expects a clean return. It is used by tests only
-// and is not a stable API.
 package demotest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/m2mauth/m2mauth/clerkapi"
@@ -198,113 +188,4 @@ func checkRefused(t *testing.T, run RunFunc) {
 			}
 		})
 	}
-}
-
-// service is an example running in the test.
-type service struct {
-	base   string
-	out    *output
-	client *http.Client
-}
-
-// start runs the example with env and returns once it listens; the test's
-// clean-up stops it and expects run to return nil.
-func start(t *testing.T, run RunFunc, env map[string]string) *service {
-	t.Helper()
-	out := newOutput()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, out) }()
-	var base string
-	select {
-	case base = <-out.listening:
-	case err := <-done:
-		cancel()
-		t.Fatalf("run returned %v before listening; output:\n%s", err, out.String())
-	}
-	tr := &http.Transport{}
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run returned %v after its context ended, want nil", err)
-		}
-	})
-	return &service{base: base, out: out, client: &http.Client{Transport: tr}}
-}
-
-// check sends each request and compares the answer.
-func (s *service) check(t *testing.T, reqs []request) {
-	t.Helper()
-	for _, r := range reqs {
-		status, body := s.get(t, r.path, r.token)
-		if status != r.wantStatus {
-			t.Errorf("%s: GET %s: got %d %v, want %d", r.name, r.path, status, body, r.wantStatus)
-			continue
-		}
-		if got, _ := body["error"].(string); got != r.wantError {
-			t.Errorf("%s: GET %s: got error %q, want %q", r.name, r.path, got, r.wantError)
-		}
-		if r.path == "/healthz" && body["status"] != "ok" {
-			t.Errorf("%s: got %v, want {\"status\":\"ok\"}", r.name, body)
-		}
-	}
-}
-
-// get sends GET path with the bearer token (none if "") and returns the
-// status and the decoded JSON body. A 401 must carry a challenge.
-func (s *service) get(t *testing.T, path, token string) (int, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := s.client.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer res.Body.Close()
-	var body map[string]any
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-		t.Fatalf("GET %s: got status %d and a body that is not a JSON object: %v", path, res.StatusCode, err)
-	}
-	if res.StatusCode == http.StatusUnauthorized && !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer ") {
-		t.Errorf("GET %s: got 401 with WWW-Authenticate %q, want a Bearer challenge", path, res.Header.Get("WWW-Authenticate"))
-	}
-	return res.StatusCode, body
-}
-
-// output collects what run prints and hands over the URL of its first
-// "Listening on <url>" line.
-type output struct {
-	mu        sync.Mutex
-	buf       bytes.Buffer
-	listening chan string // buffered; receives one URL
-	sent      bool
-}
-
-func newOutput() *output { return &output{listening: make(chan string, 1)} }
-
-var listeningRE = regexp.MustCompile(`(?m)^Listening on (http://\S+)\n`)
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.buf.Write(p)
-	if !o.sent {
-		if m := listeningRE.FindSubmatch(o.buf.Bytes()); m != nil {
-			o.sent = true
-			o.listening <- string(m[1])
-		}
-	}
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
 }
