@@ -33,6 +33,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/m2mauth/m2mauth/adapters/m2mecho"
+	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
@@ -52,7 +53,7 @@ func main() {
 // configuration (os.Getenv in main).
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	key := cmp.Or(getenv("CLERK_SECRET_KEY"), getenv("CLERK_MACHINE_SECRET_KEY"))
-	apiURL := getenv("CLERK_API_URL") // "" means Clerk's production API
+	apiURL := cmp.Or(getenv("CLERK_API_URL"), clerkapi.DefaultBaseURL)
 	audience := getenv("M2M_AUDIENCE")
 	addr := cmp.Or(getenv("ADDR"), "127.0.0.1:8080")
 
@@ -67,11 +68,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		key, apiURL, audience, token = demo.SecretKey, demo.URL, demo.Receiver.ID, demo.Token
 	}
 
-	var opts []verifier.Option
-	if apiURL != "" {
-		opts = append(opts, verifier.WithBaseURL(apiURL))
-	}
-	v, err := verifier.New(key, opts...)
+	v, err := verifier.New(key, verifier.WithBaseURL(apiURL))
 	if err != nil {
 		return err
 	}
