@@ -135,6 +135,7 @@ type whoAmI struct {
 	Scopes    []string        `json:"scopes"`  // the machines it may call
 	Claims    json.RawMessage `json:"claims"`  // its custom claims, or null
 	TokenID   string          `json:"token_id"`
+	Format    verifier.Format `json:"format"` // opaque or jwt
 	ExpiresAt time.Time       `json:"expires_at,omitzero"`
 }
 
@@ -145,7 +146,7 @@ func whoami(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, whoAmI{
-		Subject: tok.Subject, Scopes: tok.Scopes, Claims: tok.Claims, TokenID: tok.ID, ExpiresAt: tok.ExpiresAt,
+		Subject: tok.Subject, Scopes: tok.Scopes, Claims: tok.Claims, TokenID: tok.ID, Format: tok.Format, ExpiresAt: tok.ExpiresAt,
 	})
 }
 

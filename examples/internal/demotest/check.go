@@ -76,6 +76,9 @@ func checkEmbedded(t *testing.T, run RunFunc) {
 	if id, _ := who["token_id"].(string); !strings.HasPrefix(id, "mt_") {
 		t.Errorf("whoami token_id: got %q, want mt_…", id)
 	}
+	if who["format"] != "opaque" {
+		t.Errorf("whoami format: got %v, want opaque", who["format"])
+	}
 	if who["expires_at"] == nil {
 		t.Errorf("whoami: got %v, want an expires_at", who)
 	}
