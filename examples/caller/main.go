@@ -26,19 +26,29 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/signal"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/m2mauth/m2mauth/clerktest"
-	"github.com/m2mauth/m2mauth/examples/internal/demo"
 	"github.com/m2mauth/m2mauth/m2mclient"
 )
 
 // workers is how many requests are in flight at once.
 const workers = 8
 
-func main() { demo.Command("caller", run) }
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Getenv, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "caller:", err)
+		os.Exit(1)
+	}
+}
 
 // run makes the requests and prints the tally. getenv reads the configuration.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {

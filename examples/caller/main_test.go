@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/verifier"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -36,11 +37,11 @@ func TestRun_External(t *testing.T) {
 	stranger := clerk.CreateMachine("stranger") // not scoped to the receiver
 
 	// The target: accepts only tokens Clerk verifies for the receiver.
-	v, closeV, err := newVerifier(receiver.SecretKey, clerk.URL)
+	v, err := verifier.New(receiver.SecretKey, verifier.WithBaseURL(clerk.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeV()
+	defer v.Close()
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if _, err := v.Verify(r.Context(), tok); err != nil {

@@ -10,4 +10,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestRun(t *testing.T) { demotest.Check(t, handler) }
+// TestRun serves the example on 127.0.0.1:0 and calls its routes: with the
+// embedded emulator, with a Clerk secret key, with a machine key, and
+// configurations it must refuse.
+func TestRun(t *testing.T) { demotest.Check(t, run) }

@@ -16,19 +16,27 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/m2mauth/m2mauth/adapters/m2mhttp"
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
-	"github.com/m2mauth/m2mauth/examples/internal/demo"
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
 )
 
 func main() {
-	demo.Command("tour", func(ctx context.Context, _ func(string) string, stdout io.Writer) error { return run(ctx, stdout) })
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tour:", err)
+		os.Exit(1)
+	}
 }
 
 // A step is one stop of the tour.
