@@ -32,6 +32,10 @@
 //     400 and 404), so existence is not revealed.
 //   - GET /jwks and every /machines call need the Clerk secret key; a machine
 //     key answers 403 authorization_invalid.
+//   - Verify takes the token's value as "token" (the spec, the Go and
+//     JavaScript SDKs) or as "secret" (Clerk's Python and C# SDKs). Sending
+//     neither answers 400 form_param_missing for token; sending both, even
+//     with the same value, 400 form_param_value_invalid for secret.
 //   - Verify answers 404 resource_not_found alike for unknown, revoked, expired
 //     and (with a machine key) unscoped tokens, JWTs included.
 //   - Request bodies over 1 MiB answer 413 request_body_too_large without being

@@ -319,12 +319,33 @@ func (s *Server) verifyToken(c caller, value string) (*clerkapi.M2MToken, *apiEr
 }
 
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
-	var token *string
-	if !readBody(w, r, true, stringField("token", false, &token).need()) {
+	var token, secret *string
+	if !readBody(w, r, true, stringField("token", false, &token), stringField("secret", false, &secret)) {
 		return
 	}
-	t, e := s.verifyToken(c, *token)
+	value, e := verifyValue(token, secret)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	t, e := s.verifyToken(c, value)
 	reply(w, http.StatusOK, t, e)
+}
+
+// verifyValue picks the token's value from a verify body, which carries it as
+// "token" (the spec, the Go and JavaScript SDKs) or as "secret" (Clerk's
+// Python and C# SDKs). Exactly one must be sent: neither is 400
+// form_param_missing for token, both 400 form_param_value_invalid for secret.
+func verifyValue(token, secret *string) (string, *apiError) {
+	switch {
+	case token != nil && secret != nil:
+		return "", errParamValue("secret", "Send the token's value as token or as secret, not both.")
+	case token != nil:
+		return *token, nil
+	case secret != nil:
+		return *secret, nil
+	}
+	return "", errParamMissing("token")
 }
 
 // CreateToken mints a token as POST /m2m_tokens by machine machineID would,
