@@ -53,10 +53,16 @@
 //   - Adding an existing machine scope answers 409 duplicate_record; unknown
 //     paths 404 resource_not_found; a wrong method 405 method_not_allowed with
 //     Allow. Every answer is application/json with a clerk_trace_id on errors.
-//   - JWTs carry iss = the emulator's origin (URL without /v1), kid = the
-//     instance ID, and are signed with an RSA-2048 key made on first use.
-//     Custom claims named like a reserved claim (iss sub aud exp nbf iat jti
-//     scopes) are replaced or dropped.
+//   - JWT-format tokens are shaped like Clerk's: header alg RS256, kid = the
+//     instance ID, typ JWT, cat cl_B7d4PD333AAA ([TokenCategory]); payload
+//     iss = the emulator's origin (its URL without /v1, e.g.
+//     http://127.0.0.1:41234), sub = the machine ID, aud = an array of the
+//     scoped machine IDs, scopes = the same IDs space-separated, jti = the
+//     token ID, iat, exp, and the custom claims at the top level; no nbf. A
+//     machine scoped to nothing gets neither aud nor scopes. They are signed
+//     with an RSA-2048 key made on first use. Custom claims named like a
+//     reserved claim (iss sub aud exp nbf iat jti scopes) are replaced or
+//     dropped.
 //
 // A Server and the Faults it holds are safe for concurrent use by multiple
 // goroutines; [Server.Close] ends hanging requests and leaves no goroutines.
