@@ -15,6 +15,15 @@
 // [Server.InjectOn]): failures, rate limits, latency, hangs, malformed or
 // oversized bodies and dropped connections. Faults apply before authentication.
 //
+// A [Gate] holds requests until the test releases it, and tells the test when
+// requests have arrived ([Gate.Arrived]), so that a test can make concurrent
+// callers meet at the emulator (share one call, time out while it is held)
+// without sleeping or relying on latency. A request held by a Gate, Hang or
+// Latency is let go, without an answer, as soon as its client gives up (its
+// request context ends) — a POST too: its body is read first, since net/http
+// notices a client going away only after the body's end — and when the server
+// closes.
+//
 // # Where Clerk's behaviour is not documented
 //
 // The emulator picks the following, consistent with the spec and the SDKs:
