@@ -60,8 +60,10 @@
 //     listed newest first. Revoking a revoked token answers 200 and keeps the
 //     first reason.
 //   - Adding an existing machine scope answers 409 duplicate_record; unknown
-//     paths 404 resource_not_found; a wrong method 405 method_not_allowed with
-//     Allow. Every answer is application/json with a clerk_trace_id on errors.
+//     paths (and paths that are not in clean form: //, /./, /../, a trailing
+//     /) 404 resource_not_found; a wrong method 405 method_not_allowed with
+//     Allow. HEAD is served nowhere (405 where GET is allowed). Every answer
+//     is application/json with a clerk_trace_id on errors.
 //   - JWT-format tokens are shaped like Clerk's: header alg RS256, kid = the
 //     instance ID, typ JWT, cat cl_B7d4PD333AAA ([TokenCategory]); payload
 //     iss = the emulator's origin (its URL without /v1, e.g.

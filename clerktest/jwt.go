@@ -164,7 +164,7 @@ func (s *Server) JWKS() *clerkapi.JWKS {
 	return &clerkapi.JWKS{Keys: []clerkapi.JWK{out}}
 }
 
-func (s *Server) handleJWKS(w http.ResponseWriter, _ *http.Request, c caller, _ []string) {
+func (s *Server) handleJWKS(w http.ResponseWriter, _ *http.Request, c caller) {
 	if !c.instance {
 		writeError(w, errSecretKeyRequired())
 		return
