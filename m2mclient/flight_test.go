@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/clerktest"
 	"github.com/m2mauth/m2mauth/m2mclient"
 )
 
@@ -165,4 +166,35 @@ func TestTransport_ConcurrentFirstRequestsShareOneCreate(t *testing.T) {
 			t.Errorf("callee saw %v, want %d requests with the one token", seen, n)
 		}
 	})
+}
+
+// TestTokenSource_CreateOutlivesItsCaller holds the create at the emulator's
+// gate, lets its only caller give up, then releases it: the create finishes
+// on its own and the next caller gets its token without a second create.
+func TestTokenSource_CreateOutlivesItsCaller(t *testing.T) {
+	f := newFixture(t)
+	gate := clerktest.NewGate()
+	f.srv.InjectOn(clerktest.EndpointCreate, gate)
+	ts := f.source(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	gone := make(chan error, 1)
+	go func() {
+		_, err := ts.Token(ctx)
+		gone <- err
+	}()
+	<-gate.Arrived(1) // the create is at the emulator, held
+	cancel()
+	if err := <-gone; !errors.Is(err, context.Canceled) {
+		t.Fatalf("caller who gave up: error %v, want context.Canceled", err)
+	}
+	gate.Release()
+	tok := mustToken(t, ts)
+	if err := f.verifyAtClerk(t, tok.Value); err != nil {
+		t.Errorf("token: verify error %v, want valid", err)
+	}
+	if got := f.srv.Calls(clerktest.EndpointCreate); got != 1 {
+		t.Errorf("create calls = %d, want 1 (the held one, finished after its caller left)", got)
+	}
 }
