@@ -46,8 +46,9 @@ type arrival struct {
 // NewGate returns a Gate that holds every request reaching it until Release.
 func NewGate() *Gate { return &Gate{open: make(chan struct{})} }
 
-// Hang returns a Gate that nothing releases unless Release is called: requests
-// block, unanswered, until their client gives up or the server closes.
+// Hang returns a Gate meant never to be released: requests block, unanswered,
+// until their client gives up or the server closes. Its Arrived tells a test
+// when requests are hanging.
 func Hang() *Gate { return NewGate() }
 
 // Release opens the gate: held requests, and every later one, go on to the
