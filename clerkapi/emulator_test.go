@@ -278,25 +278,37 @@ func TestResponseSizeLimit(t *testing.T) {
 func TestTransportFaults(t *testing.T) {
 	f := newAPIFixture(t)
 	tok, _ := f.srv.CreateToken(f.caller.ID, clerkapi.CreateParams{})
+	held := clerktest.Hang()
 	for _, c := range []struct {
-		name  string
-		fault clerktest.Fault
-		ctx   time.Duration
-		want  error // nil: any non-API error
+		name     string
+		fault    clerktest.Fault
+		deadline time.Duration   // > 0: the call's deadline; the emulator never answers before it
+		cancelAt <-chan struct{} // non-nil: cancel the call once this is ready
+		want     error           // nil: any non-API error
 	}{
-		{"malformed", clerktest.Malformed(), 0, clerkapi.ErrMalformedResponse},
-		{"hang", clerktest.Hang(), 50 * time.Millisecond, context.DeadlineExceeded},
-		{"latency past deadline", clerktest.Latency(time.Second), 30 * time.Millisecond, context.DeadlineExceeded},
-		{"drop", clerktest.Drop(), 0, nil},
+		{"malformed", clerktest.Malformed(), 0, nil, clerkapi.ErrMalformedResponse},
+		{"hang, caller cancels", held, 0, held.Arrived(1), context.Canceled},
+		{"hang past the deadline", clerktest.Hang(), 30 * time.Millisecond, nil, context.DeadlineExceeded},
+		{"latency past the deadline", clerktest.Latency(time.Hour), 30 * time.Millisecond, nil, context.DeadlineExceeded},
+		{"drop", clerktest.Drop(), 0, nil, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f.srv.Inject(c.fault)
 			defer f.srv.ClearFaults()
-			ctx := context.Background()
-			if c.ctx > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, c.ctx)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if c.deadline > 0 {
+				ctx, cancel = context.WithTimeout(ctx, c.deadline)
 				defer cancel()
+			}
+			if c.cancelAt != nil {
+				go func() {
+					select {
+					case <-c.cancelAt: // the request is held at the emulator
+						cancel()
+					case <-ctx.Done():
+					}
+				}()
 			}
 			_, err := f.asRecv.VerifyToken(ctx, tok.Token)
 			var ae *clerkapi.APIError

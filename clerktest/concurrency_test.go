@@ -47,7 +47,9 @@ func TestConcurrentUse(t *testing.T) {
 			m := f.srv.CreateMachine("side")
 			f.srv.AddScope(m.ID, f.receiver.ID)
 			f.srv.RemoveScope(m.ID, f.receiver.ID)
-			f.srv.InjectOn(clerktest.EndpointJWKS, clerktest.Latency(time.Millisecond))
+			open := clerktest.NewGate() // a fault the workers' list calls pass through
+			open.Release()
+			f.srv.InjectOn(clerktest.EndpointList, open)
 			f.srv.ClearFaults()
 			f.clock.Advance(time.Second)
 		}

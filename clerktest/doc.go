@@ -15,6 +15,15 @@
 // [Server.InjectOn]): failures, rate limits, latency, hangs, malformed or
 // oversized bodies and dropped connections. Faults apply before authentication.
 //
+// A [Gate] holds requests until the test releases it, and tells the test when
+// requests have arrived ([Gate.Arrived]), so that a test can make concurrent
+// callers meet at the emulator (share one call, time out while it is held)
+// without sleeping or relying on latency. A request held by a Gate, Hang or
+// Latency is let go, without an answer, as soon as its client gives up (its
+// request context ends) — a POST too: its body is read first, since net/http
+// notices a client going away only after the body's end — and when the server
+// closes.
+//
 // # Where Clerk's behaviour is not documented
 //
 // The emulator picks the following, consistent with the spec and the SDKs:
@@ -32,6 +41,10 @@
 //     400 and 404), so existence is not revealed.
 //   - GET /jwks and every /machines call need the Clerk secret key; a machine
 //     key answers 403 authorization_invalid.
+//   - Verify takes the token's value as "token" (the spec, the Go and
+//     JavaScript SDKs) or as "secret" (Clerk's Python and C# SDKs). Sending
+//     neither answers 400 form_param_missing for token; sending both, even
+//     with the same value, 400 form_param_value_invalid for secret.
 //   - Verify answers 404 resource_not_found alike for unknown, revoked, expired
 //     and (with a machine key) unscoped tokens, JWTs included.
 //   - Request bodies over 1 MiB answer 413 request_body_too_large without being
@@ -47,12 +60,20 @@
 //     listed newest first. Revoking a revoked token answers 200 and keeps the
 //     first reason.
 //   - Adding an existing machine scope answers 409 duplicate_record; unknown
-//     paths 404 resource_not_found; a wrong method 405 method_not_allowed with
-//     Allow. Every answer is application/json with a clerk_trace_id on errors.
-//   - JWTs carry iss = the emulator's origin (URL without /v1), kid = the
-//     instance ID, and are signed with an RSA-2048 key made on first use.
-//     Custom claims named like a reserved claim (iss sub aud exp nbf iat jti
-//     scopes) are replaced or dropped.
+//     paths (and paths that are not in clean form: //, /./, /../, a trailing
+//     /) 404 resource_not_found; a wrong method 405 method_not_allowed with
+//     Allow. HEAD is served nowhere (405 where GET is allowed). Every answer
+//     is application/json with a clerk_trace_id on errors.
+//   - JWT-format tokens are shaped like Clerk's: header alg RS256, kid = the
+//     instance ID, typ JWT, cat cl_B7d4PD333AAA ([TokenCategory]); payload
+//     iss = the emulator's origin (its URL without /v1, e.g.
+//     http://127.0.0.1:41234), sub = the machine ID, aud = an array of the
+//     scoped machine IDs, scopes = the same IDs space-separated, jti = the
+//     token ID, iat, exp, and the custom claims at the top level; no nbf. A
+//     machine scoped to nothing gets neither aud nor scopes. They are signed
+//     with an RSA-2048 key made on first use. Custom claims named like a
+//     reserved claim (iss sub aud exp nbf iat jti scopes) are replaced or
+//     dropped.
 //
 // A Server and the Faults it holds are safe for concurrent use by multiple
 // goroutines; [Server.Close] ends hanging requests and leaves no goroutines.

@@ -66,3 +66,30 @@ func ExampleServer_InjectOn() {
 	// true 503
 	// <nil>
 }
+
+// A Gate holds requests until the test releases them: here two verify calls
+// meet at the emulator before either is answered, with no sleep.
+func ExampleGate() {
+	srv := clerktest.NewServer()
+	defer srv.Close()
+	receiver := srv.CreateMachine("receiver")
+	tok, _ := srv.CreateToken(srv.CreateMachine("caller", receiver.ID).ID, clerkapi.CreateParams{})
+	api, _ := clerkapi.New(receiver.SecretKey, clerkapi.WithBaseURL(srv.URL))
+
+	gate := clerktest.NewGate()
+	srv.InjectOn(clerktest.EndpointVerify, gate)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := api.VerifyToken(context.Background(), tok.Token)
+			errs <- err
+		}()
+	}
+	<-gate.Arrived(2) // both requests are held at the emulator
+	fmt.Println("held:", gate.Count(), "answered:", len(errs))
+	gate.Release()
+	fmt.Println(<-errs, <-errs)
+	// Output:
+	// held: 2 answered: 0
+	// <nil> <nil>
+}

@@ -8,8 +8,8 @@ import (
 )
 
 // A Fault changes how the emulator answers, before the normal handling. Build
-// one with FailNext, RateLimited, RateLimit, Latency, Hang, Malformed, Oversized
-// or Drop; a nil Fault means none. A Fault value keeps its own state (how many
+// one with FailNext, RateLimited, RateLimit, Latency, NewGate, Hang,
+// Malformed, Oversized or Drop; a nil Fault means none. A Fault value keeps its own state (how many
 // failures are left, which requests fall in the window) and is safe for
 // concurrent use.
 type Fault interface {
@@ -163,28 +163,20 @@ func (f *rateLimit) apply(s *Server, w http.ResponseWriter, _ *http.Request) boo
 
 // Latency delays every request by d of real time before serving it. The wait
 // ends early, without an answer, when the client gives up or the server closes.
-func Latency(d time.Duration) Fault { return delay{d: d} }
+// A request body is read (see [Gate]) before the wait, so that a client giving
+// up is noticed for a POST too.
+func Latency(d time.Duration) Fault { return latency{d: d} }
 
-// Hang makes requests block, unanswered, until the client gives up or the
-// server closes; then the connection is closed without an answer.
-func Hang() Fault { return delay{forever: true} }
+type latency struct{ d time.Duration }
 
-// delay holds a request for d, or forever, unless the client gives up or the
-// server closes first.
-type delay struct {
-	d       time.Duration
-	forever bool
-}
-
-func (f delay) apply(s *Server, _ http.ResponseWriter, r *http.Request) bool {
-	var done <-chan time.Time // nil when forever: never ready
-	if !f.forever {
-		t := time.NewTimer(f.d)
-		defer t.Stop()
-		done = t.C
+func (f latency) apply(s *Server, w http.ResponseWriter, r *http.Request) bool {
+	if !bufferBody(w, r) {
+		return true
 	}
+	t := time.NewTimer(f.d)
+	defer t.Stop()
 	select {
-	case <-done:
+	case <-t.C:
 		return false
 	case <-r.Context().Done():
 	case <-s.closing:

@@ -118,6 +118,8 @@ func TestInjectOnOneEndpoint(t *testing.T) {
 	}
 }
 
+// TestLatency checks the lower bound only: an answer comes no sooner than the
+// latency. A client giving up is TestHeldRequestEndsWhenClientGivesUp's.
 func TestLatency(t *testing.T) {
 	f := newFixture(t)
 	f.srv.Inject(clerktest.Latency(80 * time.Millisecond))
@@ -128,48 +130,29 @@ func TestLatency(t *testing.T) {
 	if d := time.Since(start); d < 80*time.Millisecond {
 		t.Errorf("got an answer after %v, want at least 80ms", d)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	if _, err := f.admin.JWKS(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("with a 20ms deadline: got %v, want context.DeadlineExceeded", err)
-	}
 }
 
-func TestHang(t *testing.T) {
-	t.Run("client gives up", func(t *testing.T) {
-		f := newFixture(t)
-		f.srv.Inject(clerktest.Hang())
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel()
-		if _, err := f.admin.JWKS(ctx); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("got %v, want context.DeadlineExceeded", err)
+// TestHangUntilClose checks that Close ends requests that hang (and returns);
+// a client giving up is TestHeldRequestEndsWhenClientGivesUp's.
+func TestHangUntilClose(t *testing.T) {
+	srv := clerktest.NewServer()
+	hang := clerktest.Hang()
+	srv.Inject(hang)
+	api := newClient(t, srv, srv.SecretKey)
+	errc := make(chan error, 3)
+	for range 3 {
+		go func() { _, err := api.JWKS(context.Background()); errc <- err }()
+	}
+	await(t, hang.Arrived(3), "three hanging requests")
+	closed := make(chan struct{})
+	go func() { srv.Close(); close(closed) }()
+	await(t, closed, "Close to return while requests hung")
+	for range 3 {
+		if err := <-errc; err == nil {
+			t.Error("got a hanging request answered, want an error")
 		}
-	})
-	t.Run("server closes", func(t *testing.T) {
-		srv := clerktest.NewServer()
-		srv.Inject(clerktest.Hang())
-		api := newClient(t, srv, srv.SecretKey)
-		errc := make(chan error, 3)
-		for range 3 {
-			go func() { _, err := api.JWKS(context.Background()); errc <- err }()
-		}
-		for srv.Calls(clerktest.EndpointJWKS) < 3 { // wait until all three hang
-			time.Sleep(time.Millisecond)
-		}
-		closed := make(chan struct{})
-		go func() { srv.Close(); close(closed) }()
-		select {
-		case <-closed:
-		case <-time.After(5 * time.Second):
-			t.Fatal("Close did not return while requests hung")
-		}
-		for range 3 {
-			if err := <-errc; err == nil {
-				t.Error("got a hanging request answered, want an error")
-			}
-		}
-		srv.Close() // twice is fine
-	})
+	}
+	srv.Close() // twice is fine
 }
 
 func TestMalformed(t *testing.T) {

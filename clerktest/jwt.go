@@ -40,7 +40,11 @@ func (s *Server) signingKey() *rsa.PrivateKey {
 // issuer is the iss of the emulator's JWTs: its origin, without /v1.
 func (s *Server) issuer() string { return strings.TrimSuffix(s.URL, "/v1") }
 
-// mintJWT signs an RS256 M2M JWT. JWT tokens are never stored.
+// mintJWT signs an RS256 M2M JWT shaped like Clerk's: header alg, kid (the
+// instance ID), typ JWT and cat; payload iss, sub, aud (an array of the scoped
+// machine IDs), scopes (the same IDs, space-separated), jti (the token ID),
+// iat, exp and the custom claims at the top level; no nbf. A machine scoped to
+// nothing gets neither aud nor scopes. JWT tokens are never stored.
 func (s *Server) mintJWT(subject string, claims json.RawMessage, scopes []string, now, exp time.Time) (*clerkapi.M2MToken, *apiError) {
 	payload := map[string]any{}
 	if claims != nil {
@@ -52,12 +56,13 @@ func (s *Server) mintJWT(subject string, claims json.RawMessage, scopes []string
 	payload["iss"] = s.issuer()
 	payload["sub"] = subject
 	payload["iat"] = now.Unix()
-	payload["nbf"] = now.Unix()
 	payload["exp"] = exp.Unix()
 	payload["jti"] = id
+	delete(payload, "nbf") // real M2M JWTs carry none
 	delete(payload, "aud")
 	delete(payload, "scopes")
 	if len(scopes) > 0 {
+		payload["aud"] = scopes
 		payload["scopes"] = strings.Join(scopes, " ")
 	}
 	body, err := json.Marshal(payload)
@@ -159,7 +164,7 @@ func (s *Server) JWKS() *clerkapi.JWKS {
 	return &clerkapi.JWKS{Keys: []clerkapi.JWK{out}}
 }
 
-func (s *Server) handleJWKS(w http.ResponseWriter, _ *http.Request, c caller, _ []string) {
+func (s *Server) handleJWKS(w http.ResponseWriter, _ *http.Request, c caller) {
 	if !c.instance {
 		writeError(w, errSecretKeyRequired())
 		return

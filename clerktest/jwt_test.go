@@ -1,7 +1,11 @@
 package clerktest_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,16 +72,17 @@ func TestJWTVerifiesWithJWKS(t *testing.T) {
 		got, want any
 	}{
 		{"iat", payload["iat"], float64(t0.Unix())},
-		{"nbf", payload["nbf"], float64(t0.Unix())},
 		{"exp", payload["exp"], float64(t0.Add(300 * time.Second).Unix())},
 		{"scopes", payload["scopes"], f.receiver.ID},
 		{"custom claim tier", payload["tier"], "gold"},
 		{"custom claim n", payload["n"], float64(3)},
-		{"no aud", payload["aud"], nil},
 	} {
 		if c.got != c.want {
 			t.Errorf("payload %s: got %v, want %v", c.name, c.got, c.want)
 		}
+	}
+	if aud, ok := payload["aud"].([]any); !ok || len(aud) != 1 || aud[0] != f.receiver.ID {
+		t.Errorf("payload aud: got %#v, want the array [%s]", payload["aud"], f.receiver.ID)
 	}
 
 	// Clerk's verify endpoint accepts it too and reports the custom claims.
@@ -122,4 +127,117 @@ func TestJWTFromAnotherInstanceIsRejected(t *testing.T) {
 	if _, err := f.admin.VerifyToken(t.Context(), foreign.Token); statusOf(err) != 404 {
 		t.Errorf("got %v, want 404 for a JWT signed by another instance", err)
 	}
+}
+
+// TestJWTClaimSet checks that a JWT-format token carries exactly the header
+// and claims of a real Clerk M2M JWT: alg, kid, typ, cat; iss, sub, aud (an
+// array), scopes (space-separated), jti, iat, exp and the custom claims at the
+// top level; no nbf. Custom claims named like reserved ones do not leak.
+func TestJWTClaimSet(t *testing.T) {
+	f := newFixture(t)
+	other := f.srv.CreateMachine("other")
+	if err := f.srv.AddScope(f.caller.ID, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name       string
+		machine    *clerktest.Machine
+		claims     map[string]any
+		wantKeys   []string
+		wantScoped []string
+	}{
+		{"two scopes, custom claims", f.caller, map[string]any{"tier": "gold", "team": map[string]any{"id": 7}},
+			[]string{"aud", "exp", "iat", "iss", "jti", "scopes", "sub", "team", "tier"}, []string{f.receiver.ID, other.ID}},
+		{"reserved names in custom claims", f.caller, map[string]any{"nbf": 1, "aud": "x", "scopes": "y", "iss": "z", "jti": "j", "sub": "s", "iat": 2, "exp": 3},
+			[]string{"aud", "exp", "iat", "iss", "jti", "scopes", "sub"}, []string{f.receiver.ID, other.ID}},
+		{"no custom claims", f.caller, nil,
+			[]string{"aud", "exp", "iat", "iss", "jti", "scopes", "sub"}, []string{f.receiver.ID, other.ID}},
+		{"scoped to nothing", f.loner, nil,
+			[]string{"exp", "iat", "iss", "jti", "sub"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok, err := f.srv.CreateToken(tc.machine.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT,
+				SecondsUntilExpiration: clerkapi.Int64(600), Claims: tc.claims})
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts := strings.Split(tok.Token, ".")
+			if len(parts) != 3 {
+				t.Fatalf("got %d segments, want 3", len(parts))
+			}
+			var header, payload map[string]any
+			for _, p := range []struct {
+				seg string
+				dst *map[string]any
+			}{{parts[0], &header}, {parts[1], &payload}} {
+				b, err := base64.RawURLEncoding.DecodeString(p.seg)
+				if err != nil {
+					t.Fatalf("segment is not base64url: %v", err)
+				}
+				if err := json.Unmarshal(b, p.dst); err != nil {
+					t.Fatalf("segment is not a JSON object: %v", err)
+				}
+			}
+			wantHeader := map[string]any{"alg": "RS256", "kid": f.srv.InstanceID(), "typ": "JWT", "cat": clerktest.TokenCategory}
+			if !reflect.DeepEqual(header, wantHeader) {
+				t.Errorf("got header %v, want %v", header, wantHeader)
+			}
+			if got := slices.Sorted(maps.Keys(payload)); !slices.Equal(got, tc.wantKeys) {
+				t.Errorf("got claims %v, want exactly %v", got, tc.wantKeys)
+			}
+			for _, c := range []struct {
+				name      string
+				got, want any
+			}{
+				{"iss", payload["iss"], strings.TrimSuffix(f.srv.URL, "/v1")},
+				{"sub", payload["sub"], tc.machine.ID},
+				{"jti", payload["jti"], tok.ID},
+				{"iat", payload["iat"], float64(t0.Unix())},
+				{"exp", payload["exp"], float64(t0.Add(600 * time.Second).Unix())},
+			} {
+				if c.got != c.want {
+					t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+				}
+			}
+			if tc.wantScoped != nil {
+				var aud []string
+				for _, a := range payload["aud"].([]any) {
+					aud = append(aud, a.(string))
+				}
+				if !slices.Equal(aud, tc.wantScoped) {
+					t.Errorf("aud: got %v, want the array %v", payload["aud"], tc.wantScoped)
+				}
+				if got, want := payload["scopes"], strings.Join(tc.wantScoped, " "); got != want {
+					t.Errorf("scopes: got %v, want %q", got, want)
+				}
+			}
+			for k, v := range tc.claims {
+				if !slices.Contains([]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scopes"}, k) &&
+					!reflect.DeepEqual(payload[k], jsonRoundTrip(t, v)) {
+					t.Errorf("custom claim %s: got %v, want %v", k, payload[k], v)
+				}
+			}
+			v, err := f.admin.VerifyToken(t.Context(), tok.Token)
+			if err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+			if !slices.Equal(v.Scopes, tc.wantScoped) && !(len(v.Scopes) == 0 && tc.wantScoped == nil) {
+				t.Errorf("verify scopes: got %v, want %v", v.Scopes, tc.wantScoped)
+			}
+		})
+	}
+}
+
+// jsonRoundTrip returns v as encoding/json decodes it into an any.
+func jsonRoundTrip(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

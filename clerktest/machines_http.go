@@ -105,7 +105,7 @@ func ttlField(dst **int64) field {
 // The handlers below serve the machines API, which needs the Clerk secret
 // key: ServeHTTP answers 403 to a machine key before calling them.
 
-func (s *Server) handleCreateMachine(w http.ResponseWriter, r *http.Request, _ caller, _ []string) {
+func (s *Server) handleCreateMachine(w http.ResponseWriter, r *http.Request, _ caller) {
 	var (
 		name   *string
 		ttl    *int64
@@ -139,7 +139,7 @@ func derefInt(p *int64) int64 {
 	return *p
 }
 
-func (s *Server) handleListMachines(w http.ResponseWriter, r *http.Request, _ caller, _ []string) {
+func (s *Server) handleListMachines(w http.ResponseWriter, r *http.Request, _ caller) {
 	vals, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		writeError(w, errURLParam("query_parameter", "query", "malformed query string"))
@@ -210,9 +210,10 @@ func (s *Server) lookup(id string) (*machine, *apiError) {
 	return m, nil
 }
 
-func (s *Server) handleGetMachine(w http.ResponseWriter, _ *http.Request, _ caller, p []string) {
+func (s *Server) handleGetMachine(w http.ResponseWriter, r *http.Request, _ caller) {
+	id := r.PathValue("machine_id")
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
-		m, e := s.lookup(p[0])
+		m, e := s.lookup(id)
 		if e != nil {
 			return nil, e
 		}
@@ -220,7 +221,8 @@ func (s *Server) handleGetMachine(w http.ResponseWriter, _ *http.Request, _ call
 	})
 }
 
-func (s *Server) handleUpdateMachine(w http.ResponseWriter, r *http.Request, _ caller, p []string) {
+func (s *Server) handleUpdateMachine(w http.ResponseWriter, r *http.Request, _ caller) {
+	id := r.PathValue("machine_id")
 	var (
 		name *string
 		ttl  *int64
@@ -229,7 +231,7 @@ func (s *Server) handleUpdateMachine(w http.ResponseWriter, r *http.Request, _ c
 		return
 	}
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
-		m, e := s.lookup(p[0])
+		m, e := s.lookup(id)
 		if e != nil {
 			return nil, e
 		}
@@ -244,18 +246,20 @@ func (s *Server) handleUpdateMachine(w http.ResponseWriter, r *http.Request, _ c
 	})
 }
 
-func (s *Server) handleDeleteMachine(w http.ResponseWriter, _ *http.Request, _ caller, p []string) {
+func (s *Server) handleDeleteMachine(w http.ResponseWriter, r *http.Request, _ caller) {
+	id := r.PathValue("machine_id")
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
-		if !s.deleteMachine(p[0], s.now()) {
+		if !s.deleteMachine(id, s.now()) {
 			return nil, errNotFound("Machine")
 		}
-		return machineDeleted{Object: "machine", ID: p[0], Deleted: true}, nil
+		return machineDeleted{Object: "machine", ID: id, Deleted: true}, nil
 	})
 }
 
-func (s *Server) handleGetSecretKey(w http.ResponseWriter, _ *http.Request, _ caller, p []string) {
+func (s *Server) handleGetSecretKey(w http.ResponseWriter, r *http.Request, _ caller) {
+	id := r.PathValue("machine_id")
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
-		m, e := s.lookup(p[0])
+		m, e := s.lookup(id)
 		if e != nil {
 			return nil, e
 		}
@@ -263,7 +267,8 @@ func (s *Server) handleGetSecretKey(w http.ResponseWriter, _ *http.Request, _ ca
 	})
 }
 
-func (s *Server) handleRotateSecretKey(w http.ResponseWriter, r *http.Request, _ caller, p []string) {
+func (s *Server) handleRotateSecretKey(w http.ResponseWriter, r *http.Request, _ caller) {
+	id := r.PathValue("machine_id")
 	var prev *float64
 	if !readBody(w, r, true, numberField("previous_token_ttl", false, true, &prev).need().then(func() *apiError {
 		if *prev < 0 || *prev > 28800 {
@@ -275,7 +280,7 @@ func (s *Server) handleRotateSecretKey(w http.ResponseWriter, r *http.Request, _
 	}
 	now := s.now()
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
-		m, e := s.lookup(p[0])
+		m, e := s.lookup(id)
 		if e != nil {
 			return nil, e
 		}
@@ -290,14 +295,15 @@ func (s *Server) handleRotateSecretKey(w http.ResponseWriter, r *http.Request, _
 	})
 }
 
-func (s *Server) handleCreateScope(w http.ResponseWriter, r *http.Request, _ caller, p []string) {
+func (s *Server) handleCreateScope(w http.ResponseWriter, r *http.Request, _ caller) {
+	id := r.PathValue("machine_id")
 	var to *string
 	if !readBody(w, r, true, stringField("to_machine_id", false, &to).need()) {
 		return
 	}
 	now := s.now()
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
-		_, err := s.addScope(p[0], *to, now)
+		_, err := s.addScope(id, *to, now)
 		switch {
 		case errors.Is(err, ErrUnknownMachine):
 			return nil, errNotFound("Machine")
@@ -306,18 +312,20 @@ func (s *Server) handleCreateScope(w http.ResponseWriter, r *http.Request, _ cal
 		case errors.Is(err, ErrTooManyScopes):
 			return nil, errParamValue("to_machine_id", fmt.Sprintf("A machine can have at most %d scopes.", maxScopes))
 		}
-		return machineScope{Object: "machine_scope", FromMachineID: p[0], ToMachineID: *to, CreatedAt: now.UnixMilli()}, nil
+		return machineScope{Object: "machine_scope", FromMachineID: id, ToMachineID: *to, CreatedAt: now.UnixMilli()}, nil
 	})
 }
 
-func (s *Server) handleDeleteScope(w http.ResponseWriter, _ *http.Request, _ caller, p []string) {
+func (s *Server) handleDeleteScope(w http.ResponseWriter, r *http.Request, _ caller) {
+	id := r.PathValue("machine_id")
+	other := r.PathValue("other_machine_id")
 	s.respond(w, http.StatusOK, func() (any, *apiError) {
-		switch err := s.removeScope(p[0], p[1], s.now()); {
+		switch err := s.removeScope(id, other, s.now()); {
 		case errors.Is(err, ErrUnknownMachine):
 			return nil, errNotFound("Machine")
 		case errors.Is(err, ErrNoScope):
 			return nil, errNotFound("Machine scope")
 		}
-		return machineScopeDeleted{Object: "machine_scope", FromMachineID: p[0], ToMachineID: p[1], Deleted: true}, nil
+		return machineScopeDeleted{Object: "machine_scope", FromMachineID: id, ToMachineID: other, Deleted: true}, nil
 	})
 }

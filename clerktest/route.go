@@ -2,120 +2,115 @@ package clerktest
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 )
 
-// route is one matched request: its endpoint, handler and path parameters.
-type route struct {
+// A handler serves one operation for an authenticated caller; path
+// parameters come from r.PathValue and are validated by the handler.
+type handler func(s *Server, w http.ResponseWriter, r *http.Request, c caller)
+
+// routes lists the emulated operations as Go 1.22 ServeMux patterns below the
+// API's origin. The M2M token endpoints are also served without /v1: Clerk's
+// JavaScript SDK (@clerk/backend) sends them to the origin (POST /m2m_tokens),
+// while the Go SDK and the spec use /v1.
+var routes = []struct {
+	pattern     string
+	endpoint    Endpoint
+	handle      handler
+	unversioned bool // also served with /v1 cut off
+}{
+	{"POST /v1/m2m_tokens", EndpointCreate, (*Server).handleCreate, true},
+	{"GET /v1/m2m_tokens", EndpointList, (*Server).handleList, true},
+	{"POST /v1/m2m_tokens/verify", EndpointVerify, (*Server).handleVerify, true},
+	{"POST /v1/m2m_tokens/{m2m_token_id}/revoke", EndpointRevoke, (*Server).handleRevoke, true},
+	{"GET /v1/jwks", EndpointJWKS, (*Server).handleJWKS, false},
+	{"GET /v1/machines", EndpointMachines, (*Server).handleListMachines, false},
+	{"POST /v1/machines", EndpointMachines, (*Server).handleCreateMachine, false},
+	{"GET /v1/machines/{machine_id}", EndpointMachines, (*Server).handleGetMachine, false},
+	{"PATCH /v1/machines/{machine_id}", EndpointMachines, (*Server).handleUpdateMachine, false},
+	{"DELETE /v1/machines/{machine_id}", EndpointMachines, (*Server).handleDeleteMachine, false},
+	{"GET /v1/machines/{machine_id}/secret_key", EndpointMachines, (*Server).handleGetSecretKey, false},
+	{"POST /v1/machines/{machine_id}/secret_key/rotate", EndpointMachines, (*Server).handleRotateSecretKey, false},
+	{"POST /v1/machines/{machine_id}/scopes", EndpointMachines, (*Server).handleCreateScope, false},
+	{"DELETE /v1/machines/{machine_id}/scopes/{other_machine_id}", EndpointMachines, (*Server).handleDeleteScope, false},
+}
+
+// newMux registers every route of s.
+func (s *Server) newMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		h := endpointHandler{s: s, endpoint: rt.endpoint, handle: rt.handle}
+		mux.Handle(rt.pattern, h)
+		if rt.unversioned {
+			method, path, _ := strings.Cut(rt.pattern, " ")
+			mux.Handle(method+" "+strings.TrimPrefix(path, "/v1"), h)
+		}
+	}
+	return mux
+}
+
+// endpointHandler counts a request to its endpoint, applies the faults,
+// authenticates the caller and runs the operation.
+type endpointHandler struct {
+	s        *Server
 	endpoint Endpoint
-	handle   func(s *Server, w http.ResponseWriter, r *http.Request, c caller, params []string)
-	params   []string
+	handle   handler
 }
 
-// match finds the handler for method and the path below /v1. It returns the
-// allowed methods when the path exists but the method does not.
-func match(method, path string) (rt *route, allow string, found bool) {
-	seg := strings.Split(strings.Trim(path, "/"), "/")
-	if path == "" || path == "/" || strings.HasSuffix(path, "/") || strings.Contains(path, "//") {
-		return nil, "", false
-	}
-	type m = map[string]func(s *Server, w http.ResponseWriter, r *http.Request, c caller, p []string)
-	var (
-		methods  m
-		endpoint Endpoint
-		params   []string
-	)
-	switch {
-	case len(seg) == 1 && seg[0] == "jwks":
-		methods, endpoint = m{"GET": (*Server).handleJWKS}, EndpointJWKS
-	case len(seg) == 1 && seg[0] == "m2m_tokens":
-		methods = m{"GET": (*Server).handleList, "POST": (*Server).handleCreate}
-		switch method {
-		case "GET":
-			endpoint = EndpointList
-		case "POST":
-			endpoint = EndpointCreate
-		}
-	case len(seg) == 2 && seg[0] == "m2m_tokens" && seg[1] == "verify":
-		methods, endpoint = m{"POST": (*Server).handleVerify}, EndpointVerify
-	case len(seg) == 3 && seg[0] == "m2m_tokens" && seg[2] == "revoke":
-		methods, endpoint, params = m{"POST": (*Server).handleRevoke}, EndpointRevoke, seg[1:2]
-	case seg[0] == "machines":
-		endpoint = EndpointMachines
-		switch {
-		case len(seg) == 1:
-			methods = m{"GET": (*Server).handleListMachines, "POST": (*Server).handleCreateMachine}
-		case len(seg) == 2:
-			methods = m{"GET": (*Server).handleGetMachine, "PATCH": (*Server).handleUpdateMachine, "DELETE": (*Server).handleDeleteMachine}
-		case len(seg) == 3 && seg[2] == "secret_key":
-			methods = m{"GET": (*Server).handleGetSecretKey}
-		case len(seg) == 4 && seg[2] == "secret_key" && seg[3] == "rotate":
-			methods = m{"POST": (*Server).handleRotateSecretKey}
-		case len(seg) == 3 && seg[2] == "scopes":
-			methods = m{"POST": (*Server).handleCreateScope}
-		case len(seg) == 4 && seg[2] == "scopes":
-			methods = m{"DELETE": (*Server).handleDeleteScope}
-			params = seg[3:4]
-		default:
-			return nil, "", false
-		}
-		if len(seg) > 1 {
-			params = append([]string{seg[1]}, params...)
-		}
-	default:
-		return nil, "", false
-	}
-	h, ok := methods[method]
-	if !ok {
-		var names []string
-		for _, k := range []string{"GET", "POST", "PATCH", "DELETE"} {
-			if _, ok := methods[k]; ok {
-				names = append(names, k)
-			}
-		}
-		return nil, strings.Join(names, ", "), true
-	}
-	return &route{endpoint: endpoint, handle: h, params: params}, "", true
-}
-
-// unversionedPrefix is the one resource served without /v1 as well: Clerk's
-// JavaScript SDK (@clerk/backend) sends its M2M token requests to the API's
-// origin, e.g. POST /m2m_tokens, while the Go SDK and the spec use /v1.
-const unversionedPrefix = "/m2m_tokens"
-
-// ServeHTTP serves the emulated Backend API under /v1, and the M2M token
-// endpoints also at the root.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	escaped := r.URL.EscapedPath()
-	path, ok := strings.CutPrefix(escaped, "/v1/")
-	if rest, found := strings.CutPrefix(escaped, unversionedPrefix); !ok && found && (rest == "" || rest[0] == '/') {
-		path, ok = escaped[1:], true
-	}
-	if !ok {
-		writeError(w, errPathNotFound())
-		return
-	}
-	rt, allow, found := match(r.Method, "/"+path)
-	switch {
-	case !found:
-		writeError(w, errPathNotFound())
-		return
-	case rt == nil:
-		writeError(w, errMethodNotAllowed(allow))
-		return
-	}
-	s.counters[rt.endpoint].Add(1)
-	if s.applyFaults(rt.endpoint, w, r) {
+func (h endpointHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := h.s
+	s.counters[h.endpoint].Add(1)
+	if s.applyFaults(h.endpoint, w, r) {
 		return
 	}
 	c, e := s.authenticate(r)
-	if e == nil && rt.endpoint == EndpointMachines && !c.instance {
+	if e == nil && h.endpoint == EndpointMachines && !c.instance {
 		e = errSecretKeyRequired() // the machines API needs the Clerk secret key
 	}
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	rt.handle(s, w, r, c, rt.params)
+	h.handle(s, w, r, c)
+}
+
+// ServeHTTP serves the emulated Backend API under /v1, and the M2M token
+// endpoints also at the origin. It is a thin wrapper around the ServeMux:
+// requests that no route takes get Clerk's JSON error body instead of the
+// ServeMux's plain text.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if h, _ := s.mux.Handler(r); r.Method != http.MethodHead {
+		if _, ok := h.(endpointHandler); ok {
+			s.mux.ServeHTTP(w, r) // sets the path values
+			return
+		}
+	}
+	writeError(w, s.unrouted(r))
+}
+
+// unrouted turns the ServeMux's own answer to r into Clerk's: 405
+// method_not_allowed with Allow when the path exists with other methods, and
+// 404 resource_not_found otherwise, a path the ServeMux would redirect to its
+// clean form (//, /./, a trailing /) included. HEAD is served nowhere (the
+// spec has none), although ServeMux lets a GET pattern take it.
+func (s *Server) unrouted(r *http.Request) *apiError {
+	if r.Method == http.MethodHead {
+		r = r.Clone(r.Context())
+		r.Method = http.MethodOptions // a method no route has: the ServeMux answers 404 or 405
+	}
+	h, _ := s.mux.Handler(r)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != http.StatusMethodNotAllowed {
+		return errPathNotFound()
+	}
+	var allow []string
+	for _, m := range strings.Split(rec.Header().Get("Allow"), ", ") {
+		if m != http.MethodHead {
+			allow = append(allow, m)
+		}
+	}
+	return errMethodNotAllowed(strings.Join(allow, ", "))
 }

@@ -26,6 +26,7 @@ type Server struct {
 	keyOnce sync.Once
 	key     *rsa.PrivateKey // instance signing key, made on first use
 
+	mux      *http.ServeMux // the routes; see ServeHTTP
 	counters counters
 	faults   faultSet
 
@@ -84,6 +85,7 @@ func newServer(opts []Option) (*Server, error) {
 		closing:    make(chan struct{}),
 		counters:   newCounters(),
 	}
+	s.mux = s.newMux()
 	s.st.init()
 	return s, nil
 }

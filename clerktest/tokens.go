@@ -159,7 +159,7 @@ func (st *state) reusable(subject, claimsKey string, scopes []string, now time.T
 	return nil
 }
 
-func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, c caller) {
 	if c.instance {
 		writeError(w, errMachineKeyRequired())
 		return
@@ -236,7 +236,7 @@ func parseListQuery(raw string) (listQuery, *apiError) {
 	return q, nil
 }
 
-func (s *Server) handleList(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request, c caller) {
 	q, e := parseListQuery(r.URL.RawQuery)
 	if e != nil {
 		writeError(w, e)
@@ -286,8 +286,9 @@ func (s *Server) revokeToken(c caller, id string, reason *string) (*clerkapi.M2M
 	return t.wire(now, false), nil
 }
 
-func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, c caller, p []string) {
-	if !clerkapi.TokenIDPattern.MatchString(p[0]) {
+func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, c caller) {
+	id := r.PathValue("m2m_token_id")
+	if !clerkapi.TokenIDPattern.MatchString(id) {
 		writeError(w, errURLParam("url_parameter", "m2m_token_id", "Failed regex check"))
 		return
 	}
@@ -295,7 +296,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, c caller, 
 	if !readBody(w, r, true, stringField("revocation_reason", true, &reason)) {
 		return
 	}
-	t, e := s.revokeToken(c, p[0], reason)
+	t, e := s.revokeToken(c, id, reason)
 	reply(w, http.StatusOK, t, e)
 }
 
@@ -318,13 +319,34 @@ func (s *Server) verifyToken(c caller, value string) (*clerkapi.M2MToken, *apiEr
 	return t.wire(now, false), nil
 }
 
-func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c caller, _ []string) {
-	var token *string
-	if !readBody(w, r, true, stringField("token", false, &token).need()) {
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c caller) {
+	var token, secret *string
+	if !readBody(w, r, true, stringField("token", false, &token), stringField("secret", false, &secret)) {
 		return
 	}
-	t, e := s.verifyToken(c, *token)
+	value, e := verifyValue(token, secret)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	t, e := s.verifyToken(c, value)
 	reply(w, http.StatusOK, t, e)
+}
+
+// verifyValue picks the token's value from a verify body, which carries it as
+// "token" (the spec, the Go and JavaScript SDKs) or as "secret" (Clerk's
+// Python and C# SDKs). Exactly one must be sent: neither is 400
+// form_param_missing for token, both 400 form_param_value_invalid for secret.
+func verifyValue(token, secret *string) (string, *apiError) {
+	switch {
+	case token != nil && secret != nil:
+		return "", errParamValue("secret", "Send the token's value as token or as secret, not both.")
+	case token != nil:
+		return *token, nil
+	case secret != nil:
+		return *secret, nil
+	}
+	return "", errParamMissing("token")
 }
 
 // CreateToken mints a token as POST /m2m_tokens by machine machineID would,

@@ -148,30 +148,6 @@ func TestTokenSource_Errors(t *testing.T) {
 	}
 }
 
-func TestTokenSource_WaiterContext(t *testing.T) {
-	f := newFixture(t)
-	f.srv.InjectOn(clerktest.EndpointCreate, clerktest.Latency(300*time.Millisecond))
-	ts := f.source(t)
-
-	impatient, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	var wg sync.WaitGroup
-	var patientTok *m2mclient.Token
-	var patientErr error
-	wg.Go(func() { patientTok, patientErr = ts.Token(context.Background()) })
-	_, err := ts.Token(impatient)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("impatient caller: error %v, want context.DeadlineExceeded", err)
-	}
-	wg.Wait()
-	if patientErr != nil || patientTok == nil {
-		t.Fatalf("patient caller: %v, want a token: one caller giving up must not fail the shared call", patientErr)
-	}
-	if got := f.srv.Calls(clerktest.EndpointCreate); got != 1 {
-		t.Errorf("create calls = %d, want 1", got)
-	}
-}
-
 func TestTokenSource_Invalidate(t *testing.T) {
 	f := newFixture(t)
 	ts := f.source(t)

@@ -79,43 +79,6 @@ func TestTransport_OneTokenPerLifetime(t *testing.T) {
 	}
 }
 
-func TestTransport_ConcurrentFirstRequestsShareOneCreate(t *testing.T) {
-	f := newFixture(t)
-	f.srv.InjectOn(clerktest.EndpointCreate, clerktest.Latency(50*time.Millisecond))
-	ts := f.source(t)
-	svc := newCallee(t, f.verifierFunc(f.newVerifier(t)))
-	client := m2mclient.NewClient(ts, nil)
-
-	const n = 100
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	statuses := make(chan int, n)
-	for range n {
-		wg.Go(func() {
-			<-start
-			resp, err := client.Get(svc.URL)
-			if err != nil {
-				statuses <- -1
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			statuses <- resp.StatusCode
-		})
-	}
-	close(start)
-	wg.Wait()
-	close(statuses)
-	for s := range statuses {
-		if s != http.StatusOK {
-			t.Fatalf("a request got status %d, want 200", s)
-		}
-	}
-	if got := f.srv.Calls(clerktest.EndpointCreate); got != 1 {
-		t.Errorf("create calls for %d concurrent first requests = %d, want 1", n, got)
-	}
-}
-
 // nonReplayable hides a reader's type so http.NewRequest sets no GetBody.
 type nonReplayable struct{ io.Reader }
 

@@ -13,5 +13,10 @@
 //
 //	clerk-emulator [-addr 127.0.0.1:8787] [-json]
 //
+// It serves the API exactly as package clerktest documents it: the M2M token
+// endpoints under /v1 and at the origin (as @clerk/backend calls them), verify
+// with the token as "token" or as "secret" (Clerk's Python and C# SDKs), and
+// JWT-format tokens with Clerk's claim set (iss is the emulator's origin).
+//
 // It stops cleanly on SIGINT or SIGTERM. All state lives in memory.
 package main
