@@ -37,9 +37,10 @@ deps:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeResponse$$' -fuzztime=$(FUZZTIME) ./clerkapi
-	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./clerktest
+	cd clerktest/conformance && $(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) .
 	$(GO) test -run='^$$' -fuzz='^FuzzCheckSyntax$$' -fuzztime=$(FUZZTIME) ./verifier
 	$(GO) test -run='^$$' -fuzz='^FuzzExtractBearer$$' -fuzztime=$(FUZZTIME) ./middleware
+	$(GO) test -run='^$$' -fuzz='^FuzzReason$$' -fuzztime=$(FUZZTIME) ./middleware
 	$(GO) test -run='^$$' -fuzz='^FuzzBearerError$$' -fuzztime=$(FUZZTIME) ./m2mclient
 
 bench:

@@ -7,12 +7,13 @@ import (
 
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/clerktest/internal/testkit"
 )
 
 // TestConcurrentUse hammers every endpoint, the Go set-up API, the counters and
 // fault injection at once; run with -race.
 func TestConcurrentUse(t *testing.T) {
-	f := newFixture(t)
+	f := testkit.NewFixture(t)
 	ctx := t.Context()
 	const workers, rounds = 8, 15
 	var wg sync.WaitGroup
@@ -21,7 +22,7 @@ func TestConcurrentUse(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := range rounds {
-				tok, err := f.asCaller.CreateToken(ctx, clerkapi.CreateParams{MinRemainingTTLSeconds: clerkapi.Int64(int64(i % 3 * 100))})
+				tok, err := f.AsCaller.CreateToken(ctx, clerkapi.CreateParams{MinRemainingTTLSeconds: clerkapi.Int64(int64(i % 3 * 100))})
 				if err != nil {
 					t.Errorf("create: %v", err)
 					return
@@ -29,33 +30,33 @@ func TestConcurrentUse(t *testing.T) {
 				mu.Lock()
 				created++
 				mu.Unlock()
-				if _, err := f.asRecv.VerifyToken(ctx, tok.Token); err != nil && statusOf(err) != 404 {
+				if _, err := f.AsRecv.VerifyToken(ctx, tok.Token); err != nil && statusOf(err) != 404 {
 					t.Errorf("verify: %v", err) // 404 when another worker revoked it
 				}
-				if _, err := f.admin.ListTokens(ctx, clerkapi.ListParams{Subject: f.caller.ID, Limit: 5}); err != nil {
+				if _, err := f.Admin.ListTokens(ctx, clerkapi.ListParams{Subject: f.Caller.ID, Limit: 5}); err != nil {
 					t.Errorf("list: %v", err)
 				}
 				if w%2 == 0 {
-					f.admin.RevokeToken(ctx, tok.ID, "")
+					f.Admin.RevokeToken(ctx, tok.ID, "")
 				}
-				f.srv.Calls(clerktest.EndpointVerify)
+				f.Srv.Calls(clerktest.EndpointVerify)
 			}
 		})
 	}
 	wg.Go(func() {
 		for range rounds {
-			m := f.srv.CreateMachine("side")
-			f.srv.AddScope(m.ID, f.receiver.ID)
-			f.srv.RemoveScope(m.ID, f.receiver.ID)
+			m := f.Srv.CreateMachine("side")
+			f.Srv.AddScope(m.ID, f.Receiver.ID)
+			f.Srv.RemoveScope(m.ID, f.Receiver.ID)
 			open := clerktest.NewGate() // a fault the workers' list calls pass through
 			open.Release()
-			f.srv.InjectOn(clerktest.EndpointList, open)
-			f.srv.ClearFaults()
-			f.clock.Advance(time.Second)
+			f.Srv.InjectOn(clerktest.EndpointList, open)
+			f.Srv.ClearFaults()
+			f.Clock.Advance(time.Second)
 		}
 	})
 	wg.Wait()
-	if got := f.srv.Calls(clerktest.EndpointCreate); got != int64(workers*rounds) {
+	if got := f.Srv.Calls(clerktest.EndpointCreate); got != int64(workers*rounds) {
 		t.Errorf("got %d create calls, want %d", got, workers*rounds)
 	}
 	if created != workers*rounds {

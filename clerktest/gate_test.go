@@ -14,6 +14,7 @@ import (
 
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/clerktest/internal/testkit"
 )
 
 // watchdog bounds how long a test waits for something that must happen; it
@@ -61,20 +62,20 @@ func post(ctx context.Context, base, key, path string, body []byte) (int, error)
 }
 
 func TestGateHoldsUntilRelease(t *testing.T) {
-	f := newFixture(t)
-	tok, err := f.srv.CreateToken(f.caller.ID, clerkapi.CreateParams{})
+	f := testkit.NewFixture(t)
+	tok, err := f.Srv.CreateToken(f.Caller.ID, clerkapi.CreateParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	gate := clerktest.NewGate()
-	f.srv.InjectOn(clerktest.EndpointVerify, gate)
+	f.Srv.InjectOn(clerktest.EndpointVerify, gate)
 	body, _ := json.Marshal(map[string]string{"token": tok.Token})
 
 	const n = 3
 	statuses := make(chan int, n)
 	for range n {
 		go func() {
-			code, err := post(context.Background(), f.srv.URL, f.receiver.SecretKey, "/m2m_tokens/verify", body)
+			code, err := post(context.Background(), f.Srv.URL, f.Receiver.SecretKey, "/m2m_tokens/verify", body)
 			if err != nil {
 				t.Errorf("verify: %v", err)
 			}
@@ -97,16 +98,16 @@ func TestGateHoldsUntilRelease(t *testing.T) {
 		}
 	}
 	// Once released, requests pass through and are still counted.
-	if code, err := post(context.Background(), f.srv.URL, f.receiver.SecretKey, "/m2m_tokens/verify", body); err != nil || code != 200 {
+	if code, err := post(context.Background(), f.Srv.URL, f.Receiver.SecretKey, "/m2m_tokens/verify", body); err != nil || code != 200 {
 		t.Errorf("after Release: got %d, %v; want 200", code, err)
 	}
 	await(t, gate.Arrived(n+1), "a fourth arrival")
 	gate.Release() // twice is fine
 	huge := []byte(`{"token":"` + strings.Repeat("x", 2<<20) + `"}`)
-	if code, err := post(context.Background(), f.srv.URL, f.receiver.SecretKey, "/m2m_tokens/verify", huge); err != nil || code != http.StatusRequestEntityTooLarge {
+	if code, err := post(context.Background(), f.Srv.URL, f.Receiver.SecretKey, "/m2m_tokens/verify", huge); err != nil || code != http.StatusRequestEntityTooLarge {
 		t.Errorf("body over 1 MiB: got %d, %v; want 413 after the gate", code, err)
 	}
-	if got := f.srv.Calls(clerktest.EndpointVerify); got != n+2 {
+	if got := f.Srv.Calls(clerktest.EndpointVerify); got != n+2 {
 		t.Errorf("got %d verify calls, want %d", got, n+2)
 	}
 }

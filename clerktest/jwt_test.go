@@ -15,14 +15,15 @@ import (
 
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/clerktest/internal/testkit"
 )
 
 // TestJWTVerifiesWithJWKS decodes a JWT-format token with go-jose against the
 // key set GET /jwks serves, and checks Clerk's header and payload.
 func TestJWTVerifiesWithJWKS(t *testing.T) {
-	f := newFixture(t)
+	f := testkit.NewFixture(t)
 	ctx := t.Context()
-	tok, err := f.asCaller.CreateToken(ctx, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT,
+	tok, err := f.AsCaller.CreateToken(ctx, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT,
 		SecondsUntilExpiration: clerkapi.Int64(300), Claims: map[string]any{"tier": "gold", "n": 3}})
 	if err != nil {
 		t.Fatal(err)
@@ -30,11 +31,11 @@ func TestJWTVerifiesWithJWKS(t *testing.T) {
 	if strings.Count(tok.Token, ".") != 2 || !clerkapi.TokenIDPattern.MatchString(tok.ID) || !tok.LastUsedAt.IsZero() {
 		t.Fatalf("got %+v, want a compact JWT with an mt_ ID and no last_used_at", tok)
 	}
-	set, err := f.admin.JWKS(ctx)
+	set, err := f.Admin.JWKS(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if local := f.srv.JWKS(); len(local.Keys) != 1 || local.Keys[0] != set.Keys[0] {
+	if local := f.Srv.JWKS(); len(local.Keys) != 1 || local.Keys[0] != set.Keys[0] {
 		t.Errorf("Server.JWKS: got %+v, want what GET /jwks serves, %+v", local, set)
 	}
 	raw, _ := json.Marshal(set)
@@ -42,8 +43,8 @@ func TestJWTVerifiesWithJWKS(t *testing.T) {
 	if err := json.Unmarshal(raw, &keys); err != nil {
 		t.Fatalf("JWKS does not decode as a JSON Web Key Set: %v", err)
 	}
-	if len(keys.Keys) != 1 || set.Keys[0].Kty != "RSA" || set.Keys[0].Use != "sig" || set.Keys[0].Alg != "RS256" || set.Keys[0].Kid != f.srv.InstanceID() {
-		t.Fatalf("got JWKS %+v, want one RSA RS256 signing key with kid %s", set, f.srv.InstanceID())
+	if len(keys.Keys) != 1 || set.Keys[0].Kty != "RSA" || set.Keys[0].Use != "sig" || set.Keys[0].Alg != "RS256" || set.Keys[0].Kid != f.Srv.InstanceID() {
+		t.Fatalf("got JWKS %+v, want one RSA RS256 signing key with kid %s", set, f.Srv.InstanceID())
 	}
 
 	parsed, err := jwt.ParseSigned(tok.Token, []jose.SignatureAlgorithm{jose.RS256})
@@ -51,7 +52,7 @@ func TestJWTVerifiesWithJWKS(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := parsed.Headers[0]
-	if h.Algorithm != "RS256" || h.KeyID != f.srv.InstanceID() || !strings.HasPrefix(h.KeyID, "ins_") ||
+	if h.Algorithm != "RS256" || h.KeyID != f.Srv.InstanceID() || !strings.HasPrefix(h.KeyID, "ins_") ||
 		h.ExtraHeaders["typ"] != "JWT" || h.ExtraHeaders["cat"] != clerktest.TokenCategory {
 		t.Errorf("got header %+v, want alg RS256, kid ins_…, typ JWT, cat %s", h, clerktest.TokenCategory)
 	}
@@ -64,16 +65,16 @@ func TestJWTVerifiesWithJWKS(t *testing.T) {
 	if err := parsed.Claims(k[0].Key, &std, &payload); err != nil {
 		t.Fatalf("signature does not verify with the JWKS key: %v", err)
 	}
-	if err := std.Validate(jwt.Expected{Issuer: strings.TrimSuffix(f.srv.URL, "/v1"), Subject: f.caller.ID, ID: tok.ID, Time: t0}); err != nil {
+	if err := std.Validate(jwt.Expected{Issuer: strings.TrimSuffix(f.Srv.URL, "/v1"), Subject: f.Caller.ID, ID: tok.ID, Time: testkit.T0}); err != nil {
 		t.Errorf("standard claims: %v", err)
 	}
 	for _, c := range []struct {
 		name      string
 		got, want any
 	}{
-		{"iat", payload["iat"], float64(t0.Unix())},
-		{"exp", payload["exp"], float64(t0.Add(300 * time.Second).Unix())},
-		{"scopes", payload["scopes"], f.receiver.ID},
+		{"iat", payload["iat"], float64(testkit.T0.Unix())},
+		{"exp", payload["exp"], float64(testkit.T0.Add(300 * time.Second).Unix())},
+		{"scopes", payload["scopes"], f.Receiver.ID},
 		{"custom claim tier", payload["tier"], "gold"},
 		{"custom claim n", payload["n"], float64(3)},
 	} {
@@ -81,26 +82,26 @@ func TestJWTVerifiesWithJWKS(t *testing.T) {
 			t.Errorf("payload %s: got %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	if aud, ok := payload["aud"].([]any); !ok || len(aud) != 1 || aud[0] != f.receiver.ID {
-		t.Errorf("payload aud: got %#v, want the array [%s]", payload["aud"], f.receiver.ID)
+	if aud, ok := payload["aud"].([]any); !ok || len(aud) != 1 || aud[0] != f.Receiver.ID {
+		t.Errorf("payload aud: got %#v, want the array [%s]", payload["aud"], f.Receiver.ID)
 	}
 
 	// Clerk's verify endpoint accepts it too and reports the custom claims.
-	v, err := f.asRecv.VerifyToken(ctx, tok.Token)
+	v, err := f.AsRecv.VerifyToken(ctx, tok.Token)
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
 	var claims map[string]any
 	json.Unmarshal(v.Claims, &claims)
-	if v.ID != tok.ID || v.Subject != f.caller.ID || len(claims) != 2 || claims["tier"] != "gold" ||
-		!v.Expiration.Equal(t0.Add(300*time.Second)) || len(v.Scopes) != 1 {
+	if v.ID != tok.ID || v.Subject != f.Caller.ID || len(claims) != 2 || claims["tier"] != "gold" ||
+		!v.Expiration.Equal(testkit.T0.Add(300*time.Second)) || len(v.Scopes) != 1 {
 		t.Errorf("verify: got %+v (claims %s), want the token's ID, subject, custom claims and expiry", v, v.Claims)
 	}
 }
 
 func TestJWTWithoutScopesOrClaims(t *testing.T) {
-	f := newFixture(t)
-	tok := mustCreate(t, f.srv, f.loner.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
+	f := testkit.NewFixture(t)
+	tok := testkit.MustCreate(t, f.Srv, f.Loner.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
 	parsed, err := jwt.ParseSigned(tok.Token, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
@@ -112,19 +113,19 @@ func TestJWTWithoutScopesOrClaims(t *testing.T) {
 	if _, ok := payload["scopes"]; ok {
 		t.Errorf("got scopes %v, want none for a machine scoped to nothing", payload["scopes"])
 	}
-	v, err := f.admin.VerifyToken(t.Context(), tok.Token)
+	v, err := f.Admin.VerifyToken(t.Context(), tok.Token)
 	if err != nil || string(v.Claims) != "null" || len(v.Scopes) != 0 {
 		t.Errorf("verify: got %+v, %v; want claims null and no scopes", v, err)
 	}
 }
 
 func TestJWTFromAnotherInstanceIsRejected(t *testing.T) {
-	f := newFixture(t)
+	f := testkit.NewFixture(t)
 	other := clerktest.NewServer()
 	defer other.Close()
 	m := other.CreateMachine("m", other.CreateMachine("r").ID)
-	foreign := mustCreate(t, other, m.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
-	if _, err := f.admin.VerifyToken(t.Context(), foreign.Token); statusOf(err) != 404 {
+	foreign := testkit.MustCreate(t, other, m.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
+	if _, err := f.Admin.VerifyToken(t.Context(), foreign.Token); statusOf(err) != 404 {
 		t.Errorf("got %v, want 404 for a JWT signed by another instance", err)
 	}
 }
@@ -134,9 +135,9 @@ func TestJWTFromAnotherInstanceIsRejected(t *testing.T) {
 // array), scopes (space-separated), jti, iat, exp and the custom claims at the
 // top level; no nbf. Custom claims named like reserved ones do not leak.
 func TestJWTClaimSet(t *testing.T) {
-	f := newFixture(t)
-	other := f.srv.CreateMachine("other")
-	if err := f.srv.AddScope(f.caller.ID, other.ID); err != nil {
+	f := testkit.NewFixture(t)
+	other := f.Srv.CreateMachine("other")
+	if err := f.Srv.AddScope(f.Caller.ID, other.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -146,17 +147,17 @@ func TestJWTClaimSet(t *testing.T) {
 		wantKeys   []string
 		wantScoped []string
 	}{
-		{"two scopes, custom claims", f.caller, map[string]any{"tier": "gold", "team": map[string]any{"id": 7}},
-			[]string{"aud", "exp", "iat", "iss", "jti", "scopes", "sub", "team", "tier"}, []string{f.receiver.ID, other.ID}},
-		{"reserved names in custom claims", f.caller, map[string]any{"nbf": 1, "aud": "x", "scopes": "y", "iss": "z", "jti": "j", "sub": "s", "iat": 2, "exp": 3},
-			[]string{"aud", "exp", "iat", "iss", "jti", "scopes", "sub"}, []string{f.receiver.ID, other.ID}},
-		{"no custom claims", f.caller, nil,
-			[]string{"aud", "exp", "iat", "iss", "jti", "scopes", "sub"}, []string{f.receiver.ID, other.ID}},
-		{"scoped to nothing", f.loner, nil,
+		{"two scopes, custom claims", f.Caller, map[string]any{"tier": "gold", "team": map[string]any{"id": 7}},
+			[]string{"aud", "exp", "iat", "iss", "jti", "scopes", "sub", "team", "tier"}, []string{f.Receiver.ID, other.ID}},
+		{"reserved names in custom claims", f.Caller, map[string]any{"nbf": 1, "aud": "x", "scopes": "y", "iss": "z", "jti": "j", "sub": "s", "iat": 2, "exp": 3},
+			[]string{"aud", "exp", "iat", "iss", "jti", "scopes", "sub"}, []string{f.Receiver.ID, other.ID}},
+		{"no custom claims", f.Caller, nil,
+			[]string{"aud", "exp", "iat", "iss", "jti", "scopes", "sub"}, []string{f.Receiver.ID, other.ID}},
+		{"scoped to nothing", f.Loner, nil,
 			[]string{"exp", "iat", "iss", "jti", "sub"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tok, err := f.srv.CreateToken(tc.machine.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT,
+			tok, err := f.Srv.CreateToken(tc.machine.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT,
 				SecondsUntilExpiration: clerkapi.Int64(600), Claims: tc.claims})
 			if err != nil {
 				t.Fatal(err)
@@ -178,7 +179,7 @@ func TestJWTClaimSet(t *testing.T) {
 					t.Fatalf("segment is not a JSON object: %v", err)
 				}
 			}
-			wantHeader := map[string]any{"alg": "RS256", "kid": f.srv.InstanceID(), "typ": "JWT", "cat": clerktest.TokenCategory}
+			wantHeader := map[string]any{"alg": "RS256", "kid": f.Srv.InstanceID(), "typ": "JWT", "cat": clerktest.TokenCategory}
 			if !reflect.DeepEqual(header, wantHeader) {
 				t.Errorf("got header %v, want %v", header, wantHeader)
 			}
@@ -189,11 +190,11 @@ func TestJWTClaimSet(t *testing.T) {
 				name      string
 				got, want any
 			}{
-				{"iss", payload["iss"], strings.TrimSuffix(f.srv.URL, "/v1")},
+				{"iss", payload["iss"], strings.TrimSuffix(f.Srv.URL, "/v1")},
 				{"sub", payload["sub"], tc.machine.ID},
 				{"jti", payload["jti"], tok.ID},
-				{"iat", payload["iat"], float64(t0.Unix())},
-				{"exp", payload["exp"], float64(t0.Add(600 * time.Second).Unix())},
+				{"iat", payload["iat"], float64(testkit.T0.Unix())},
+				{"exp", payload["exp"], float64(testkit.T0.Add(600 * time.Second).Unix())},
 			} {
 				if c.got != c.want {
 					t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
@@ -217,7 +218,7 @@ func TestJWTClaimSet(t *testing.T) {
 					t.Errorf("custom claim %s: got %v, want %v", k, payload[k], v)
 				}
 			}
-			v, err := f.admin.VerifyToken(t.Context(), tok.Token)
+			v, err := f.Admin.VerifyToken(t.Context(), tok.Token)
 			if err != nil {
 				t.Fatalf("verify: %v", err)
 			}

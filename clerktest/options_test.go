@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/clerktest/internal/testkit"
 )
 
 func TestStartOnListener(t *testing.T) {
@@ -24,7 +25,7 @@ func TestStartOnListener(t *testing.T) {
 	if want := "http://" + l.Addr().String() + "/v1"; srv.URL != want || srv.SecretKey != "sk_test_fixedkeyfortests" {
 		t.Fatalf("got URL %q key %q, want %q and the fixed key", srv.URL, srv.SecretKey, want)
 	}
-	if _, err := newClient(t, srv, srv.SecretKey).JWKS(context.Background()); err != nil {
+	if _, err := testkit.NewClient(t, srv, srv.SecretKey).JWKS(context.Background()); err != nil {
 		t.Errorf("JWKS on the listener: %v", err)
 	}
 }
@@ -80,7 +81,7 @@ func TestInstanceKeysDiffer(t *testing.T) {
 	if a.SecretKey == b.SecretKey || !strings.HasPrefix(a.SecretKey, "sk_test_") {
 		t.Errorf("got keys %q and %q, want distinct sk_test_ keys", a.SecretKey, b.SecretKey)
 	}
-	if _, err := newClient(t, a, b.SecretKey).JWKS(context.Background()); statusOf(err) != 401 {
+	if _, err := testkit.NewClient(t, a, b.SecretKey).JWKS(context.Background()); statusOf(err) != 401 {
 		t.Errorf("another instance's key: got %v, want 401", err)
 	}
 }

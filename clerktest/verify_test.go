@@ -9,18 +9,19 @@ import (
 
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/clerktest/internal/testkit"
 )
 
 // TestVerifyBodyTokenOrSecret checks that verify takes the token's value as
 // "token" (the spec, Go and JS SDKs) or as "secret" (Clerk's Python and C#
 // SDKs), and that sending neither or both is a Clerk-shaped 400.
 func TestVerifyBodyTokenOrSecret(t *testing.T) {
-	f := newFixture(t)
-	opaque, err := f.srv.CreateToken(f.caller.ID, clerkapi.CreateParams{})
+	f := testkit.NewFixture(t)
+	opaque, err := f.Srv.CreateToken(f.Caller.ID, clerkapi.CreateParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	jwtTok, err := f.srv.CreateToken(f.caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
+	jwtTok, err := f.Srv.CreateToken(f.Caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,11 +53,11 @@ func TestVerifyBodyTokenOrSecret(t *testing.T) {
 		{"secret and an unknown field", body("secret", opaque.Token, "x", "y"), 400, "", "form_param_unknown", "x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := http.NewRequestWithContext(t.Context(), "POST", f.srv.URL+"/m2m_tokens/verify", strings.NewReader(tc.body))
+			req, err := http.NewRequestWithContext(t.Context(), "POST", f.Srv.URL+"/m2m_tokens/verify", strings.NewReader(tc.body))
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.Header.Set("Authorization", "Bearer "+f.receiver.SecretKey)
+			req.Header.Set("Authorization", "Bearer "+f.Receiver.SecretKey)
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -93,7 +94,7 @@ func TestVerifyBodyTokenOrSecret(t *testing.T) {
 			}
 		})
 	}
-	if got, want := f.srv.Calls(clerktest.EndpointVerify), int64(10); got != want {
+	if got, want := f.Srv.Calls(clerktest.EndpointVerify), int64(10); got != want {
 		t.Errorf("got %d verify calls, want %d", got, want)
 	}
 }

@@ -1,8 +1,7 @@
-package clerktest_test
+package conformance_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,77 +9,33 @@ import (
 
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/clerktest/internal/testkit"
 )
 
-// rawCase is one HTTP request to the emulator and the status it must get.
-type rawCase struct {
-	name   string
-	key    string // Authorization: Bearer key; "-" sends no header
-	method string
-	path   string // below the base URL, with query
-	body   string
-	want   int
-	code   string // Clerk error code the answer must carry, if any
-}
-
-func sendRaw(t *testing.T, hc *http.Client, base string, c rawCase) (*http.Response, []byte) {
-	t.Helper()
-	var body io.Reader
-	if c.body != "" {
-		body = strings.NewReader(c.body)
-	}
-	req, err := http.NewRequest(c.method, base+c.path, body)
-	if err != nil {
-		t.Fatalf("%s: %v", c.name, err)
-	}
-	if c.key != "-" {
-		req.Header.Set("Authorization", "Bearer "+c.key)
-	}
-	if c.body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatalf("%s: %v", c.name, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s: reading body: %v", c.name, err)
-	}
-	return resp, b
-}
-
-func mustCreate(t *testing.T, srv *clerktest.Server, machineID string, p clerkapi.CreateParams) *clerkapi.M2MToken {
-	t.Helper()
-	tok, err := srv.CreateToken(machineID, p)
-	if err != nil {
-		t.Fatalf("CreateToken: %v", err)
-	}
-	return tok
-}
+// rawCase is a testkit.RawCase written positionally in the table below.
+type rawCase testkit.RawCase
 
 // TestConformance drives every endpoint through its answers and errors,
 // checks statuses and Clerk error codes, and validates every answer against
 // Clerk's OpenAPI spec.
 func TestConformance(t *testing.T) {
-	f := newFixture(t)
-	srv := f.srv
+	f := testkit.NewFixture(t)
+	srv := f.Srv
 	rec := &recorder{}
 	hc := &http.Client{Transport: rec, Timeout: 10 * time.Second}
 
-	live := mustCreate(t, srv, f.caller.ID, clerkapi.CreateParams{Claims: map[string]any{"role": "reader"}})
-	toRevoke := mustCreate(t, srv, f.caller.ID, clerkapi.CreateParams{})
-	revoked := mustCreate(t, srv, f.caller.ID, clerkapi.CreateParams{})
+	live := testkit.MustCreate(t, srv, f.Caller.ID, clerkapi.CreateParams{Claims: map[string]any{"role": "reader"}})
+	toRevoke := testkit.MustCreate(t, srv, f.Caller.ID, clerkapi.CreateParams{})
+	revoked := testkit.MustCreate(t, srv, f.Caller.ID, clerkapi.CreateParams{})
 	if err := srv.RevokeToken(revoked.ID, "compromised"); err != nil {
 		t.Fatal(err)
 	}
-	expiring := mustCreate(t, srv, f.caller.ID, clerkapi.CreateParams{SecondsUntilExpiration: clerkapi.Int64(60)})
-	jwtLive := mustCreate(t, srv, f.caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT, Claims: map[string]any{"tier": 2}})
-	jwtLoner := mustCreate(t, srv, f.loner.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
-	jwtExpiring := mustCreate(t, srv, f.caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT, SecondsUntilExpiration: clerkapi.Int64(60)})
-	lonerTok := mustCreate(t, srv, f.loner.ID, clerkapi.CreateParams{})
-	f.clock.Advance(2 * time.Minute) // expiring and jwtExpiring are now expired
+	expiring := testkit.MustCreate(t, srv, f.Caller.ID, clerkapi.CreateParams{SecondsUntilExpiration: clerkapi.Int64(60)})
+	jwtLive := testkit.MustCreate(t, srv, f.Caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT, Claims: map[string]any{"tier": 2}})
+	jwtLoner := testkit.MustCreate(t, srv, f.Loner.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
+	jwtExpiring := testkit.MustCreate(t, srv, f.Caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT, SecondsUntilExpiration: clerkapi.Int64(60)})
+	lonerTok := testkit.MustCreate(t, srv, f.Loner.ID, clerkapi.CreateParams{})
+	f.Clock.Advance(2 * time.Minute) // expiring and jwtExpiring are now expired
 	tampered := jwtLive.Token[:len(jwtLive.Token)-4] + "AAAA"
 	extra := srv.CreateMachine("extra")
 	var many []string
@@ -88,12 +43,12 @@ func TestConformance(t *testing.T) {
 		many = append(many, srv.CreateMachine("filler").ID)
 	}
 	full := srv.CreateMachine("full", many...)
-	tooMany, _ := json.Marshal(map[string]any{"name": "too many", "scoped_machines": append(many, f.receiver.ID)})
+	tooMany, _ := json.Marshal(map[string]any{"name": "too many", "scoped_machines": append(many, f.Receiver.ID)})
 
-	sk, ak, recv, lone := srv.SecretKey, f.caller.SecretKey, f.receiver.SecretKey, f.loner.SecretKey
+	sk, ak, recv, lone := srv.SecretKey, f.Caller.SecretKey, f.Receiver.SecretKey, f.Loner.SecretKey
 	verify := func(tok string) string { b, _ := json.Marshal(map[string]string{"token": tok}); return string(b) }
 	huge := `{"claims":"` + strings.Repeat("x", 2<<20) + `"}`
-	mid := "/machines/" + f.caller.ID
+	mid := "/machines/" + f.Caller.ID
 
 	cases := []rawCase{
 		// authentication
@@ -135,24 +90,24 @@ func TestConformance(t *testing.T) {
 		{"m2m_tokens wrong method", ak, "DELETE", "/m2m_tokens", "", 405, "method_not_allowed"},
 
 		// GET /m2m_tokens
-		{"list as instance", sk, "GET", "/m2m_tokens?subject=" + f.caller.ID, "", 200, ""},
-		{"list as owner", ak, "GET", "/m2m_tokens?subject=" + f.caller.ID + "&revoked=true&expired=true&limit=2&offset=1", "", 200, ""},
-		{"list empty boolean", sk, "GET", "/m2m_tokens?subject=" + f.caller.ID + "&revoked=", "", 400, "bad_request"},
-		{"list empty limit", sk, "GET", "/m2m_tokens?subject=" + f.caller.ID + "&limit=", "", 400, "bad_request"},
+		{"list as instance", sk, "GET", "/m2m_tokens?subject=" + f.Caller.ID, "", 200, ""},
+		{"list as owner", ak, "GET", "/m2m_tokens?subject=" + f.Caller.ID + "&revoked=true&expired=true&limit=2&offset=1", "", 200, ""},
+		{"list empty boolean", sk, "GET", "/m2m_tokens?subject=" + f.Caller.ID + "&revoked=", "", 400, "bad_request"},
+		{"list empty limit", sk, "GET", "/m2m_tokens?subject=" + f.Caller.ID + "&limit=", "", 400, "bad_request"},
 		{"list empty subject", sk, "GET", "/m2m_tokens?subject=", "", 400, "bad_request"},
-		{"list limit 1.0", sk, "GET", "/m2m_tokens?subject=" + f.caller.ID + "&limit=1.0", "", 200, ""},
-		{"list unknown query parameter", sk, "GET", "/m2m_tokens?subject=" + f.caller.ID + "&foo=bar", "", 200, ""},
+		{"list limit 1.0", sk, "GET", "/m2m_tokens?subject=" + f.Caller.ID + "&limit=1.0", "", 200, ""},
+		{"list unknown query parameter", sk, "GET", "/m2m_tokens?subject=" + f.Caller.ID + "&foo=bar", "", 200, ""},
 		{"list empty machine", sk, "GET", "/m2m_tokens?subject=" + extra.ID, "", 200, ""},
-		{"list other machine", recv, "GET", "/m2m_tokens?subject=" + f.caller.ID, "", 403, "authorization_invalid"},
+		{"list other machine", recv, "GET", "/m2m_tokens?subject=" + f.Caller.ID, "", 403, "authorization_invalid"},
 		{"list unknown machine", sk, "GET", "/m2m_tokens?subject=mch_000000000000000000000000000", "", 404, "resource_not_found"},
 		{"list no subject", sk, "GET", "/m2m_tokens", "", 400, "bad_request"},
 		{"list bad subject", sk, "GET", "/m2m_tokens?subject=user_123", "", 400, "bad_request"},
-		{"list bad revoked", sk, "GET", "/m2m_tokens?subject=" + f.caller.ID + "&revoked=maybe", "", 400, "bad_request"},
-		{"list bad expired", sk, "GET", "/m2m_tokens?subject=" + f.caller.ID + "&expired=1", "", 400, "bad_request"},
-		{"list limit 0", sk, "GET", "/m2m_tokens?subject=" + f.caller.ID + "&limit=0", "", 400, "bad_request"},
-		{"list limit 101", sk, "GET", "/m2m_tokens?subject=" + f.caller.ID + "&limit=101", "", 400, "bad_request"},
-		{"list limit text", sk, "GET", "/m2m_tokens?subject=" + f.caller.ID + "&limit=ten", "", 400, "bad_request"},
-		{"list offset negative", sk, "GET", "/m2m_tokens?subject=" + f.caller.ID + "&offset=-1", "", 400, "bad_request"},
+		{"list bad revoked", sk, "GET", "/m2m_tokens?subject=" + f.Caller.ID + "&revoked=maybe", "", 400, "bad_request"},
+		{"list bad expired", sk, "GET", "/m2m_tokens?subject=" + f.Caller.ID + "&expired=1", "", 400, "bad_request"},
+		{"list limit 0", sk, "GET", "/m2m_tokens?subject=" + f.Caller.ID + "&limit=0", "", 400, "bad_request"},
+		{"list limit 101", sk, "GET", "/m2m_tokens?subject=" + f.Caller.ID + "&limit=101", "", 400, "bad_request"},
+		{"list limit text", sk, "GET", "/m2m_tokens?subject=" + f.Caller.ID + "&limit=ten", "", 400, "bad_request"},
+		{"list offset negative", sk, "GET", "/m2m_tokens?subject=" + f.Caller.ID + "&offset=-1", "", 400, "bad_request"},
 		{"list bad query string", sk, "GET", "/m2m_tokens?subject=%zz", "", 400, "bad_request"},
 
 		// POST /m2m_tokens/{id}/revoke
@@ -203,14 +158,14 @@ func TestConformance(t *testing.T) {
 		{"machines list empty query", sk, "GET", "/machines?query=", "", 200, ""},
 		{"machines list bad order", sk, "GET", "/machines?order_by=-id", "", 400, "bad_request"},
 		{"machines with machine key", ak, "GET", "/machines", "", 403, "authorization_invalid"},
-		{"machine create", sk, "POST", "/machines", `{"name":"new","scoped_machines":["` + f.receiver.ID + `"],"default_token_ttl":60}`, 200, ""},
+		{"machine create", sk, "POST", "/machines", `{"name":"new","scoped_machines":["` + f.Receiver.ID + `"],"default_token_ttl":60}`, 200, ""},
 		{"machine create minimal", sk, "POST", "/machines", `{"name":"plain"}`, 200, ""},
 		{"machine create no name", sk, "POST", "/machines", `{}`, 400, "form_param_missing"},
 		{"machine create empty name", sk, "POST", "/machines", `{"name":""}`, 400, "form_param_value_invalid"},
 		{"machine create unknown scope", sk, "POST", "/machines", `{"name":"n","scoped_machines":["mch_000000000000000000000000000"]}`, 400, "form_param_value_invalid"},
 		{"machine create bad scopes type", sk, "POST", "/machines", `{"name":"n","scoped_machines":"x"}`, 400, "form_param_format_invalid"},
 		{"machine create 151 scopes", sk, "POST", "/machines", string(tooMany), 400, "form_param_value_invalid"},
-		{"machine scope add 151st", sk, "POST", "/machines/" + full.ID + "/scopes", `{"to_machine_id":"` + f.receiver.ID + `"}`, 400, "form_param_value_invalid"},
+		{"machine scope add 151st", sk, "POST", "/machines/" + full.ID + "/scopes", `{"to_machine_id":"` + f.Receiver.ID + `"}`, 400, "form_param_value_invalid"},
 		{"machine create bad ttl", sk, "POST", "/machines", `{"name":"n","default_token_ttl":0}`, 400, "form_param_value_invalid"},
 		{"machine create unknown field", sk, "POST", "/machines", `{"name":"n","color":"red"}`, 400, "form_param_unknown"},
 		{"machine get", sk, "GET", mid, "", 200, ""},
@@ -223,12 +178,12 @@ func TestConformance(t *testing.T) {
 		{"machine update unknown", sk, "PATCH", "/machines/mch_000000000000000000000000000", `{}`, 404, "resource_not_found"},
 		{"machine secret key", sk, "GET", mid + "/secret_key", "", 200, ""},
 		{"machine secret key unknown", sk, "GET", "/machines/nope/secret_key", "", 404, "resource_not_found"},
-		{"machine scope add", sk, "POST", "/machines/" + extra.ID + "/scopes", `{"to_machine_id":"` + f.receiver.ID + `"}`, 200, ""},
-		{"machine scope add again", sk, "POST", "/machines/" + extra.ID + "/scopes", `{"to_machine_id":"` + f.receiver.ID + `"}`, 409, "duplicate_record"},
+		{"machine scope add", sk, "POST", "/machines/" + extra.ID + "/scopes", `{"to_machine_id":"` + f.Receiver.ID + `"}`, 200, ""},
+		{"machine scope add again", sk, "POST", "/machines/" + extra.ID + "/scopes", `{"to_machine_id":"` + f.Receiver.ID + `"}`, 409, "duplicate_record"},
 		{"machine scope add unknown", sk, "POST", "/machines/" + extra.ID + "/scopes", `{"to_machine_id":"mch_000000000000000000000000000"}`, 404, "resource_not_found"},
 		{"machine scope add missing", sk, "POST", "/machines/" + extra.ID + "/scopes", `{}`, 400, "form_param_missing"},
-		{"machine scope delete", sk, "DELETE", "/machines/" + extra.ID + "/scopes/" + f.receiver.ID, "", 200, ""},
-		{"machine scope delete again", sk, "DELETE", "/machines/" + extra.ID + "/scopes/" + f.receiver.ID, "", 404, "resource_not_found"},
+		{"machine scope delete", sk, "DELETE", "/machines/" + extra.ID + "/scopes/" + f.Receiver.ID, "", 200, ""},
+		{"machine scope delete again", sk, "DELETE", "/machines/" + extra.ID + "/scopes/" + f.Receiver.ID, "", 404, "resource_not_found"},
 		{"machine rotate", sk, "POST", "/machines/" + extra.ID + "/secret_key/rotate", `{"previous_token_ttl":0}`, 200, ""},
 		{"machine rotate no body", sk, "POST", "/machines/" + extra.ID + "/secret_key/rotate", ``, 400, "request_body_invalid"},
 		{"machine rotate missing ttl", sk, "POST", "/machines/" + extra.ID + "/secret_key/rotate", `{}`, 400, "form_param_missing"},
@@ -245,27 +200,27 @@ func TestConformance(t *testing.T) {
 		{"path traversal", sk, "GET", "/../jwks", "", 404, "resource_not_found"},
 	}
 	for _, c := range cases {
-		resp, body := sendRaw(t, hc, srv.URL, c)
-		if resp.StatusCode != c.want {
-			t.Errorf("%s: got status %d, want %d (body %.300s)", c.name, resp.StatusCode, c.want, body)
+		resp, body := testkit.SendRaw(t, hc, srv.URL, testkit.RawCase(c))
+		if resp.StatusCode != c.Want {
+			t.Errorf("%s: got status %d, want %d (body %.300s)", c.Name, resp.StatusCode, c.Want, body)
 			continue
 		}
 		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-			t.Errorf("%s: got Content-Type %q, want application/json", c.name, ct)
+			t.Errorf("%s: got Content-Type %q, want application/json", c.Name, ct)
 		}
-		if c.want == 405 && resp.Header.Get("Allow") == "" {
-			t.Errorf("%s: got no Allow header on 405", c.name)
+		if c.Want == 405 && resp.Header.Get("Allow") == "" {
+			t.Errorf("%s: got no Allow header on 405", c.Name)
 		}
-		if c.code == "" {
+		if c.Code == "" {
 			continue
 		}
 		var eb clerkapi.ErrorBody
 		if err := json.Unmarshal(body, &eb); err != nil || len(eb.Errors) == 0 {
-			t.Errorf("%s: got body %.300s, want Clerk's error body", c.name, body)
+			t.Errorf("%s: got body %.300s, want Clerk's error body", c.Name, body)
 			continue
 		}
-		if eb.Errors[0].Code != c.code || eb.Errors[0].Message == "" || eb.Errors[0].LongMessage == "" || eb.ClerkTraceID == "" {
-			t.Errorf("%s: got error %+v (trace %q), want code %q with messages and a trace ID", c.name, eb.Errors[0], eb.ClerkTraceID, c.code)
+		if eb.Errors[0].Code != c.Code || eb.Errors[0].Message == "" || eb.Errors[0].LongMessage == "" || eb.ClerkTraceID == "" {
+			t.Errorf("%s: got error %+v (trace %q), want code %q with messages and a trace ID", c.Name, eb.Errors[0], eb.ClerkTraceID, c.Code)
 		}
 	}
 
@@ -286,8 +241,8 @@ func TestConformance(t *testing.T) {
 			{fc.name + " jwks", sk, "GET", "/jwks", "", fc.want, ""},
 		} {
 			srv.Inject(fc.fault())
-			if resp, body := sendRaw(t, hc, srv.URL, c); resp.StatusCode != c.want {
-				t.Errorf("%s: got status %d, want %d (%s)", c.name, resp.StatusCode, c.want, body)
+			if resp, body := testkit.SendRaw(t, hc, srv.URL, testkit.RawCase(c)); resp.StatusCode != c.Want {
+				t.Errorf("%s: got status %d, want %d (%s)", c.Name, resp.StatusCode, c.Want, body)
 			}
 		}
 		srv.ClearFaults()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Extract the parts of Clerk's Backend API spec that clerktest emulates.
 
-Usage: extract-spec.py ../../../shared/reference/clerk-bapi-2026-05-12.yml > clerk-m2m-openapi.yml
+Usage: extract-spec.py ../../../../shared/reference/clerk-bapi-2026-05-12.yml > clerk-m2m-openapi.yml
 
 Keeps the /jwks, /machines… and /m2m_tokens… paths and every component they
 reference (transitively), plus the ClerkErrors schema that tests use for

@@ -1,4 +1,4 @@
-package clerktest_test
+package conformance_test
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 // project's source (not in a user's clone).
 const (
 	subsetSpec = "testdata/clerk-m2m-openapi.yml"
-	fullSpec   = "../../shared/reference/clerk-bapi-2026-05-12.yml"
+	fullSpec   = "../../../shared/reference/clerk-bapi-2026-05-12.yml"
 )
 
 var specs sync.Map // path → *specDoc

@@ -1,4 +1,4 @@
-package clerktest_test
+package conformance_test
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package clerktest_test
+package conformance_test
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 )
 
 // jsSDKDir holds the Node script driving Clerk's JavaScript SDK and its
-// package.json; `npm install --prefix clerktest/testdata/jssdk` installs it.
+// package.json; `npm install --prefix clerktest/conformance/testdata/jssdk` installs it.
 const jsSDKDir = "testdata/jssdk"
 
 // jsToken is an M2MToken as m2m.mjs prints it (the SDK's camelCase fields).
@@ -123,7 +123,7 @@ func TestOfficialJSSDK(t *testing.T) {
 		t.Skip("node is not on PATH: Clerk's JavaScript SDK cannot run here")
 	}
 	if _, err := os.Stat(filepath.Join(jsSDKDir, "node_modules", "@clerk", "backend", "package.json")); err != nil {
-		t.Skipf("@clerk/backend is not installed in %s (run `npm install --prefix clerktest/testdata/jssdk`): %v", jsSDKDir, err)
+		t.Skipf("@clerk/backend is not installed in %s (run `npm install --prefix clerktest/conformance/testdata/jssdk`): %v", jsSDKDir, err)
 	}
 
 	// The emulator's clock is the real one: the SDK checks JWT times against

@@ -1,4 +1,4 @@
-package clerktest_test
+package conformance_test
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2/machinescope"
 
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/clerktest/internal/testkit"
 )
 
 // sdkConfig configures Clerk's official Go SDK for the emulator: its base URL
@@ -29,7 +30,7 @@ func sdkConfig(srv *clerktest.Server, key string, rec *recorder) *clerk.ClientCo
 // TestOfficialSDK drives the emulator through clerk-sdk-go v2's unchanged
 // m2m_token, machine and machinescope clients.
 func TestOfficialSDK(t *testing.T) {
-	clock := clerktest.NewClock(t0)
+	clock := clerktest.NewClock(testkit.T0)
 	srv := clerktest.NewServer(clerktest.WithClock(clock.Now))
 	defer srv.Close()
 	rec := &recorder{}
@@ -48,7 +49,7 @@ func TestOfficialSDK(t *testing.T) {
 		t.Fatalf("machine.Create: %v", err)
 	}
 	if caller.Object != "machine" || caller.SecretKey == "" || caller.DefaultTokenTTL != 600 || caller.InstanceID != srv.InstanceID() ||
-		len(caller.ScopedMachines) != 1 || caller.ScopedMachines[0].ID != recv.ID || caller.CreatedAt != t0.UnixMilli() {
+		len(caller.ScopedMachines) != 1 || caller.ScopedMachines[0].ID != recv.ID || caller.CreatedAt != testkit.T0.UnixMilli() {
 		t.Fatalf("machine.Create: got %+v, want a machine scoped to %s with a secret key", caller, recv.ID)
 	}
 	got, err := machines.Get(ctx, caller.ID)
@@ -98,11 +99,11 @@ func TestOfficialSDK(t *testing.T) {
 		t.Fatalf("m2m_token.Create: %v", err)
 	}
 	if tok.Token == "" || tok.Token == tok.ID || tok.Subject != caller.ID || len(tok.Scopes) != 1 || tok.Scopes[0] != recv.ID ||
-		tok.Expiration == nil || *tok.Expiration != t0.Add(120*time.Second).UnixMilli() || string(tok.Claims) != `{"job":"sync"}` {
+		tok.Expiration == nil || *tok.Expiration != testkit.T0.Add(120*time.Second).UnixMilli() || string(tok.Claims) != `{"job":"sync"}` {
 		t.Fatalf("m2m_token.Create: got %+v", tok)
 	}
 	dflt, err := asCaller.Create(ctx, &m2m_token.CreateParams{})
-	if err != nil || *dflt.Expiration != t0.Add(600*time.Second).UnixMilli() {
+	if err != nil || *dflt.Expiration != testkit.T0.Add(600*time.Second).UnixMilli() {
 		t.Errorf("m2m_token.Create with the machine's default TTL: got %+v, %v; want expiry after 600 s", dflt, err)
 	}
 
