@@ -49,10 +49,17 @@ func defaultConfig() config {
 }
 
 // WithBaseURL sets the Backend API's base URL, e.g. a clerktest emulator's URL.
+// The empty string means the default, so that WithBaseURL(os.Getenv(…))
+// works unchanged when the variable is unset. The Verifier does not follow
+// redirects: an answer that is not Clerk's (a redirect, an HTML page, JSON of
+// another shape) is ErrMisconfigured, logged once at Error level.
 //
 // Default: clerkapi.DefaultBaseURL, Clerk's production API.
 func WithBaseURL(u string) Option {
 	return func(c *config) error {
+		if u == "" {
+			u = clerkapi.DefaultBaseURL
+		}
 		c.baseURL = u // validated by clerkapi in New
 		return nil
 	}

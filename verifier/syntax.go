@@ -98,31 +98,3 @@ var charClass = func() (t [256]uint8) {
 func isJWTShaped(tok string) bool {
 	return !strings.HasPrefix(tok, "mt_") && checkSyntax(tok) == nil
 }
-
-func isBase64URL(c byte) bool { return charClass[c]&classJWT != 0 && c != '.' }
-
-// keyKind returns the kind of a secret key for logs ("sk_test", "sk_live",
-// "ak") or "" when secretKey is not an acceptable key. It never returns any
-// part of the key's secret.
-func keyKind(secretKey string) string {
-	var kind, rest string
-	switch {
-	case strings.HasPrefix(secretKey, "sk_test_"):
-		kind, rest = "sk_test", secretKey[len("sk_test_"):]
-	case strings.HasPrefix(secretKey, "sk_live_"):
-		kind, rest = "sk_live", secretKey[len("sk_live_"):]
-	case strings.HasPrefix(secretKey, "ak_"):
-		kind, rest = "ak", secretKey[len("ak_"):]
-	default:
-		return ""
-	}
-	if len(rest) < 8 || len(rest) > 512 {
-		return ""
-	}
-	for i := 0; i < len(rest); i++ {
-		if !isBase64URL(rest[i]) {
-			return ""
-		}
-	}
-	return kind
-}

@@ -59,11 +59,14 @@ func (r *result) valid(now time.Time) bool {
 
 // New returns a Verifier that asks Clerk with secretKey: a Clerk secret key
 // (sk_test_…, sk_live_…) or a machine secret key (ak_…). With a machine key,
-// Clerk accepts only tokens granted to that machine.
+// Clerk accepts only tokens granted to that machine. A string that is not such
+// a key (empty, with white space around it, a publishable key pk_…, an
+// unknown prefix…) is an error matching ErrSecretKey that says what to fix,
+// without any part of the key.
 func New(secretKey string, opts ...Option) (*Verifier, error) {
-	kind := keyKind(secretKey)
-	if kind == "" {
-		return nil, errors.New("verifier: the secret key must be a Clerk secret key (sk_test_…, sk_live_…) or a machine secret key (ak_…)")
+	kind, err := checkKey(secretKey)
+	if err != nil {
+		return nil, err
 	}
 	cfg := defaultConfig()
 	for _, o := range opts {
