@@ -3,8 +3,12 @@ package verifier
 import "strings"
 
 // MaxTokenLength is the longest token Verify considers; longer ones are invalid
-// without a call to Clerk.
-const MaxTokenLength = 4096
+// without a call to Clerk. A JWT that Clerk issues lists the scoped machines
+// twice (aud and scopes): about 14 KB for the maximum of 150, more with large
+// custom claims. 32 KiB leaves room for both while keeping a bound on the
+// bytes a request can make the Verifier hash and parse. Opaque tokens
+// (mt_…) keep their own, much smaller bound.
+const MaxTokenLength = 32 << 10
 
 // The reasons of the local checks: preallocated, so a flood of garbage costs no
 // allocation.
