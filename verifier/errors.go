@@ -15,9 +15,11 @@ var (
 	// a 503 with Retry-After; see UnavailableError.
 	ErrUnavailable = errors.New("verifier: clerk unavailable")
 
-	// ErrMisconfigured: Clerk refused our own secret key (401/403). The caller
-	// should get a 500; the operator must fix the key.
-	ErrMisconfigured = errors.New("verifier: misconfigured: clerk refused the secret key")
+	// ErrMisconfigured: Clerk refused our own secret key (401/403), or the base
+	// URL answered something that is not Clerk's Backend API (a redirect, an
+	// HTML page, JSON of another shape). The caller should get a 500; the
+	// operator must fix the key or the base URL. Never cached.
+	ErrMisconfigured = errors.New("verifier: misconfigured")
 )
 
 // InvalidTokenError says why a token is invalid. It matches ErrInvalidToken.
@@ -68,17 +70,34 @@ var ErrClosed = errors.New("verifier: closed")
 // remaining wait as Retry-After).
 var ErrBackoff = errors.New("verifier: backing off: clerk asked to wait")
 
-// MisconfiguredError says that Clerk refused our own secret key. It matches
-// ErrMisconfigured; Err is Clerk's *clerkapi.APIError.
+// MisconfiguredError says what is wrong with the Verifier's configuration. It
+// matches ErrMisconfigured; Err is the answer's *clerkapi.APIError.
 type MisconfiguredError struct {
-	Err error
+	// Reason is ReasonKeyRefused or ReasonNotClerk.
+	Reason string
+	Err    error
 }
 
+// The reasons of a MisconfiguredError.
+const (
+	// ReasonKeyRefused: Clerk answered 401 or 403, with its error JSON, to the
+	// Verifier's own secret key.
+	ReasonKeyRefused = "clerk refused the secret key"
+	// ReasonNotClerk: the base URL answered something Clerk's Backend API
+	// does not (a redirect, an HTML or other non-Clerk body on a 4xx, a 404
+	// on /jwks): WithBaseURL is wrong.
+	ReasonNotClerk = "the base URL does not answer like Clerk's Backend API"
+)
+
 func (e *MisconfiguredError) Error() string {
-	if e.Err == nil {
-		return ErrMisconfigured.Error()
+	s := ErrMisconfigured.Error()
+	if e.Reason != "" {
+		s += ": " + e.Reason
 	}
-	return ErrMisconfigured.Error() + ": " + e.Err.Error()
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
 }
 func (e *MisconfiguredError) Is(target error) bool { return target == ErrMisconfigured }
 func (e *MisconfiguredError) Unwrap() error        { return e.Err }

@@ -151,17 +151,19 @@ func parseJWKS(set *clerkapi.JWKS) (map[string]*rsa.PublicKey, error) {
 }
 
 // jwksError maps a failed GET /jwks to the error the JWTs that needed it get:
-// Clerk refusing our key is ErrMisconfigured, anything else ErrUnavailable.
-// A failed fetch never makes a token invalid.
+// a 429 or 5xx, a network failure or a timeout is ErrUnavailable; any other
+// answer (Clerk refusing our key, a redirect, a 404…) is ErrMisconfigured. A
+// failed fetch never makes a token invalid.
 func (v *Verifier) jwksError(ctx context.Context, err error) error {
 	var ae *clerkapi.APIError
 	if errors.As(err, &ae) {
-		if ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden {
-			v.misconfigured(ae)
-			return &MisconfiguredError{Err: ae}
+		if s := ae.StatusCode; s != http.StatusTooManyRequests && s < 500 {
+			// 401/403 to our key, or an answer Clerk never gives on /jwks
+			// (a redirect, a 404, another 4xx): the key or the base URL.
+			return v.misconfiguredAnswer(ae, endpointJWKS)
 		}
-		v.log.Debug("m2mauth verifier: fetching the JWKS failed", "status", ae.StatusCode, "trace_id", ae.TraceID)
-		return &UnavailableError{RetryAfter: ae.RetryAfter, Err: ae}
+		v.log.Debug("m2mauth verifier: fetching the JWKS failed", "status", ae.StatusCode, "retry_after", ae.RetryAfter, "trace_id", ae.TraceID)
+		return v.unavailable(ae.RetryAfter, ae)
 	}
 	return v.noAnswer(ctx, "m2mauth verifier: fetching the JWKS failed", err)
 }

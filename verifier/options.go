@@ -31,8 +31,8 @@ type config struct {
 	maxBackoff  time.Duration
 	localJWT    localJWTMode
 	now         func() time.Time
-	clockSet    bool // WithClock was given
-	logger      *slog.Logger
+	clockSet    bool         // WithClock was given
+	logger      *slog.Logger // nil: Error lines to slog.Default(), nothing else
 }
 
 func defaultConfig() config {
@@ -44,7 +44,6 @@ func defaultConfig() config {
 		timeout:     DefaultTimeout,
 		maxBackoff:  DefaultMaxBackoff,
 		now:         time.Now,
-		logger:      slog.New(slog.DiscardHandler),
 	}
 }
 
@@ -66,9 +65,11 @@ func WithBaseURL(u string) Option {
 }
 
 // WithHTTPClient sets the HTTP client for calls to Clerk. Each call is bounded
-// by WithTimeout whatever the client's own timeout.
+// by WithTimeout whatever the client's own timeout. The Verifier uses a copy
+// of hc that does not follow redirects (hc itself is not modified): a
+// redirect is not an answer Clerk gives, and is ErrMisconfigured.
 //
-// Default: clerkapi's default client.
+// Default: a client on http.DefaultTransport.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -209,11 +210,13 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithLogger sets the logger. The Verifier logs a misconfigured secret key
-// once at Error level and failed calls to Clerk at Debug level; it never logs a
-// token or a key.
+// WithLogger sets the logger. The Verifier logs at Error level, once per
+// Verifier each, that Clerk refused its secret key and that the base URL does
+// not answer like Clerk; at Warn level the start of each back-off; at Debug
+// level failed calls to Clerk. It never logs a token or a key.
 //
-// Default: a logger that discards everything.
+// Default: the Error lines go to slog.Default(), looked up when each line is
+// written (so a default set after New is used); nothing else is logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {

@@ -40,8 +40,10 @@ type Verifier struct {
 	close   context.CancelFunc
 	closed  atomic.Bool
 
-	misconfigLogged atomic.Bool
-	stats           counters
+	// Each kind of misconfiguration is logged once per Verifier.
+	keyRefusedLogged, notClerkLogged atomic.Bool
+
+	stats counters
 }
 
 // result is what the cache holds: a verified token and its expiry as a clock
@@ -81,18 +83,19 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 		clerkapi.WithBaseURL(cfg.baseURL),
 		clerkapi.WithMaxResponseBytes(maxResponseBytes),
 	}
-	if cfg.httpClient != nil {
-		copts = append(copts, clerkapi.WithHTTPClient(cfg.httpClient))
-	}
-	client, err := clerkapi.New(secretKey, copts...)
+	client, err := clerkapi.New(secretKey, append(copts, clerkapi.WithHTTPClient(withoutRedirects(cfg.httpClient)))...)
 	if err != nil {
 		return nil, err
+	}
+	log := cfg.logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler) // Error lines go to slog.Default: see errorLog
 	}
 	v := &Verifier{
 		client:  client,
 		cfg:     cfg,
 		clock:   newClock(cfg.now, cfg.clockSet),
-		log:     cfg.logger,
+		log:     log,
 		keyKind: kind,
 		backoff: backoff{max: cfg.maxBackoff},
 
