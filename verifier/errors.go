@@ -35,7 +35,9 @@ func (e *InvalidTokenError) Unwrap() error        { return e.Err }
 // UnavailableError says why Clerk gave no answer and when to try again. It
 // matches ErrUnavailable.
 type UnavailableError struct {
-	// RetryAfter is Clerk's Retry-After when it sent one (429, 503), else zero.
+	// RetryAfter is Clerk's Retry-After when it sent one (429, 503), or the
+	// time left before the Verifier asks again, else zero. It is never more
+	// than WithMaxBackoff (DefaultMaxBackoff when that is zero).
 	RetryAfter time.Duration
 	Err        error // the transport error or *clerkapi.APIError
 }
@@ -65,7 +67,7 @@ var ErrClosed = errors.New("verifier: closed")
 
 // ErrBackoff: Clerk recently asked this Verifier to wait (429, or a 5xx with
 // Retry-After), and Verify refused a token not in the cache without calling
-// Clerk (see WithMaxBackoff). It comes as a *BackoffError wrapped in an
+// Clerk (see WithMaxBackoff), or a JWT without fetching the JWKS again. It comes as a *BackoffError wrapped in an
 // *UnavailableError, so it also matches ErrUnavailable (a 503 with the
 // remaining wait as Retry-After).
 var ErrBackoff = errors.New("verifier: backing off: clerk asked to wait")

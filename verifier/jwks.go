@@ -21,10 +21,11 @@ const (
 	// JWKSTTL is how long fetched keys are used before the next JWT that
 	// needs one fetches them again (as @clerk/backend does).
 	JWKSTTL = 5 * time.Minute
-	// JWKSMinRefetch is the least time between two fetches caused by a key ID
-	// missing from a fresh set, or by a failed fetch while older keys remain
-	// usable: a flood of tokens with made-up key IDs costs Clerk at most one
-	// call per interval.
+	// JWKSMinRefetch is the least time between two fetches of the JWKS,
+	// whatever caused them (a key ID missing from a fresh set, no keys yet,
+	// keys too stale, a failed fetch): a flood of JWTs costs Clerk at most one
+	// call per interval. A Retry-After on /jwks makes it longer (capped by
+	// WithMaxBackoff).
 	JWKSMinRefetch = 30 * time.Second
 	// JWKSMaxStale is how long fetched keys stay usable while Clerk cannot be
 	// reached for new ones. Past it, with no fresh keys, JWTs are

@@ -152,6 +152,11 @@ func WithTimeout(d time.Duration) Option {
 // failure does not open the gate. Zero disables the gate: every miss then asks
 // Clerk, whatever it said last.
 //
+// d also caps every RetryAfter the Verifier returns, the first answer's
+// included (Clerk's Retry-After: 3600 becomes d); with the gate disabled the
+// cap is DefaultMaxBackoff. A Retry-After on GET /jwks delays the next fetch
+// of the keys by min(Retry-After, d), never less than JWKSMinRefetch.
+//
 // Default: DefaultMaxBackoff (60 s).
 func WithMaxBackoff(d time.Duration) Option {
 	return func(c *config) error {
