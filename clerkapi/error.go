@@ -73,6 +73,20 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// IsClerkError reports whether the body was Clerk's error JSON: an "errors"
+// array with at least one entry carrying a non-empty "code". An HTML page, a
+// redirect, an empty body or JSON of another shape (a proxy's, another
+// service's) is not: such an answer did not come from Clerk's Backend API,
+// whatever its status code.
+func (e *APIError) IsClerkError() bool {
+	for _, d := range e.Errors {
+		if d.Code != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // HasCode reports whether any of Clerk's errors carries code.
 func (e *APIError) HasCode(code string) bool {
 	for _, d := range e.Errors {

@@ -1,10 +1,19 @@
 package middleware
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/m2mauth/m2mauth/verifier"
+)
 
 // MaxAuthorizationLen is the largest Authorization header value BearerToken
-// accepts. Clerk's opaque tokens are 35 bytes and its JWTs well under 2 KiB.
-const MaxAuthorizationLen = 8 << 10
+// accepts: "Bearer " and a token of up to verifier.MaxTokenLength (32 KiB),
+// with room for extra spaces. Clerk's opaque tokens are about 35 bytes; its
+// JWTs list the scoped machines twice and reach about 14 KB for a machine
+// scoped to 150. Go's http.Server reads up to 1 MiB of headers by default
+// (MaxHeaderBytes); a proxy in front may need a larger header buffer for such
+// JWTs (nginx's large_client_header_buffers is 8 KiB by default).
+const MaxAuthorizationLen = verifier.MaxTokenLength + 64
 
 // An Extractor finds the bearer token in a request. It returns (token, nil)
 // when it found one, ("", nil) when the request carries no token at all (which

@@ -43,7 +43,8 @@ func TestAnswers(t *testing.T) {
 		{"200 empty body", 200, ``, verifier.ErrUnavailable, false},
 		{"400", 400, `{"errors":[{"message":"bad","long_message":"bad","code":"request_body_invalid"}]}`, verifier.ErrInvalidToken, false},
 		{"403", 403, `{"errors":[{"message":"forbidden","long_message":"forbidden","code":"forbidden"}]}`, verifier.ErrMisconfigured, false},
-		{"418", 418, `{}`, verifier.ErrUnavailable, false},
+		{"418 not Clerk's JSON", 418, `{}`, verifier.ErrMisconfigured, false},
+		{"418 Clerk's JSON", 418, `{"errors":[{"message":"teapot","long_message":"teapot","code":"teapot"}]}`, verifier.ErrUnavailable, false},
 		{"504 with Retry-After", 504, `not json`, verifier.ErrUnavailable, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

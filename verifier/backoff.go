@@ -54,15 +54,14 @@ func (b *backoff) open(now time.Time, ae *clerkapi.APIError) (opened bool) {
 }
 
 // refuse returns the error for a miss at now while the gate is open, or nil.
-// Its RetryAfter is the time left, rounded up to whole seconds (at least 1 s).
+// Its RetryAfter is the time left, rounded up to whole seconds (at least 1 s),
+// and never more than max.
 func (b *backoff) refuse(now time.Time) error {
 	s := b.state.Load()
 	if s == nil || !now.Before(s.until) {
 		return nil
 	}
-	left := s.until.Sub(now)
-	wait := (left + time.Second - 1) / time.Second * time.Second
-	return &UnavailableError{RetryAfter: wait, Err: s.err}
+	return &UnavailableError{RetryAfter: min(ceilSeconds(s.until.Sub(now)), b.max), Err: s.err}
 }
 
 // BackoffError is the cause of a refusal by the back-off gate: Clerk asked this

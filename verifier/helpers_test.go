@@ -1,6 +1,9 @@
 package verifier_test
 
 import (
+	"encoding/base64"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -119,4 +122,17 @@ func (l *logBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// discardLogger keeps the expected Error lines of misconfiguration tests out of
+// the test output.
+var discardLogger = slog.New(slog.DiscardHandler)
+
+// junkJWT returns the n-th of a flood of distinct well-formed JWTs with a
+// made-up kid and signature: each is a cache miss that needs the JWKS.
+func junkJWT(n int) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	hdr := fmt.Sprintf(`{"alg":"RS256","typ":"JWT","kid":"ins_junk%d","cat":%q}`, n%3, verifier.JWTCategory)
+	payload := fmt.Sprintf(`{"sub":"mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk","jti":"mt_junk%d","n":%d}`, n, n)
+	return enc([]byte(hdr)) + "." + enc([]byte(payload)) + "." + enc(make([]byte, 256))
 }

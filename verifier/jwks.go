@@ -21,10 +21,11 @@ const (
 	// JWKSTTL is how long fetched keys are used before the next JWT that
 	// needs one fetches them again (as @clerk/backend does).
 	JWKSTTL = 5 * time.Minute
-	// JWKSMinRefetch is the least time between two fetches caused by a key ID
-	// missing from a fresh set, or by a failed fetch while older keys remain
-	// usable: a flood of tokens with made-up key IDs costs Clerk at most one
-	// call per interval.
+	// JWKSMinRefetch is the least time between two fetches of the JWKS,
+	// whatever caused them (a key ID missing from a fresh set, no keys yet,
+	// keys too stale, a failed fetch): a flood of JWTs costs Clerk at most one
+	// call per interval. A Retry-After on /jwks makes it longer (capped by
+	// WithMaxBackoff).
 	JWKSMinRefetch = 30 * time.Second
 	// JWKSMaxStale is how long fetched keys stay usable while Clerk cannot be
 	// reached for new ones. Past it, with no fresh keys, JWTs are
@@ -48,7 +49,10 @@ type keySnapshot struct {
 	keys    map[string]*rsa.PublicKey // by kid: RS256 signing keys only
 	fetched time.Time                 // when keys were fetched; zero: never
 	tried   time.Time                 // when the last fetch ended, failed or not
+	next    time.Time                 // no fetch before it: tried + JWKSMinRefetch, or Clerk's Retry-After
 	err     error                     // the last fetch's error (mapped), nil if it succeeded
+
+	retryCap time.Duration // the Verifier's retryCap, for refusal
 }
 
 // usable reports whether the snapshot's keys may still be used at now.
@@ -56,47 +60,105 @@ func (s *keySnapshot) usable(now time.Time) bool {
 	return s != nil && !s.fetched.IsZero() && now.Sub(s.fetched) < JWKSMaxStale
 }
 
-// errUnknownKey: the JWT's kid is not in the instance's key set.
-var errUnknownKey = &InvalidTokenError{Reason: "JWT signed by an unknown key"}
+// due reports whether a JWT with key ID kid should fetch the JWKS at now: never
+// before s.next, whatever the state (no keys yet after a failure, keys too
+// stale, a kid missing, Clerk failing or rate limiting); after it, when there
+// is no snapshot, the keys are older than JWKSTTL or unusable, or kid is
+// missing.
+func (s *keySnapshot) due(kid string, now time.Time) bool {
+	switch {
+	case s == nil:
+		return true
+	case now.Before(s.next):
+		return false
+	}
+	return !s.usable(now) || now.Sub(s.fetched) >= JWKSTTL || s.keys[kid] == nil
+}
 
-// signingKey returns the public key with ID kid, fetching the JWKS when the
-// cached set is older than JWKSTTL, or when kid is not in it and the last
-// fetch is older than JWKSMinRefetch. It returns errUnknownKey (invalid) when
-// usable keys lack kid, and the fetch's ErrUnavailable or ErrMisconfigured
-// error when no keys are usable: it never calls a token invalid for want of
-// keys.
-func (v *Verifier) signingKey(kid string) (*rsa.PublicKey, error) {
-	now := v.clock.now()
-	s := v.jwks.state.Load()
+// key returns the public key with ID kid from s at now: errUnknownKey when
+// the keys are usable and the last fetch succeeded but lack kid; the last
+// fetch's error when no keys are usable, or when kid is missing from keys
+// kept after a failed fetch (a key added since may be on Clerk's side). It
+// never calls a token invalid for want of keys.
+func (s *keySnapshot) key(kid string, now time.Time) (*rsa.PublicKey, error) {
 	if s.usable(now) {
-		recent := now.Sub(s.tried) < JWKSMinRefetch
-		fresh := now.Sub(s.fetched) < JWKSTTL
-		if k := s.keys[kid]; k != nil && (fresh || recent) {
-			return k, nil // fresh, or stale while a recent refresh failed
+		if k := s.keys[kid]; k != nil {
+			return k, nil
 		}
-		if recent {
+		if s.err == nil {
 			return nil, errUnknownKey
 		}
 	}
-	s = v.refreshJWKS(s)
-	if !s.usable(v.clock.now()) {
-		return nil, s.err
+	return nil, s.refusal(now)
+}
+
+// refusal is the error of a JWT that needs keys the snapshot cannot give:
+// ErrMisconfigured as the last fetch found it, or ErrUnavailable with the time
+// until the next fetch as RetryAfter (ErrBackoff too when Clerk asked to
+// wait), capped like every RetryAfter.
+func (s *keySnapshot) refusal(now time.Time) error {
+	var ue *UnavailableError
+	if !errors.As(s.err, &ue) {
+		if s.err == nil { // keys too stale, not refetched yet: cannot happen after a fetch
+			return &UnavailableError{Err: errNoKeys}
+		}
+		return s.err
 	}
-	if k := s.keys[kid]; k != nil {
-		return k, nil
+	cause := ue.Err
+	if ae, ok := cause.(*clerkapi.APIError); ok && opens(ae) {
+		cause = &BackoffError{Err: ae}
 	}
-	return nil, errUnknownKey
+	wait := ceilSeconds(s.next.Sub(now))
+	if wait <= 0 {
+		wait = ue.RetryAfter
+	}
+	return &UnavailableError{RetryAfter: min(wait, s.retryCap), Err: cause}
+}
+
+// errNoKeys: no usable keys and no fetch has said why.
+var errNoKeys = errors.New("verifier: no usable JWKS keys")
+
+// errUnknownKey: the JWT's kid is not in the instance's key set.
+var errUnknownKey = &InvalidTokenError{Reason: "JWT signed by an unknown key"}
+
+// signingKey returns the public key with ID kid, fetching the JWKS when due
+// (see keySnapshot.due): at most one GET /jwks per JWKSMinRefetch, or per
+// Clerk's Retry-After (capped by WithMaxBackoff) when it is longer, in every
+// state, so a flood of JWTs with made-up kids, or of any JWTs while no keys
+// are usable, costs Clerk at most that. It returns errUnknownKey (invalid)
+// when freshly fetched keys lack kid, and ErrUnavailable or ErrMisconfigured
+// when no keys are usable.
+func (v *Verifier) signingKey(kid string) (*rsa.PublicKey, error) {
+	now := v.clock.now()
+	s := v.jwks.state.Load()
+	if !s.due(kid, now) {
+		return s.key(kid, now)
+	}
+	s, fetched := v.refreshJWKS(s)
+	k, err := s.key(kid, v.clock.now())
+	if err != nil && fetched && s.err != nil {
+		return nil, s.err // the fetch's own answer, as Clerk gave it (Retry-After capped)
+	}
+	return k, err
 }
 
 // refreshJWKS fetches the JWKS once for all concurrent callers, on a context
 // detached from theirs, bounded by WithTimeout and cancelled by Close, and
-// returns the new snapshot. seen is the snapshot the caller judged too old: if
-// another fetch has ended since, its outcome is returned without a call.
-// A failed fetch keeps the previous keys (see JWKSMaxStale).
-func (v *Verifier) refreshJWKS(seen *keySnapshot) *keySnapshot {
+// returns the new snapshot, and whether this caller waited for a fetch (its
+// own or a concurrent caller's, shared). seen is the snapshot the caller
+// judged due: if another fetch has ended since, its outcome is returned
+// without a call.
+// A failed fetch keeps the previous keys (see JWKSMaxStale). The next fetch
+// may come JWKSMinRefetch later, or after Clerk's Retry-After (a 429, or a
+// 5xx carrying one) capped by WithMaxBackoff when that is longer.
+func (v *Verifier) refreshJWKS(seen *keySnapshot) (*keySnapshot, bool) {
+	type outcome struct {
+		s       *keySnapshot
+		fetched bool
+	}
 	r, _, _ := v.jwks.flights.Do("jwks", func() (any, error) {
 		if cur := v.jwks.state.Load(); cur != seen {
-			return cur, nil
+			return outcome{cur, false}, nil
 		}
 		ctx, cancel := context.WithTimeout(v.closing, v.cfg.timeout)
 		defer cancel()
@@ -106,8 +168,13 @@ func (v *Verifier) refreshJWKS(seen *keySnapshot) *keySnapshot {
 		if err == nil {
 			keys, err = parseJWKS(set)
 		}
-		next := &keySnapshot{tried: v.clock.now()}
+		next := &keySnapshot{tried: v.clock.now(), retryCap: v.retryCap()}
+		wait := JWKSMinRefetch
 		if err != nil {
+			var ae *clerkapi.APIError
+			if errors.As(err, &ae) && opens(ae) {
+				wait = max(wait, min(ae.RetryAfter, v.cfg.maxBackoff))
+			}
 			next.err = v.jwksError(ctx, err)
 			if seen != nil {
 				next.keys, next.fetched = seen.keys, seen.fetched
@@ -115,10 +182,12 @@ func (v *Verifier) refreshJWKS(seen *keySnapshot) *keySnapshot {
 		} else {
 			next.keys, next.fetched = keys, next.tried
 		}
+		next.next = next.tried.Add(wait)
 		v.jwks.state.Store(next)
-		return next, nil
+		return outcome{next, true}, nil
 	})
-	return r.(*keySnapshot)
+	o := r.(outcome)
+	return o.s, o.fetched
 }
 
 // parseJWKS keeps the set's RSA signing keys usable with RS256, parsed by
@@ -151,17 +220,19 @@ func parseJWKS(set *clerkapi.JWKS) (map[string]*rsa.PublicKey, error) {
 }
 
 // jwksError maps a failed GET /jwks to the error the JWTs that needed it get:
-// Clerk refusing our key is ErrMisconfigured, anything else ErrUnavailable.
-// A failed fetch never makes a token invalid.
+// a 429 or 5xx, a network failure or a timeout is ErrUnavailable; any other
+// answer (Clerk refusing our key, a redirect, a 404…) is ErrMisconfigured. A
+// failed fetch never makes a token invalid.
 func (v *Verifier) jwksError(ctx context.Context, err error) error {
 	var ae *clerkapi.APIError
 	if errors.As(err, &ae) {
-		if ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden {
-			v.misconfigured(ae)
-			return &MisconfiguredError{Err: ae}
+		if s := ae.StatusCode; s != http.StatusTooManyRequests && s < 500 {
+			// 401/403 to our key, or an answer Clerk never gives on /jwks
+			// (a redirect, a 404, another 4xx): the key or the base URL.
+			return v.misconfiguredAnswer(ae, endpointJWKS)
 		}
-		v.log.Debug("m2mauth verifier: fetching the JWKS failed", "status", ae.StatusCode, "trace_id", ae.TraceID)
-		return &UnavailableError{RetryAfter: ae.RetryAfter, Err: ae}
+		v.log.Debug("m2mauth verifier: fetching the JWKS failed", "status", ae.StatusCode, "retry_after", ae.RetryAfter, "trace_id", ae.TraceID)
+		return v.unavailable(ae.RetryAfter, ae)
 	}
 	return v.noAnswer(ctx, "m2mauth verifier: fetching the JWKS failed", err)
 }

@@ -462,7 +462,8 @@ func TestLocalJWTUnknownKid(t *testing.T) {
 
 // TestLocalJWTKeysUnavailable: when the JWKS cannot be fetched and no keys are
 // usable, a JWT is ErrUnavailable (or ErrMisconfigured for a refused key),
-// never invalid, and nothing is cached.
+// never invalid, and nothing is cached; the next fetch comes JWKSMinRefetch
+// later.
 func TestLocalJWTKeysUnavailable(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -483,6 +484,15 @@ func TestLocalJWTKeysUnavailable(t *testing.T) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 			e.srv.ClearFaults()
+			// The next fetch waits JWKSMinRefetch (the 429's 3 s is shorter):
+			// until then the token is still refused, without a fetch.
+			if _, err := v.Verify(context.Background(), tok); !errors.Is(err, tc.want) || errors.Is(err, verifier.ErrInvalidToken) {
+				t.Fatalf("within JWKSMinRefetch: got %v, want %v", err, tc.want)
+			}
+			if got := e.jwksCalls(); got != 1 {
+				t.Fatalf("got %d JWKS calls within JWKSMinRefetch, want 1", got)
+			}
+			e.clk.Advance(verifier.JWKSMinRefetch)
 			if _, err := v.Verify(context.Background(), tok); err != nil {
 				t.Errorf("got %v once the JWKS is back, want valid (the failure was not cached)", err)
 			}
@@ -528,6 +538,8 @@ func TestLocalJWTStaleKeys(t *testing.T) {
 	e.clk.Advance(verifier.JWKSMaxStale)
 	verify("too stale", verifier.ErrUnavailable)
 	e.srv.ClearFaults()
+	verify("too stale, within the retry interval", verifier.ErrUnavailable)
+	e.clk.Advance(verifier.JWKSMinRefetch)
 	verify("recovered", nil)
 }
 

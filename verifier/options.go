@@ -31,8 +31,8 @@ type config struct {
 	maxBackoff  time.Duration
 	localJWT    localJWTMode
 	now         func() time.Time
-	clockSet    bool // WithClock was given
-	logger      *slog.Logger
+	clockSet    bool         // WithClock was given
+	logger      *slog.Logger // nil: Error lines to slog.Default(), nothing else
 }
 
 func defaultConfig() config {
@@ -44,24 +44,32 @@ func defaultConfig() config {
 		timeout:     DefaultTimeout,
 		maxBackoff:  DefaultMaxBackoff,
 		now:         time.Now,
-		logger:      slog.New(slog.DiscardHandler),
 	}
 }
 
 // WithBaseURL sets the Backend API's base URL, e.g. a clerktest emulator's URL.
+// The empty string means the default, so that WithBaseURL(os.Getenv(…))
+// works unchanged when the variable is unset. The Verifier does not follow
+// redirects: an answer that is not Clerk's (a redirect, an HTML page, JSON of
+// another shape) is ErrMisconfigured, logged once at Error level.
 //
 // Default: clerkapi.DefaultBaseURL, Clerk's production API.
 func WithBaseURL(u string) Option {
 	return func(c *config) error {
+		if u == "" {
+			u = clerkapi.DefaultBaseURL
+		}
 		c.baseURL = u // validated by clerkapi in New
 		return nil
 	}
 }
 
 // WithHTTPClient sets the HTTP client for calls to Clerk. Each call is bounded
-// by WithTimeout whatever the client's own timeout.
+// by WithTimeout whatever the client's own timeout. The Verifier uses a copy
+// of hc that does not follow redirects (hc itself is not modified): a
+// redirect is not an answer Clerk gives, and is ErrMisconfigured.
 //
-// Default: clerkapi's default client.
+// Default: a client on http.DefaultTransport.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -144,6 +152,11 @@ func WithTimeout(d time.Duration) Option {
 // failure does not open the gate. Zero disables the gate: every miss then asks
 // Clerk, whatever it said last.
 //
+// d also caps every RetryAfter the Verifier returns, the first answer's
+// included (Clerk's Retry-After: 3600 becomes d); with the gate disabled the
+// cap is DefaultMaxBackoff. A Retry-After on GET /jwks delays the next fetch
+// of the keys by min(Retry-After, d), never less than JWKSMinRefetch.
+//
 // Default: DefaultMaxBackoff (60 s).
 func WithMaxBackoff(d time.Duration) Option {
 	return func(c *config) error {
@@ -202,11 +215,13 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithLogger sets the logger. The Verifier logs a misconfigured secret key
-// once at Error level and failed calls to Clerk at Debug level; it never logs a
-// token or a key.
+// WithLogger sets the logger. The Verifier logs at Error level, once per
+// Verifier each, that Clerk refused its secret key and that the base URL does
+// not answer like Clerk; at Warn level the start of each back-off; at Debug
+// level failed calls to Clerk. It never logs a token or a key.
 //
-// Default: a logger that discards everything.
+// Default: the Error lines go to slog.Default(), looked up when each line is
+// written (so a default set after New is used); nothing else is logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {

@@ -31,6 +31,10 @@ func TestCheckSyntaxAccepts(t *testing.T) {
 		{"JWT trailing dot", "a.b.", false},
 		{"JWT leading dot", ".a.b", false},
 		{"mt_ JWT", "mt_a.b.c", false},
+		{"JWT of 14 KB (150 scopes)", "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("e", 14_000) + ".c2ln", true},
+		{"JWT at MaxTokenLength", "a." + strings.Repeat("e", MaxTokenLength-4) + ".c", true},
+		{"JWT over MaxTokenLength", "a." + strings.Repeat("e", MaxTokenLength-3) + ".c", false},
+		{"opaque 257", "mt_" + strings.Repeat("a", 257), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := checkSyntax(tc.token) == nil; got != tc.want {

@@ -19,7 +19,7 @@ const (
 // Token is a verified M2M token. Tokens returned by a Verifier may be shared
 // between requests (they come from a cache): treat them as read-only.
 type Token struct {
-	ID      string   // mt_… token ID (never the secret value)
+	ID      string   // mt_… token ID (never the secret value); "" for a JWT without jti
 	Subject string   // the calling machine (mch_…)
 	Scopes  []string // machine IDs the token may call
 	// Claims are the token's custom claims as raw JSON; nil when it has none.

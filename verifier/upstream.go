@@ -132,33 +132,37 @@ func (v *Verifier) remember(key cache.Key, id string, inv *InvalidTokenError, no
 // reasonNotFound is the reason given for Clerk's 404.
 const reasonNotFound = "token unknown, revoked, expired or not granted to this machine"
 
-// upstreamError maps a failed call to the error every waiter gets. Only Clerk's
-// refusal of the token (404) is cached; nothing transient ever is.
+// upstreamError maps a failed call to the error every waiter gets. Only
+// Clerk's refusal of the token (a 404 with Clerk's error JSON) is cached;
+// nothing transient, and no sign of a misconfiguration, ever is.
 func (v *Verifier) upstreamError(ctx context.Context, key cache.Key, err error) error {
 	var ae *clerkapi.APIError
-	if errors.As(err, &ae) {
-		switch ae.StatusCode {
-		case http.StatusNotFound:
-			inv := &InvalidTokenError{Reason: reasonNotFound, Err: ae}
-			v.remember(key, "", inv, v.clock.now())
-			return inv
-		case http.StatusBadRequest, http.StatusUnprocessableEntity:
-			// Clerk refused the token's form; not cached, as it could also
-			// be a change on Clerk's side that a later call would not hit.
-			return &InvalidTokenError{Reason: "token rejected by Clerk as malformed", Err: ae}
-		case http.StatusUnauthorized, http.StatusForbidden:
-			v.misconfigured(ae)
-			return &MisconfiguredError{Err: ae}
-		default: // 429, 5xx and anything unexpected: fail closed, try later
-			v.log.Debug("m2mauth verifier: clerk unavailable", "status", ae.StatusCode, "retry_after", ae.RetryAfter, "trace_id", ae.TraceID)
-			if v.backoff.open(v.clock.fast(), ae) {
-				v.log.Warn("m2mauth verifier: clerk asked to wait; tokens not in the cache are refused without a call until then",
-					"status", ae.StatusCode, "retry_after", ae.RetryAfter, "max_backoff", v.cfg.maxBackoff, "trace_id", ae.TraceID)
-			}
-			return &UnavailableError{RetryAfter: ae.RetryAfter, Err: ae}
-		}
+	if !errors.As(err, &ae) {
+		return v.noAnswer(ctx, "m2mauth verifier: clerk unavailable", err)
 	}
-	return v.noAnswer(ctx, "m2mauth verifier: clerk unavailable", err)
+	clerk := ae.IsClerkError()
+	switch s := ae.StatusCode; {
+	case s == http.StatusNotFound && clerk:
+		inv := &InvalidTokenError{Reason: reasonNotFound, Err: ae}
+		v.remember(key, "", inv, v.clock.now())
+		return inv
+	case (s == http.StatusBadRequest || s == http.StatusUnprocessableEntity) && clerk:
+		// Clerk refused the token's form; not cached, as it could also
+		// be a change on Clerk's side that a later call would not hit.
+		return &InvalidTokenError{Reason: "token rejected by Clerk as malformed", Err: ae}
+	case s == http.StatusTooManyRequests || s >= 500 || (s >= 400 && clerk && s != http.StatusUnauthorized && s != http.StatusForbidden):
+		// 429, 5xx, and any other 4xx of Clerk's: fail closed, try later.
+		v.log.Debug("m2mauth verifier: clerk unavailable", "status", s, "retry_after", ae.RetryAfter, "trace_id", ae.TraceID)
+		if v.backoff.open(v.clock.fast(), ae) {
+			v.log.Warn("m2mauth verifier: clerk asked to wait; tokens not in the cache are refused without a call until then",
+				"status", s, "retry_after", ae.RetryAfter, "max_backoff", v.cfg.maxBackoff, "trace_id", ae.TraceID)
+		}
+		return v.unavailable(ae.RetryAfter, ae)
+	default:
+		// 401/403 (Clerk's: our key; another's: not Clerk), a redirect, or a
+		// 4xx whose body is not Clerk's error JSON.
+		return v.misconfiguredAnswer(ae, endpointVerify)
+	}
 }
 
 // noAnswer maps a call that got no HTTP answer (network failure, timeout,
@@ -172,19 +176,6 @@ func (v *Verifier) noAnswer(ctx context.Context, msg string, err error) error {
 	}
 	v.log.Debug(msg, "error", err.Error())
 	return &UnavailableError{Err: err}
-}
-
-// misconfigured logs, once per Verifier, that Clerk refused our key.
-func (v *Verifier) misconfigured(ae *clerkapi.APIError) {
-	if !v.misconfigLogged.CompareAndSwap(false, true) {
-		return
-	}
-	code := ""
-	if len(ae.Errors) > 0 {
-		code = ae.Errors[0].Code
-	}
-	v.log.Error("m2mauth verifier: Clerk refused this service's secret key; every request will fail with 500 until the key is fixed",
-		"status", ae.StatusCode, "clerk_code", code, "key_kind", v.keyKind, "trace_id", ae.TraceID)
 }
 
 // timeoutError: Clerk gave no answer within the configured timeout.

@@ -40,8 +40,10 @@ type Verifier struct {
 	close   context.CancelFunc
 	closed  atomic.Bool
 
-	misconfigLogged atomic.Bool
-	stats           counters
+	// Each kind of misconfiguration is logged once per Verifier.
+	keyRefusedLogged, notClerkLogged atomic.Bool
+
+	stats counters
 }
 
 // result is what the cache holds: a verified token and its expiry as a clock
@@ -59,11 +61,14 @@ func (r *result) valid(now time.Time) bool {
 
 // New returns a Verifier that asks Clerk with secretKey: a Clerk secret key
 // (sk_test_…, sk_live_…) or a machine secret key (ak_…). With a machine key,
-// Clerk accepts only tokens granted to that machine.
+// Clerk accepts only tokens granted to that machine. A string that is not such
+// a key (empty, with white space around it, a publishable key pk_…, an
+// unknown prefix…) is an error matching ErrSecretKey that says what to fix,
+// without any part of the key.
 func New(secretKey string, opts ...Option) (*Verifier, error) {
-	kind := keyKind(secretKey)
-	if kind == "" {
-		return nil, errors.New("verifier: the secret key must be a Clerk secret key (sk_test_…, sk_live_…) or a machine secret key (ak_…)")
+	kind, err := checkKey(secretKey)
+	if err != nil {
+		return nil, err
 	}
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -78,18 +83,19 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 		clerkapi.WithBaseURL(cfg.baseURL),
 		clerkapi.WithMaxResponseBytes(maxResponseBytes),
 	}
-	if cfg.httpClient != nil {
-		copts = append(copts, clerkapi.WithHTTPClient(cfg.httpClient))
-	}
-	client, err := clerkapi.New(secretKey, copts...)
+	client, err := clerkapi.New(secretKey, append(copts, clerkapi.WithHTTPClient(withoutRedirects(cfg.httpClient)))...)
 	if err != nil {
 		return nil, err
+	}
+	log := cfg.logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler) // Error lines go to slog.Default: see errorLog
 	}
 	v := &Verifier{
 		client:  client,
 		cfg:     cfg,
 		clock:   newClock(cfg.now, cfg.clockSet),
-		log:     cfg.logger,
+		log:     log,
 		keyKind: kind,
 		backoff: backoff{max: cfg.maxBackoff},
 
