@@ -115,12 +115,32 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 }
 
 // Verify returns the verified token, or an error matching ErrInvalidToken,
-// ErrUnavailable or ErrMisconfigured. When ctx ends before Clerk answers it
-// returns ctx.Err() itself. The Token may be shared with other callers: treat
-// it as read-only.
+// ErrUnavailable, ErrMisconfigured or ErrRateLimited (the source that
+// WithSource put in ctx spent its budget). When ctx ends before Clerk answers
+// it returns ctx.Err() itself. The Token may be shared with other callers:
+// treat it as read-only.
 //
 // A cache hit does not allocate and takes no exclusive lock.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
+	return v.verify(ctx, token, origin{})
+}
+
+// VerifyFrom is Verify for a request from source: the calls to Clerk its miss
+// causes are charged to source's budget (see WithSourceBudget), whatever
+// WithSource says in ctx. The middleware uses it, which spares a context per
+// request.
+func (v *Verifier) VerifyFrom(ctx context.Context, token, source string) (*Token, error) {
+	return v.verify(ctx, token, origin{source: source, given: true})
+}
+
+// origin is who a verification is for: a source given by VerifyFrom, or (given
+// false) whatever WithSource put in the context, read on a miss only.
+type origin struct {
+	source string
+	given  bool
+}
+
+func (v *Verifier) verify(ctx context.Context, token string, from origin) (*Token, error) {
 	if v.closed.Load() {
 		v.stats.unavailable.Add(1)
 		return nil, errClosed
@@ -147,7 +167,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 		v.stats.invalid.Add(1)
 		return nil, errTokenExpired
 	}
-	return v.miss(ctx, key, token)
+	return v.miss(ctx, key, token, from)
 }
 
 var (
@@ -163,7 +183,7 @@ func hashToken(token string) cache.Key {
 
 // miss waits for the one shared call for key, or for ctx to end. While Clerk
 // has asked us to wait it refuses at once, without a call (see backoff).
-func (v *Verifier) miss(ctx context.Context, key cache.Key, token string) (*Token, error) {
+func (v *Verifier) miss(ctx context.Context, key cache.Key, token string, from origin) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		v.stats.canceled.Add(1)
 		return nil, err
@@ -177,9 +197,11 @@ func (v *Verifier) miss(ctx context.Context, key cache.Key, token string) (*Toke
 			v.countError(err)
 			return nil, err
 		}
-		source, ok := SourceFromContext(ctx)
+		if !from.given {
+			from.source, from.given = SourceFromContext(ctx)
+		}
 		var err error
-		if src, err = v.admit.check(source, ok); err != nil {
+		if src, err = v.admit.check(from.source, from.given); err != nil {
 			v.countError(err)
 			return nil, err
 		}
