@@ -26,6 +26,7 @@ func (f VerifierFunc) Verify(ctx context.Context, token string) (*verifier.Token
 // safe for concurrent use. Build one with New and hand it to an adapter.
 type Authenticator struct {
 	v   Verifier
+	sv  SourceVerifier // v, when it takes the source as an argument
 	cfg config
 
 	// Precomputed at New: the challenge and its error-carrying prefixes.
@@ -62,6 +63,7 @@ func New(v Verifier, opts ...Option) (*Authenticator, error) {
 		return nil, err
 	}
 	a := &Authenticator{v: v, cfg: cfg}
+	a.sv, _ = v.(SourceVerifier)
 	a.challenge = `Bearer realm="` + cfg.realm + `"`
 	a.invalidPrefix = a.challenge + `, error="invalid_token", error_description="`
 	a.forbiddenPrefix = a.challenge + `, error="insufficient_scope", error_description="`
@@ -79,6 +81,8 @@ func New(v Verifier, opts ...Option) (*Authenticator, error) {
 //   - ErrForbidden (*ForbiddenError): refused by the audience, subject or a check;
 //   - verifier.ErrUnavailable: Clerk could not answer (see verifier.RetryAfter);
 //   - verifier.ErrMisconfigured: Clerk refused the verifier's own key;
+//   - verifier.ErrRateLimited: the request's source (WithSourceFunc) spent
+//     its budget of calls to Clerk; answered 429 with Retry-After;
 //   - ErrClientGone: the request's context ended while waiting; this says
 //     nothing about the token or Clerk;
 //   - anything else the Verifier returns, answered as 500.
@@ -107,7 +111,12 @@ func (a *Authenticator) Authenticate(r *http.Request) (*verifier.Token, error) {
 		return nil, errNoToken
 	}
 	ctx := r.Context()
-	tok, err := a.v.Verify(ctx, raw)
+	var tok *verifier.Token
+	if a.sv != nil {
+		tok, err = a.sv.VerifyFrom(ctx, raw, a.cfg.source(r))
+	} else {
+		tok, err = a.v.Verify(verifier.WithSource(ctx, a.cfg.source(r)), raw)
+	}
 	if err != nil {
 		return nil, a.classify(ctx, err)
 	}
@@ -134,7 +143,8 @@ func (a *Authenticator) Authenticate(r *http.Request) (*verifier.Token, error) {
 // on the token stays as it is; any other failure after the request's context
 // ended is the client's doing, not Clerk's.
 func (a *Authenticator) classify(ctx context.Context, err error) error {
-	if errors.Is(err, verifier.ErrInvalidToken) || errors.Is(err, verifier.ErrMisconfigured) {
+	if errors.Is(err, verifier.ErrInvalidToken) || errors.Is(err, verifier.ErrMisconfigured) ||
+		errors.Is(err, verifier.ErrRateLimited) {
 		return err
 	}
 	if cerr := ctx.Err(); cerr != nil {

@@ -276,7 +276,9 @@ func TestContext(t *testing.T) {
 }
 
 func TestAuthenticateDoesNotAllocate(t *testing.T) {
-	a, err := middleware.New(&fixedVerifier{tok: validToken()},
+	// A SourceVerifier (as *verifier.Verifier is) gets the source as an
+	// argument: no context is made for it.
+	a, err := middleware.New(&sourceVerifier{fixedVerifier: fixedVerifier{tok: validToken()}},
 		middleware.WithAudience(receiverID), middleware.WithAllowedSubjects(callerID))
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,7 @@ type config struct {
 	onError    ErrorHandler
 	realm      string
 	retryAfter time.Duration
+	source     SourceFunc
 }
 
 // DefaultRealm is the realm of the WWW-Authenticate challenge unless WithRealm
@@ -51,6 +52,7 @@ func defaultConfig() config {
 		extract:    BearerToken,
 		realm:      DefaultRealm,
 		retryAfter: DefaultRetryAfter,
+		source:     RemoteIP,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/m2mauth/m2mauth/internal/wire"
 	"github.com/m2mauth/m2mauth/verifier"
 )
 
@@ -24,6 +25,7 @@ const (
 	CodeUnavailable         = "temporarily_unavailable" // 503
 	CodeServerError         = "server_error"            // 500
 	CodeClientClosedRequest = "client_closed_request"   // 499
+	CodeTooManyRequests     = "too_many_requests"       // 429
 )
 
 // ErrorBody is the JSON body of every refusal. It never contains the token;
@@ -40,7 +42,7 @@ type Response struct {
 	// WWWAuthenticate is the RFC 6750 challenge, printable ASCII; empty for
 	// 499, 500 and 503.
 	WWWAuthenticate string
-	// RetryAfter is delay-seconds; set only for 503.
+	// RetryAfter is delay-seconds; set only for 503 and 429.
 	RetryAfter string
 	Body       ErrorBody
 }
@@ -82,6 +84,9 @@ func (a *Authenticator) Response(err error) Response {
 		}
 		return Response{Status: http.StatusServiceUnavailable, RetryAfter: ra,
 			Body: ErrorBody{Error: CodeUnavailable, Description: "token verification is temporarily unavailable"}}
+	case errors.Is(err, verifier.ErrRateLimited):
+		return Response{Status: http.StatusTooManyRequests, RetryAfter: seconds(verifier.RetryAfter(err)),
+			Body: ErrorBody{Error: CodeTooManyRequests, Description: "too many new tokens from this client: retry later"}}
 	case errors.Is(err, verifier.ErrMisconfigured):
 		return Response{Status: http.StatusInternalServerError,
 			Body: ErrorBody{Error: CodeServerError, Description: "token verification is misconfigured"}}
@@ -124,9 +129,5 @@ func (resp Response) Write(w http.ResponseWriter) {
 
 // seconds formats d as whole delay-seconds, rounded up, at least 1.
 func seconds(d time.Duration) string {
-	s := int64((d + time.Second - 1) / time.Second)
-	if s < 1 {
-		s = 1
-	}
-	return strconv.FormatInt(s, 10)
+	return strconv.FormatInt(max(1, wire.CeilSeconds(d)), 10)
 }

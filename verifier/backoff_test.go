@@ -164,7 +164,9 @@ func TestBackoffNotStarted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			v := e.verifier(tc.opts...)
+			// Without the breaker, which would open after these failures
+			// (see TestBreaker).
+			v := e.verifier(append(tc.opts, verifier.WithBreaker(0, 0))...)
 			e.srv.InjectOn(clerktest.EndpointVerify, tc.fault)
 			const n = 5
 			for i := range n {

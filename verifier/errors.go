@@ -51,12 +51,16 @@ func (e *UnavailableError) Error() string {
 func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
 func (e *UnavailableError) Unwrap() error        { return e.Err }
 
-// RetryAfter returns the Retry-After carried by err (an *UnavailableError
-// anywhere in its chain), or zero.
+// RetryAfter returns the Retry-After carried by err (an *UnavailableError or
+// a *RateLimitedError anywhere in its chain), or zero.
 func RetryAfter(err error) time.Duration {
 	var ue *UnavailableError
 	if errors.As(err, &ue) {
 		return ue.RetryAfter
+	}
+	var rl *RateLimitedError
+	if errors.As(err, &rl) {
+		return rl.RetryAfter
 	}
 	return 0
 }

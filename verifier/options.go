@@ -16,6 +16,18 @@ const (
 	DefaultNegativeTTL = 10 * time.Second
 	DefaultTimeout     = 5 * time.Second
 	DefaultMaxBackoff  = 60 * time.Second
+
+	// Admission of cache misses (see WithSourceBudget and the options after it).
+	DefaultSourceRate      = 5.0 // calls to Clerk per second and source
+	DefaultSourceBurst     = 20
+	DefaultMaxSources      = 10_000
+	DefaultCallRate        = 50.0 // calls to Clerk per second in all
+	DefaultCallBurst       = 100
+	DefaultMaxInFlight     = 32
+	DefaultQueueWait       = 100 * time.Millisecond
+	DefaultBreakerFailures = 5
+	DefaultBreakerCooldown = 10 * time.Second
+	DefaultRefreshAhead    = 0.2 // the last fifth of the TTL
 )
 
 // An Option configures a Verifier.
@@ -33,6 +45,17 @@ type config struct {
 	now         func() time.Time
 	clockSet    bool         // WithClock was given
 	logger      *slog.Logger // nil: Error lines to slog.Default(), nothing else
+
+	sourceRate      float64
+	sourceBurst     int
+	maxSources      int
+	callRate        float64
+	callBurst       int
+	maxInFlight     int
+	queueWait       time.Duration
+	breakerFailures int
+	breakerCooldown time.Duration
+	refreshAhead    float64
 }
 
 func defaultConfig() config {
@@ -44,6 +67,17 @@ func defaultConfig() config {
 		timeout:     DefaultTimeout,
 		maxBackoff:  DefaultMaxBackoff,
 		now:         time.Now,
+
+		sourceRate:      DefaultSourceRate,
+		sourceBurst:     DefaultSourceBurst,
+		maxSources:      DefaultMaxSources,
+		callRate:        DefaultCallRate,
+		callBurst:       DefaultCallBurst,
+		maxInFlight:     DefaultMaxInFlight,
+		queueWait:       DefaultQueueWait,
+		breakerFailures: DefaultBreakerFailures,
+		breakerCooldown: DefaultBreakerCooldown,
+		refreshAhead:    DefaultRefreshAhead,
 	}
 }
 
@@ -228,6 +262,137 @@ func WithLogger(l *slog.Logger) Option {
 			return errors.New("verifier: nil logger")
 		}
 		c.logger = l
+		return nil
+	}
+}
+
+// WithSourceBudget bounds the calls to Clerk that the cache misses of one
+// source can cause: a token bucket of burst calls refilled at perSecond. The
+// source is what WithSource put in the request's context (the middleware puts
+// the client's IP there; misses without one are charged to WithCallBudget
+// only). A miss of a
+// source with an empty bucket is refused at once with a *RateLimitedError
+// (ErrRateLimited: a 429 with Retry-After), without a call. One call is
+// charged per flight, not per waiting request: N concurrent requests for one
+// new token cost one. Cache hits are never charged. Buckets are kept for the
+// WithMaxSources most recent sources. perSecond 0 disables the budget.
+//
+// The default lets a well-behaved caller — which reuses each token for its
+// whole life, so that a miss is one per token per TTL — start 20 new tokens at
+// once and 5 per second after that without ever noticing, while a flood of
+// made-up tokens from one address costs Clerk at most 5 calls a second.
+//
+// Default: DefaultSourceRate (5/s), DefaultSourceBurst (20).
+func WithSourceBudget(perSecond float64, burst int) Option {
+	return func(c *config) error {
+		if perSecond < 0 || (perSecond > 0 && burst < 1) {
+			return errors.New("verifier: source budget: rate must not be negative, burst at least 1")
+		}
+		c.sourceRate, c.sourceBurst = perSecond, burst
+		return nil
+	}
+}
+
+// WithMaxSources sets how many sources' budgets (WithSourceBudget) are kept,
+// the least recently seen forgotten first; memory is bounded by it whatever
+// the number of sources.
+//
+// Default: DefaultMaxSources (10,000).
+func WithMaxSources(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return errors.New("verifier: max sources must be at least 1")
+		}
+		c.maxSources = n
+		return nil
+	}
+}
+
+// WithCallBudget bounds the calls to Clerk's verify endpoint of the whole
+// Verifier, whatever the sources: a token bucket of burst calls refilled at
+// perSecond. A miss beyond it gets ErrUnavailable (ErrOverloaded) with
+// Retry-After, without a call. Background refreshes are charged too.
+// perSecond 0 disables it.
+//
+// Default: DefaultCallRate (50/s), DefaultCallBurst (100), half of Clerk's
+// production rate limit.
+func WithCallBudget(perSecond float64, burst int) Option {
+	return func(c *config) error {
+		if perSecond < 0 || (perSecond > 0 && burst < 1) {
+			return errors.New("verifier: call budget: rate must not be negative, burst at least 1")
+		}
+		c.callRate, c.callBurst = perSecond, burst
+		return nil
+	}
+}
+
+// WithMaxInFlight caps the calls to Clerk's verify endpoint in flight at once.
+// A call beyond the cap waits at most WithQueueWait for a slot, then gets
+// ErrUnavailable (ErrOverloaded) with Retry-After: 1. Goroutines, connections
+// and memory spent on Clerk are so bounded by n and the inbound requests, not
+// by inbound rate × timeout. 0 removes the cap.
+//
+// Default: DefaultMaxInFlight (32).
+func WithMaxInFlight(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return errors.New("verifier: max in flight must not be negative")
+		}
+		c.maxInFlight = n
+		return nil
+	}
+}
+
+// WithQueueWait sets how long a call waits for a slot when WithMaxInFlight
+// calls are in flight. Zero refuses at once.
+//
+// Default: DefaultQueueWait (100 ms).
+func WithQueueWait(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return errors.New("verifier: queue wait must not be negative")
+		}
+		c.queueWait = d
+		return nil
+	}
+}
+
+// WithBreaker sets the breaker for a sick Clerk: after failures consecutive
+// calls to the verify endpoint failed for want of an answer (timeout, network
+// failure) or with a 5xx, cache misses get ErrUnavailable (ErrBreakerOpen)
+// at once for cooldown, with what is left of it as Retry-After; then one call
+// at a time probes Clerk (half-open) and the first success closes the
+// breaker. A refused token, a 429 or a refused key is a success: Clerk
+// answered. Cache hits and JWTs verified locally are unaffected. The
+// cool-down runs on the real clock, not WithClock's. failures 0 disables it.
+//
+// Default: DefaultBreakerFailures (5), DefaultBreakerCooldown (10 s).
+func WithBreaker(failures int, cooldown time.Duration) Option {
+	return func(c *config) error {
+		if failures < 0 || (failures > 0 && cooldown <= 0) {
+			return errors.New("verifier: breaker: failures must not be negative, cool-down positive")
+		}
+		c.breakerFailures, c.breakerCooldown = failures, cooldown
+		return nil
+	}
+}
+
+// WithRefreshAhead sets the refresh-ahead fraction: a cached token used
+// during the last fraction of its TTL is verified again in the background, by
+// one call within the budgets, so that a token in steady use never makes a
+// request wait for Clerk. The request that notices is answered from the cache
+// at once. A refresh that finds the token revoked makes it refused from then
+// on (earlier than the TTL would); one that fails transiently leaves the
+// entry as it was, until its TTL ends and never past it. An entry that ends
+// with the token's own expiry is not refreshed. 0 disables refreshing.
+//
+// Default: DefaultRefreshAhead (0.2: the last fifth of the TTL).
+func WithRefreshAhead(fraction float64) Option {
+	return func(c *config) error {
+		if fraction < 0 || fraction >= 1 {
+			return errors.New("verifier: refresh-ahead fraction must be in [0, 1)")
+		}
+		c.refreshAhead = fraction
 		return nil
 	}
 }

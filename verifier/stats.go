@@ -28,6 +28,23 @@ type Stats struct {
 	// JWKSFetches counts calls to Clerk's GET /jwks, failed ones included.
 	JWKSFetches uint64
 
+	// Refusals of admission, without a call to Clerk (see WithSourceBudget
+	// and the options after it). RateLimited are not counted in Unavailable
+	// (they are the caller's doing: a 429); the two others are.
+	RateLimited      uint64 // a source over its budget (ErrRateLimited)
+	OverloadRefusals uint64 // no slot among the calls in flight in time, or the overall budget spent (ErrOverloaded)
+	BreakerRefusals  uint64 // the breaker was open (ErrBreakerOpen)
+
+	// Refreshes counts background refreshes run (see WithRefreshAhead), one
+	// flight each; RefreshFailures those of them that got no verdict (refused
+	// by admission, Clerk unavailable): their entries stay until their TTL
+	// ends.
+	Refreshes       uint64
+	RefreshFailures uint64
+
+	InFlight     int    // calls to Clerk's verify endpoint in flight now
+	BreakerState string // "closed", "open", "half-open", or "off"
+
 	CacheEntries int // entries in the cache now
 }
 
@@ -39,6 +56,8 @@ type counters struct {
 	invalid, unavailable, misconfigured, canceled paddedCounter
 	backoff                                       paddedCounter
 	localJWT, jwks                                paddedCounter
+	rateLimited, overloaded, breaker              paddedCounter
+	refreshes, refreshFailures                    paddedCounter
 }
 
 type paddedCounter struct {
@@ -64,6 +83,15 @@ func (v *Verifier) Stats() Stats {
 		BackoffRefusals: v.stats.backoff.Load(),
 		LocalJWTChecks:  v.stats.localJWT.Load(),
 		JWKSFetches:     v.stats.jwks.Load(),
-		CacheEntries:    cs.Entries,
+
+		RateLimited:      v.stats.rateLimited.Load(),
+		OverloadRefusals: v.stats.overloaded.Load(),
+		BreakerRefusals:  v.stats.breaker.Load(),
+		Refreshes:        v.stats.refreshes.Load(),
+		RefreshFailures:  v.stats.refreshFailures.Load(),
+		InFlight:         v.admit.inFlight(),
+		BreakerState:     v.admit.breaker.state(),
+
+		CacheEntries: cs.Entries,
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,7 +19,8 @@ import (
 // fetch is the shared call of a cold token: it asks Clerk, within the
 // configured timeout and independently of any caller's context, stores the
 // answer in the cache and returns the token or the error every waiter gets.
-func (v *Verifier) fetch(parent context.Context, key cache.Key, token string) (*Token, error) {
+// The call is charged to src (see admission.begin).
+func (v *Verifier) fetch(parent context.Context, key cache.Key, token string, src *budget) (*Token, error) {
 	// A call for this key may have completed between our cache miss and the
 	// start of this flight: then the answer is in the cache.
 	if e, ok := v.cache.Peek(key); ok {
@@ -33,8 +35,19 @@ func (v *Verifier) fetch(parent context.Context, key cache.Key, token string) (*
 	if v.isLocalJWT(token) {
 		return v.verifyJWT(key, token)
 	}
+	return v.ask(parent, key, token, src)
+}
+
+// ask asks Clerk's verify endpoint about token, once admitted (back-off gate,
+// budgets, cap on calls in flight, breaker), and stores the verdict.
+func (v *Verifier) ask(parent context.Context, key cache.Key, token string, src *budget) (*Token, error) {
 	// Clerk may have asked us to wait since this caller's check in miss.
-	if err := v.backoff.refuse(v.clock.fast()); err != nil {
+	now := v.clock.fast()
+	if err := v.backoff.refuse(now); err != nil {
+		return nil, err
+	}
+	end, err := v.admit.begin(v.closing, now, src)
+	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(parent, v.cfg.timeout)
@@ -43,6 +56,11 @@ func (v *Verifier) fetch(parent context.Context, key cache.Key, token string) (*
 	defer stop()
 
 	m, err := v.call(ctx, token)
+	if v.closing.Err() != nil {
+		end(errAbandoned)
+	} else {
+		end(err)
+	}
 	if err != nil {
 		return nil, v.upstreamError(ctx, key, err)
 	}
@@ -104,7 +122,13 @@ func (v *Verifier) accept(key cache.Key, token string, m *clerkapi.M2MToken) (*T
 	}
 	t := newToken(m, token)
 	r := result{tok: t, expires: deadline(t.ExpiresAt, now)}
-	v.cache.Set(key, cache.Entry[result]{Value: r, ID: t.ID, Expires: v.positiveExpiry(r.expires, now)})
+	exp := v.positiveExpiry(r.expires, now)
+	if ttlEnd := now.Add(v.cfg.ttl); v.cfg.refreshAhead > 0 && exp.Equal(ttlEnd) {
+		// The entry ends with the TTL, not with the token: refresh it ahead.
+		r.refreshAt = ttlEnd.Add(-time.Duration(float64(v.cfg.ttl) * v.cfg.refreshAhead))
+		r.refreshing = new(atomic.Bool)
+	}
+	v.cache.Set(key, cache.Entry[result]{Value: r, ID: t.ID, Expires: exp})
 	return t, nil
 }
 

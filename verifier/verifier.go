@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -26,6 +27,7 @@ type Verifier struct {
 	cache   *cache.Cache[result] // keyed by SHA-256(token); no lock held across I/O
 	flights singleflight.Group   // one upstream call per cold token
 	backoff backoff              // open while Clerk asks us to wait
+	admit   *admission           // budgets, cap on calls in flight, breaker
 	jwks    jwksCache            // the instance's public keys, for local JWT checks
 	cfg     config
 	clock   clock
@@ -40,6 +42,11 @@ type Verifier struct {
 	close   context.CancelFunc
 	closed  atomic.Bool
 
+	// refreshes are the background refreshes running; mu orders their start
+	// with Close, which waits for them.
+	mu        sync.Mutex
+	refreshes sync.WaitGroup
+
 	// Each kind of misconfiguration is logged once per Verifier.
 	keyRefusedLogged, notClerkLogged atomic.Bool
 
@@ -52,6 +59,10 @@ type result struct {
 	tok     *Token
 	expires time.Time
 	err     *InvalidTokenError
+	// refreshAt is when a hit starts a background refresh of a positive
+	// entry (zero: never); refreshing is set by the hit that starts it.
+	refreshAt  time.Time
+	refreshing *atomic.Bool
 }
 
 // valid reports whether the token of a positive result is unexpired at now.
@@ -98,6 +109,7 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 		log:     log,
 		keyKind: kind,
 		backoff: backoff{max: cfg.maxBackoff},
+		admit:   newAdmission(&cfg),
 
 		localJWT: kind != "ak" && cfg.localJWT != localJWTOff,
 	}
@@ -109,12 +121,32 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 }
 
 // Verify returns the verified token, or an error matching ErrInvalidToken,
-// ErrUnavailable or ErrMisconfigured. When ctx ends before Clerk answers it
-// returns ctx.Err() itself. The Token may be shared with other callers: treat
-// it as read-only.
+// ErrUnavailable, ErrMisconfigured or ErrRateLimited (the source that
+// WithSource put in ctx spent its budget). When ctx ends before Clerk answers
+// it returns ctx.Err() itself. The Token may be shared with other callers:
+// treat it as read-only.
 //
 // A cache hit does not allocate and takes no exclusive lock.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
+	return v.verify(ctx, token, origin{})
+}
+
+// VerifyFrom is Verify for a request from source: the calls to Clerk its miss
+// causes are charged to source's budget (see WithSourceBudget), whatever
+// WithSource says in ctx. The middleware uses it, which spares a context per
+// request.
+func (v *Verifier) VerifyFrom(ctx context.Context, token, source string) (*Token, error) {
+	return v.verify(ctx, token, origin{source: source, given: true})
+}
+
+// origin is who a verification is for: a source given by VerifyFrom, or (given
+// false) whatever WithSource put in the context, read on a miss only.
+type origin struct {
+	source string
+	given  bool
+}
+
+func (v *Verifier) verify(ctx context.Context, token string, from origin) (*Token, error) {
 	if v.closed.Load() {
 		v.stats.unavailable.Add(1)
 		return nil, errClosed
@@ -130,15 +162,18 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 			v.stats.invalid.Add(1)
 			return nil, e.Value.err
 		}
-		if e.Value.valid(now) {
-			return e.Value.tok, nil
+		if r := &e.Value; r.valid(now) {
+			if !r.refreshAt.IsZero() && !now.Before(r.refreshAt) && r.refreshing.CompareAndSwap(false, true) {
+				v.refresh(key, token)
+			}
+			return r.tok, nil
 		}
 		// The entry outlives the token by up to the negative TTL to refuse
 		// it here, without a call to Clerk.
 		v.stats.invalid.Add(1)
 		return nil, errTokenExpired
 	}
-	return v.miss(ctx, key, token)
+	return v.miss(ctx, key, token, from)
 }
 
 var (
@@ -154,14 +189,25 @@ func hashToken(token string) cache.Key {
 
 // miss waits for the one shared call for key, or for ctx to end. While Clerk
 // has asked us to wait it refuses at once, without a call (see backoff).
-func (v *Verifier) miss(ctx context.Context, key cache.Key, token string) (*Token, error) {
+func (v *Verifier) miss(ctx context.Context, key cache.Key, token string, from origin) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		v.stats.canceled.Add(1)
 		return nil, err
 	}
-	// A JWT verified locally needs no call to Clerk's verify endpoint.
+	// A JWT verified locally needs no call to Clerk's verify endpoint, so
+	// no admission.
+	var src *budget
 	if !v.isLocalJWT(token) {
-		if err := v.backoff.refuse(v.clock.fast()); err != nil {
+		now := v.clock.fast()
+		if err := v.backoff.refuse(now); err != nil {
+			v.countError(err)
+			return nil, err
+		}
+		if !from.given {
+			from.source, from.given = SourceFromContext(ctx)
+		}
+		var err error
+		if src, err = v.admit.check(from.source, from.given); err != nil {
 			v.countError(err)
 			return nil, err
 		}
@@ -172,7 +218,7 @@ func (v *Verifier) miss(ctx context.Context, key cache.Key, token string) (*Toke
 	detached := context.WithoutCancel(ctx)
 	ch := v.flights.DoChan(string(key[:]), func() (any, error) {
 		ran = true
-		return v.fetch(detached, key, token)
+		return v.fetch(detached, key, token, src)
 	})
 	select {
 	case r := <-ch:
@@ -196,8 +242,16 @@ func (v *Verifier) countError(err error) {
 		v.stats.invalid.Add(1)
 	case errors.Is(err, ErrMisconfigured):
 		v.stats.misconfigured.Add(1)
+	case errors.Is(err, ErrRateLimited):
+		v.stats.rateLimited.Add(1)
 	case errors.Is(err, ErrBackoff):
 		v.stats.backoff.Add(1)
+		v.stats.unavailable.Add(1)
+	case errors.Is(err, ErrOverloaded):
+		v.stats.overloaded.Add(1)
+		v.stats.unavailable.Add(1)
+	case errors.Is(err, ErrBreakerOpen):
+		v.stats.breaker.Add(1)
 		v.stats.unavailable.Add(1)
 	default:
 		v.stats.unavailable.Add(1)
@@ -220,8 +274,12 @@ func (v *Verifier) InvalidateID(tokenID string) {
 // is emptied, and every later Verify fails with ErrUnavailable (ErrClosed).
 // Close is idempotent and always returns nil.
 func (v *Verifier) Close() error {
-	if v.closed.CompareAndSwap(false, true) {
+	v.mu.Lock()
+	first := v.closed.CompareAndSwap(false, true)
+	v.mu.Unlock()
+	if first {
 		v.close()
+		v.refreshes.Wait()
 		v.cache.Purge()
 	}
 	return nil

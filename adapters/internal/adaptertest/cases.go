@@ -37,6 +37,7 @@ func Cases(tb testing.TB) []Case {
 		{"invalid", a, "/api", "Bearer mt_bad", 401, `Bearer realm="api", error="invalid_token", error_description="token not found"`, "", false},
 		{"out of scope", other, "/api", "Bearer " + GoodToken, 403, `Bearer realm="api", error="insufficient_scope", error_description="token not scoped to this service"`, "", false},
 		{"clerk down", a, "/api", "Bearer mt_down", 503, "", "4", false},
+		{"source over budget", a, "/api", "Bearer mt_flood", 429, "", "7", false},
 	}
 }
 

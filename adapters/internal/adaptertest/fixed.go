@@ -24,16 +24,29 @@ var Token = &verifier.Token{
 }
 
 // Fixed is a test double: GoodToken is valid, "mt_down" means Clerk is
-// unavailable (retry after 4 s), anything else is invalid.
-var Fixed = middleware.VerifierFunc(func(_ context.Context, tok string) (*verifier.Token, error) {
+// unavailable (retry after 4 s), "mt_flood" that the request's source spent
+// its budget (retry after 7 s), anything else is invalid. Like
+// *verifier.Verifier it takes the source as an argument
+// (middleware.SourceVerifier), so it costs the middleware no context.
+var Fixed fixed
+
+type fixed struct{}
+
+func (fixed) Verify(_ context.Context, tok string) (*verifier.Token, error) {
 	switch tok {
 	case GoodToken:
 		return Token, nil
 	case "mt_down":
 		return nil, &verifier.UnavailableError{RetryAfter: 4 * time.Second}
+	case "mt_flood":
+		return nil, &verifier.RateLimitedError{RetryAfter: 7 * time.Second}
 	}
 	return nil, &verifier.InvalidTokenError{Reason: "token not found"}
-})
+}
+
+func (f fixed) VerifyFrom(ctx context.Context, tok, _ string) (*verifier.Token, error) {
+	return f.Verify(ctx, tok)
+}
 
 // NewReceiver returns the authenticator of the service Token is scoped to:
 // New(tb, middleware.WithAudience(Audience)).

@@ -1,0 +1,157 @@
+package middleware_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/m2mauth/m2mauth/middleware"
+	"github.com/m2mauth/m2mauth/verifier"
+)
+
+// sourceVerifier is a fixedVerifier that also takes the source as an
+// argument (as *verifier.Verifier does) and records the last one.
+type sourceVerifier struct {
+	fixedVerifier
+	mu   sync.Mutex
+	last string
+}
+
+func (s *sourceVerifier) VerifyFrom(ctx context.Context, token, source string) (*verifier.Token, error) {
+	s.mu.Lock()
+	s.last = source
+	s.mu.Unlock()
+	return s.Verify(ctx, token)
+}
+
+func TestRemoteIP(t *testing.T) {
+	for _, tc := range []struct {
+		name, remote, want string
+	}{
+		{"IPv4", "192.0.2.7:51234", "192.0.2.7"},
+		{"IPv4-mapped IPv6", "[::ffff:192.0.2.7]:51234", "192.0.2.7"},
+		{"IPv6 counts by its /64", "[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:443", "2001:db8:1:2::/64"},
+		{"same /64, another host", "[2001:db8:1:2::1]:443", "2001:db8:1:2::/64"},
+		{"IPv6 with a zone", "[fe80::1%eth0]:80", "fe80::/64"},
+		{"loopback", "127.0.0.1:80", "127.0.0.1"},
+		{"not ip:port", "@unix", "@unix"},
+		{"empty", "", ""},
+		{"long garbage is cut", strings.Repeat("x", 100), strings.Repeat("x", 64)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = tc.remote
+			if got := middleware.RemoteIP(r); got != tc.want {
+				t.Errorf("RemoteIP(%q) = %q, want %q", tc.remote, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRemoteIPIgnoresForwardedHeaders(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = "192.0.2.7:1"
+	r.Header.Set("X-Forwarded-For", "198.51.100.1")
+	r.Header.Set("X-Real-Ip", "198.51.100.2")
+	r.Header.Set("Forwarded", "for=198.51.100.3")
+	if got := middleware.RemoteIP(r); got != "192.0.2.7" {
+		t.Errorf("got %q, want the peer 192.0.2.7", got)
+	}
+}
+
+func TestRemoteIPDoesNotAllocate(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = "192.0.2.7:51234"
+	if n := testing.AllocsPerRun(100, func() { _ = middleware.RemoteIP(r) }); n != 0 {
+		t.Errorf("got %v allocations, want 0", n)
+	}
+}
+
+// TestSourceReachesVerifier: the source goes to a SourceVerifier as an
+// argument and to any other Verifier in the context; WithSourceFunc replaces
+// RemoteIP.
+func TestSourceReachesVerifier(t *testing.T) {
+	r := requestWith("Bearer " + goodToken)
+	r.RemoteAddr = "192.0.2.7:1"
+	r.Header.Set("X-Client", "proxy-said")
+
+	sv := &sourceVerifier{fixedVerifier: fixedVerifier{tok: validToken()}}
+	a, err := middleware.New(sv, middleware.WithAnyAudience())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(r); err != nil {
+		t.Fatal(err)
+	}
+	if sv.last != "192.0.2.7" {
+		t.Errorf("SourceVerifier got source %q, want 192.0.2.7", sv.last)
+	}
+
+	var seen string
+	plain := middleware.VerifierFunc(func(ctx context.Context, token string) (*verifier.Token, error) {
+		seen, _ = verifier.SourceFromContext(ctx)
+		return validToken(), nil
+	})
+	a, err = middleware.New(plain, middleware.WithAnyAudience(),
+		middleware.WithSourceFunc(func(r *http.Request) string { return r.Header.Get("X-Client") }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(r); err != nil {
+		t.Fatal(err)
+	}
+	if seen != "proxy-said" {
+		t.Errorf("Verifier saw source %q in the context, want proxy-said", seen)
+	}
+	if _, err := middleware.New(plain, middleware.WithSourceFunc(nil)); err == nil {
+		t.Error("WithSourceFunc(nil) accepted")
+	}
+}
+
+// TestRateLimitedResponse: a source over its budget gets 429 with
+// Retry-After and the JSON body, no challenge; never 401 or 503.
+func TestRateLimitedResponse(t *testing.T) {
+	a, err := middleware.New(&fixedVerifier{err: &verifier.RateLimitedError{RetryAfter: 3 * time.Second}},
+		middleware.WithAnyAudience())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Authenticate(requestWith("Bearer " + goodToken))
+	if !errors.Is(err, verifier.ErrRateLimited) {
+		t.Fatalf("got %v, want ErrRateLimited", err)
+	}
+	w := httptest.NewRecorder()
+	a.WriteError(w, requestWith(), err)
+	if w.Code != http.StatusTooManyRequests {
+		t.Errorf("got status %d, want 429", w.Code)
+	}
+	if got := w.Header().Get("Retry-After"); got != "3" {
+		t.Errorf("got Retry-After %q, want 3", got)
+	}
+	if got := w.Header().Get("WWW-Authenticate"); got != "" {
+		t.Errorf("got WWW-Authenticate %q, want none", got)
+	}
+	if body := w.Body.String(); !strings.Contains(body, `"error":"too_many_requests"`) {
+		t.Errorf("got body %s, want error too_many_requests", body)
+	}
+}
+
+// TestRateLimitedEvenIfClientGone: a budget refusal is a verdict on the
+// request, kept as it is even when the request's context has ended.
+func TestRateLimitedEvenIfClientGone(t *testing.T) {
+	a, err := middleware.New(&fixedVerifier{err: &verifier.RateLimitedError{RetryAfter: time.Second}},
+		middleware.WithAnyAudience())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := a.Authenticate(requestWith("Bearer " + goodToken).WithContext(ctx)); !errors.Is(err, verifier.ErrRateLimited) {
+		t.Errorf("got %v, want ErrRateLimited", err)
+	}
+}

@@ -1,0 +1,192 @@
+package verifier
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"golang.org/x/time/rate"
+
+	"github.com/m2mauth/m2mauth/internal/wire"
+)
+
+// admission decides whether a cache miss may cost a call to Clerk's verify
+// endpoint. Whatever the inbound traffic, Clerk sees at most:
+//   - per source, the source's token bucket (WithSourceBudget), so one
+//     source cannot spend the calls of others;
+//   - in all, the Verifier's token bucket (WithCallBudget);
+//   - at once, WithMaxInFlight calls, each waiting at most WithQueueWait for
+//     its slot;
+//   - nothing while the breaker is open (WithBreaker) or Clerk has asked us
+//     to wait (the back-off gate, backoff.go).
+//
+// A refusal costs no call and no connection. The zero value admits
+// everything. Safe for concurrent use.
+type admission struct {
+	sources  *sourceBudgets // nil: no per-source budget
+	global   *rate.Limiter  // nil: no overall budget
+	slots    chan struct{}  // one element per call in flight; nil: no cap
+	slotWait time.Duration
+	breaker  *breaker // nil: no breaker
+}
+
+func newAdmission(cfg *config) *admission {
+	a := &admission{slotWait: cfg.queueWait}
+	if cfg.sourceRate > 0 {
+		a.sources = newSourceBudgets(rate.Limit(cfg.sourceRate), cfg.sourceBurst, cfg.maxSources)
+	}
+	if cfg.callRate > 0 {
+		a.global = rate.NewLimiter(rate.Limit(cfg.callRate), cfg.callBurst)
+	}
+	if cfg.maxInFlight > 0 {
+		a.slots = make(chan struct{}, cfg.maxInFlight)
+	}
+	if cfg.breakerFailures > 0 {
+		a.breaker = newBreaker(cfg.breakerFailures, cfg.breakerCooldown)
+	}
+	return a
+}
+
+// check is the fast test every miss passes before it joins or starts a
+// flight, in the caller's goroutine: while the breaker is open it refuses at
+// once. Otherwise it returns the budget of the miss's source (nil without
+// per-source budgets, or when the miss has no source: known false), which
+// the flight's begin charges. Budgets are charged per flight, never per
+// waiting request, so requests joining a flight in progress are never
+// refused by a budget.
+func (a *admission) check(source string, known bool) (*budget, error) {
+	if err := a.breaker.refuse(); err != nil {
+		return nil, err
+	}
+	if a.sources == nil || !known {
+		return nil, nil
+	}
+	return a.sources.get(source), nil
+}
+
+// begin admits one call to Clerk for a flight charged to src (nil: to no
+// source, as for a background refresh): it takes a token of src and of the
+// overall budget, and a slot among the calls in flight (waiting at most the
+// queue wait, or until ctx ends), and asks the breaker. On success the caller
+// makes the call and then calls end with its raw outcome; on refusal nothing
+// is spent (taken tokens are given back).
+func (a *admission) begin(ctx context.Context, now time.Time, src *budget) (end func(error), err error) {
+	var srcRes, allRes *rate.Reservation
+	refund := func() {
+		if srcRes != nil {
+			srcRes.CancelAt(now)
+		}
+		if allRes != nil {
+			allRes.CancelAt(now)
+		}
+	}
+	var wait time.Duration
+	if src != nil {
+		if srcRes, wait = reserve(src.lim, now); srcRes == nil {
+			return nil, &RateLimitedError{RetryAfter: ceilSecond(wait)}
+		}
+	}
+	if a.global != nil {
+		if allRes, wait = reserve(a.global, now); allRes == nil {
+			refund()
+			return nil, &UnavailableError{RetryAfter: ceilSecond(wait), Err: ErrOverloaded}
+		}
+	}
+	if a.slots != nil {
+		if err := a.acquire(ctx); err != nil {
+			refund()
+			return nil, err
+		}
+	}
+	release := func() {
+		if a.slots != nil {
+			<-a.slots
+		}
+	}
+	done, err := a.breaker.allow()
+	if err != nil {
+		release()
+		refund()
+		return nil, err
+	}
+	return func(err error) { done(err); release() }, nil
+}
+
+// errSlotWait: no slot among the calls in flight freed up within the queue
+// wait.
+var errSlotWait = &UnavailableError{RetryAfter: time.Second, Err: ErrOverloaded}
+
+// acquire takes a slot for a call in flight, waiting at most the queue wait.
+func (a *admission) acquire(ctx context.Context) error {
+	select {
+	case a.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if a.slotWait <= 0 {
+		return errSlotWait
+	}
+	t := time.NewTimer(a.slotWait)
+	defer t.Stop()
+	select {
+	case a.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errSlotWait
+	case <-ctx.Done():
+		return errSlotWait
+	}
+}
+
+// inFlight returns the number of calls to Clerk in flight.
+func (a *admission) inFlight() int { return len(a.slots) }
+
+// reserve takes one token of lim at now, or takes nothing and returns nil and
+// how long until a token is there.
+func reserve(lim *rate.Limiter, now time.Time) (*rate.Reservation, time.Duration) {
+	r := lim.ReserveN(now, 1)
+	if !r.OK() {
+		return nil, time.Second
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return nil, d
+	}
+	return r, 0
+}
+
+// ceilSecond rounds a wait up to whole seconds, at least one: a Retry-After.
+func ceilSecond(d time.Duration) time.Duration {
+	return max(1, time.Duration(wire.CeilSeconds(d))) * time.Second
+}
+
+// sourceBudgets holds one token bucket per source, the least recently used
+// forgotten beyond the bound: memory stays bounded whatever the number of
+// sources (a forgotten source starts again with a full bucket).
+type sourceBudgets struct {
+	mu    sync.Mutex
+	lru   *simplelru.LRU[string, *budget]
+	rate  rate.Limit
+	burst int
+}
+
+// budget is one source's token bucket.
+type budget struct{ lim *rate.Limiter }
+
+func newSourceBudgets(r rate.Limit, burst, max int) *sourceBudgets {
+	l, _ := simplelru.NewLRU[string, *budget](max, nil) // max >= 1: validated by the option
+	return &sourceBudgets{lru: l, rate: r, burst: burst}
+}
+
+// get returns source's bucket, creating a full one for a new source.
+func (s *sourceBudgets) get(source string) *budget {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.lru.Get(source); ok {
+		return b
+	}
+	b := &budget{lim: rate.NewLimiter(s.rate, s.burst)}
+	s.lru.Add(source, b)
+	return b
+}

@@ -1,0 +1,258 @@
+package verifier_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/verifier"
+)
+
+// verifyAll verifies each token in its own goroutine and returns their errors
+// once all have returned.
+func verifyAll(ctx context.Context, v *verifier.Verifier, tokens ...string) []error {
+	errs := make([]error, len(tokens))
+	var wg sync.WaitGroup
+	for i, tok := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = v.Verify(ctx, tok)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// goVerifyAll is verifyAll in the background: the channel yields the errors.
+func goVerifyAll(ctx context.Context, v *verifier.Verifier, tokens ...string) <-chan []error {
+	ch := make(chan []error, 1)
+	go func() { ch <- verifyAll(ctx, v, tokens...) }()
+	return ch
+}
+
+func newTokens(e *env, n int) []string {
+	toks := make([]string, n)
+	for i := range toks {
+		toks[i] = e.token(clerkapi.CreateParams{})
+	}
+	return toks
+}
+
+// TestMaxInFlight: with the cap reached, a further miss is refused at once
+// (no queue wait) with ErrUnavailable / ErrOverloaded and Retry-After 1 s,
+// and costs no call; cache hits are served meanwhile; once the calls end,
+// misses pass again.
+func TestMaxInFlight(t *testing.T) {
+	const limit = 3
+	ctx := context.Background()
+	e := newEnv(t)
+	g := newGate(t, e)
+	v := e.verifier(verifier.WithBaseURL(g.URL), verifier.WithMaxInFlight(limit), verifier.WithQueueWait(0))
+	hot := e.token(clerkapi.CreateParams{})
+	g.let(1)
+	if _, err := v.Verify(ctx, hot); err != nil {
+		t.Fatalf("warming the cache: %v", err)
+	}
+	g.wait(1)
+
+	held := goVerifyAll(ctx, v, newTokens(e, limit)...)
+	g.wait(limit)
+	if got := v.Stats().InFlight; got != limit {
+		t.Errorf("got %d calls in flight, want %d", got, limit)
+	}
+	extra := e.token(clerkapi.CreateParams{})
+	_, err := v.Verify(ctx, extra)
+	if !errors.Is(err, verifier.ErrOverloaded) || !errors.Is(err, verifier.ErrUnavailable) {
+		t.Fatalf("miss beyond the cap: got %v, want ErrOverloaded (ErrUnavailable)", err)
+	}
+	if got := verifier.RetryAfter(err); got != time.Second {
+		t.Errorf("got Retry-After %v, want 1s", got)
+	}
+	if _, err := v.Verify(ctx, hot); err != nil {
+		t.Errorf("cache hit while the cap is reached: %v", err)
+	}
+	if got := len(g.arrived); got != 0 {
+		t.Errorf("the refused miss reached Clerk (%d more requests)", got)
+	}
+	g.release()
+	for i, err := range <-held {
+		if err != nil {
+			t.Errorf("held token %d: %v", i, err)
+		}
+	}
+	if _, err := v.Verify(ctx, extra); err != nil {
+		t.Errorf("the refused token once the calls ended: %v", err)
+	}
+	st := v.Stats()
+	if st.OverloadRefusals != 1 || st.Unavailable != 1 {
+		t.Errorf("got %d overload refusals and %d unavailable, want 1 and 1", st.OverloadRefusals, st.Unavailable)
+	}
+	if st.InFlight != 0 {
+		t.Errorf("got %d calls in flight after the end, want 0", st.InFlight)
+	}
+	if got := g.maxHeld(); got > limit {
+		t.Errorf("Clerk saw %d calls at once, want at most %d", got, limit)
+	}
+}
+
+// TestQueueWait: a miss beyond the cap waits for a slot, and gets one when a
+// call ends.
+func TestQueueWait(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	g := newGate(t, e)
+	v := e.verifier(verifier.WithBaseURL(g.URL), verifier.WithMaxInFlight(1), verifier.WithQueueWait(time.Hour))
+	first := goVerifyAll(ctx, v, e.token(clerkapi.CreateParams{}))
+	g.wait(1)
+	second := goVerifyAll(ctx, v, e.token(clerkapi.CreateParams{}))
+	g.let(1) // the first call ends; the second takes its slot
+	g.wait(1)
+	g.let(1)
+	for _, ch := range []<-chan []error{first, second} {
+		if err := (<-ch)[0]; err != nil {
+			t.Errorf("got %v, want the token verified", err)
+		}
+	}
+	if got := g.maxHeld(); got != 1 {
+		t.Errorf("Clerk saw %d calls at once, want 1", got)
+	}
+	if st := v.Stats(); st.OverloadRefusals != 0 {
+		t.Errorf("got %d overload refusals, want 0", st.OverloadRefusals)
+	}
+}
+
+// TestSourceBudget: each source has its own bucket; a source over it gets
+// ErrRateLimited (not ErrUnavailable) with Retry-After and costs no call,
+// another source is unaffected, hits are never charged, and the bucket
+// refills on the Verifier's clock.
+func TestSourceBudget(t *testing.T) {
+	e := newEnv(t)
+	v := e.verifier(verifier.WithSourceBudget(1, 2), verifier.WithCallBudget(0, 0))
+	a := verifier.WithSource(context.Background(), "192.0.2.1")
+	b := verifier.WithSource(context.Background(), "192.0.2.2")
+	valid := e.token(clerkapi.CreateParams{})
+	if _, err := v.Verify(a, valid); err != nil {
+		t.Fatalf("valid token: %v", err)
+	}
+	if _, err := v.Verify(a, unknownToken(1)); !errors.Is(err, verifier.ErrInvalidToken) {
+		t.Fatalf("second miss of a: got %v, want ErrInvalidToken", err)
+	}
+	_, err := v.Verify(a, unknownToken(2))
+	if !errors.Is(err, verifier.ErrRateLimited) || errors.Is(err, verifier.ErrUnavailable) {
+		t.Fatalf("third miss of a: got %v, want ErrRateLimited only", err)
+	}
+	if got := verifier.RetryAfter(err); got != time.Second {
+		t.Errorf("got Retry-After %v, want 1s", got)
+	}
+	if got := e.verifyCalls(); got != 2 {
+		t.Errorf("got %d verify calls, want 2 (the refused miss costs none)", got)
+	}
+	for range 100 {
+		if _, err := v.Verify(a, valid); err != nil {
+			t.Fatalf("cache hit of a source over its budget: %v", err)
+		}
+	}
+	if _, err := v.Verify(b, unknownToken(3)); !errors.Is(err, verifier.ErrInvalidToken) {
+		t.Errorf("another source: got %v, want ErrInvalidToken from Clerk", err)
+	}
+	if _, err := v.Verify(context.Background(), unknownToken(4)); !errors.Is(err, verifier.ErrInvalidToken) {
+		t.Errorf("no source: got %v, want ErrInvalidToken from Clerk (charged to no source)", err)
+	}
+	e.clk.Advance(time.Second)
+	if _, err := v.Verify(a, unknownToken(5)); !errors.Is(err, verifier.ErrInvalidToken) {
+		t.Errorf("a, a second later: got %v, want ErrInvalidToken from Clerk", err)
+	}
+	if st := v.Stats(); st.RateLimited != 1 || st.Unavailable != 0 {
+		t.Errorf("got RateLimited %d, Unavailable %d, want 1 and 0", st.RateLimited, st.Unavailable)
+	}
+}
+
+// TestSourceBudgetChargesFlights: many concurrent requests of one source for
+// one new token are one flight, charged once: none is refused, even with a
+// budget of one.
+func TestSourceBudgetChargesFlights(t *testing.T) {
+	const n = 100
+	e := newEnv(t)
+	g := newGate(t, e)
+	v := e.verifier(verifier.WithBaseURL(g.URL), verifier.WithSourceBudget(1, 1))
+	ctx := verifier.WithSource(context.Background(), "192.0.2.1")
+	tok := e.token(clerkapi.CreateParams{})
+	toks := make([]string, n)
+	for i := range toks {
+		toks[i] = tok
+	}
+	res := goVerifyAll(ctx, v, toks...)
+	g.wait(1)
+	g.release()
+	for i, err := range <-res {
+		if err != nil {
+			t.Errorf("request %d: %v", i, err)
+		}
+	}
+	if got := e.verifyCalls(); got != 1 {
+		t.Errorf("got %d verify calls, want 1", got)
+	}
+}
+
+// TestSourceBudgetBounded: the budgets of at most WithMaxSources sources are
+// kept; a forgotten source starts again with a full bucket.
+func TestSourceBudgetBounded(t *testing.T) {
+	e := newEnv(t)
+	v := e.verifier(verifier.WithSourceBudget(1, 1), verifier.WithMaxSources(2), verifier.WithCallBudget(0, 0))
+	src := func(s string) context.Context { return verifier.WithSource(context.Background(), s) }
+	for i, s := range []string{"a", "b", "c"} {
+		if _, err := v.Verify(src(s), unknownToken(10+i)); !errors.Is(err, verifier.ErrInvalidToken) {
+			t.Fatalf("first miss of %s: %v", s, err)
+		}
+	}
+	if _, err := v.Verify(src("c"), unknownToken(20)); !errors.Is(err, verifier.ErrRateLimited) {
+		t.Errorf("c again: got %v, want ErrRateLimited", err)
+	}
+	if _, err := v.Verify(src("a"), unknownToken(21)); !errors.Is(err, verifier.ErrInvalidToken) {
+		t.Errorf("a, forgotten: got %v, want a full bucket again", err)
+	}
+}
+
+// TestCallBudget: the overall budget bounds every source together; beyond it
+// a miss is ErrUnavailable / ErrOverloaded with Retry-After, without a call.
+func TestCallBudget(t *testing.T) {
+	e := newEnv(t)
+	v := e.verifier(verifier.WithCallBudget(1, 2))
+	for i := range 2 {
+		ctx := verifier.WithSource(context.Background(), string(rune('a'+i)))
+		if _, err := v.Verify(ctx, unknownToken(i+1)); !errors.Is(err, verifier.ErrInvalidToken) {
+			t.Fatalf("miss %d: %v", i, err)
+		}
+	}
+	_, err := v.Verify(verifier.WithSource(context.Background(), "z"), unknownToken(3))
+	if !errors.Is(err, verifier.ErrOverloaded) || !errors.Is(err, verifier.ErrUnavailable) {
+		t.Fatalf("third miss: got %v, want ErrOverloaded", err)
+	}
+	if got := verifier.RetryAfter(err); got != time.Second {
+		t.Errorf("got Retry-After %v, want 1s", got)
+	}
+	if got := e.verifyCalls(); got != 2 {
+		t.Errorf("got %d verify calls, want 2", got)
+	}
+	e.clk.Advance(time.Second)
+	if _, err := v.Verify(context.Background(), unknownToken(3)); !errors.Is(err, verifier.ErrInvalidToken) {
+		t.Errorf("a second later: got %v, want ErrInvalidToken", err)
+	}
+}
+
+// TestAdmissionSkipsLocalJWTs: JWTs verified locally cost no call to the
+// verify endpoint, so no budget refuses them.
+func TestAdmissionSkipsLocalJWTs(t *testing.T) {
+	e := newEnv(t)
+	v := e.verifier(verifier.WithSourceBudget(1, 1), verifier.WithCallBudget(1, 1))
+	ctx := verifier.WithSource(context.Background(), "192.0.2.9")
+	for i := range 5 {
+		if _, err := v.Verify(ctx, e.jwt(clerkapi.CreateParams{})); err != nil {
+			t.Fatalf("JWT %d: %v", i, err)
+		}
+	}
+}
