@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/m2mauth/m2mauth/internal/wire"
 )
 
 // A Fault changes how the emulator answers, before the normal handling. Build
@@ -112,15 +114,8 @@ func (f rateLimited) apply(_ *Server, w http.ResponseWriter, _ *http.Request) bo
 
 func writeTooMany(w http.ResponseWriter, d time.Duration) {
 	e := errTooManyRequests()
-	e.header = http.Header{"Retry-After": {strconv.FormatInt(ceilSeconds(d), 10)}}
+	e.header = http.Header{"Retry-After": {strconv.FormatInt(wire.CeilSeconds(d), 10)}}
 	writeError(w, e)
-}
-
-func ceilSeconds(d time.Duration) int64 {
-	if d <= 0 {
-		return 0
-	}
-	return int64((d + time.Second - 1) / time.Second)
 }
 
 // RateLimit lets at most n requests through in any window (a sliding window on

@@ -13,16 +13,11 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/internal/wire"
 )
 
 // TokenCategory is the "cat" header of Clerk's M2M JWTs.
-const TokenCategory = "cl_B7d4PD333AAA"
-
-// jwtLeeway is the clock skew allowed for nbf and iat, as @clerk/backend does.
-const jwtLeeway = 5 * time.Second
-
-// reservedClaims are the payload names that are not custom claims.
-var reservedClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scopes"}
+const TokenCategory = wire.JWTCategory
 
 // signingKey returns the instance's RSA key, generated on first use so that
 // servers which never mint a JWT do not pay for it.
@@ -115,7 +110,7 @@ func (s *Server) verifyJWT(c caller, value string, now time.Time) (*clerkapi.M2M
 	if std.Expiry != nil && !now.Before(std.Expiry.Time()) {
 		return nil, errTokenNotFound()
 	}
-	if std.NotBefore != nil && now.Add(jwtLeeway).Before(std.NotBefore.Time()) {
+	if std.NotBefore != nil && now.Add(wire.JWTLeeway).Before(std.NotBefore.Time()) {
 		return nil, errTokenNotFound()
 	}
 	var scopes []string
@@ -129,7 +124,7 @@ func (s *Server) verifyJWT(c caller, value string, now time.Time) (*clerkapi.M2M
 	if !c.instance && !slices.Contains(scopes, c.machineID) {
 		return nil, errTokenNotFound()
 	}
-	for _, k := range reservedClaims {
+	for _, k := range wire.ReservedClaims {
 		delete(raw, k)
 	}
 	var claims json.RawMessage

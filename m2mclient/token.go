@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/internal/wire"
 )
 
 // Token is a live M2M token as a [TokenSource] hands it out. Tokens are shared
@@ -32,7 +33,7 @@ func newToken(m *clerkapi.M2MToken, format clerkapi.TokenFormat, expiresAt time.
 	}
 	if format == "" {
 		format = clerkapi.FormatOpaque
-		if looksLikeJWT(m.Token) {
+		if wire.IsJWT(m.Token) {
 			format = clerkapi.FormatJWT
 		}
 	}
@@ -83,13 +84,3 @@ func (t *Token) String() string {
 
 // GoString is String, so %#v does not reveal the secret value either.
 func (t *Token) GoString() string { return t.String() }
-
-func looksLikeJWT(s string) bool {
-	dots := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			dots++
-		}
-	}
-	return dots == 2
-}

@@ -3,6 +3,7 @@ package middleware
 import (
 	"net/http"
 
+	"github.com/m2mauth/m2mauth/internal/wire"
 	"github.com/m2mauth/m2mauth/verifier"
 )
 
@@ -69,38 +70,10 @@ func BearerToken(r *http.Request) (string, error) {
 	if tok == "" {
 		return "", errEmptyToken
 	}
-	if !isToken68(tok) {
+	if !wire.IsToken68(tok) {
 		return "", errMalformed
 	}
 	return tok, nil
-}
-
-// isToken68 reports whether s matches 1*( ALPHA / DIGIT / "-" / "." / "_" /
-// "~" / "+" / "/" ) *"=".
-func isToken68(s string) bool {
-	i := 0
-	for i < len(s) && isToken68Char(s[i]) {
-		i++
-	}
-	if i == 0 {
-		return false
-	}
-	for i < len(s) && s[i] == '=' {
-		i++
-	}
-	return i == len(s)
-}
-
-func isToken68Char(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '-', '.', '_', '~', '+', '/':
-		return true
-	}
-	return false
 }
 
 func trimOWS(s string) string {

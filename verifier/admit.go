@@ -7,8 +7,6 @@ import (
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
-
-	"github.com/m2mauth/m2mauth/internal/wire"
 )
 
 // admission decides whether a cache miss may cost a call to Clerk's verify
@@ -84,13 +82,13 @@ func (a *admission) begin(ctx context.Context, now time.Time, src *budget) (end 
 	var wait time.Duration
 	if src != nil {
 		if srcRes, wait = reserve(src.lim, now); srcRes == nil {
-			return nil, &RateLimitedError{RetryAfter: ceilSecond(wait)}
+			return nil, &RateLimitedError{RetryAfter: ceilSeconds(wait)}
 		}
 	}
 	if a.global != nil {
 		if allRes, wait = reserve(a.global, now); allRes == nil {
 			refund()
-			return nil, &UnavailableError{RetryAfter: ceilSecond(wait), Err: ErrOverloaded}
+			return nil, &UnavailableError{RetryAfter: ceilSeconds(wait), Err: ErrOverloaded}
 		}
 	}
 	if a.slots != nil {
@@ -154,11 +152,6 @@ func reserve(lim *rate.Limiter, now time.Time) (*rate.Reservation, time.Duration
 		return nil, d
 	}
 	return r, 0
-}
-
-// ceilSecond rounds a wait up to whole seconds, at least one: a Retry-After.
-func ceilSecond(d time.Duration) time.Duration {
-	return max(1, time.Duration(wire.CeilSeconds(d))) * time.Second
 }
 
 // sourceBudgets holds one token bucket per source, the least recently used

@@ -86,7 +86,7 @@ func (b *breaker) allow() (done func(error), err error) {
 // cool-down (at least one second).
 func (b *breaker) openError() error {
 	left := b.cooldown - time.Since(time.Unix(0, b.opened.Load()))
-	return &UnavailableError{RetryAfter: ceilSecond(left), Err: ErrBreakerOpen}
+	return &UnavailableError{RetryAfter: ceilSeconds(left), Err: ErrBreakerOpen}
 }
 
 // state returns the breaker's state for Stats: "closed", "open",

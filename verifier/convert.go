@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/internal/wire"
 )
 
 // newToken builds the Token for Clerk's answer m about the token value raw.
@@ -20,7 +21,7 @@ func newToken(m *clerkapi.M2MToken, raw string) *Token {
 	if c := bytes.TrimSpace(m.Claims); len(c) > 0 && !bytes.Equal(c, []byte("null")) {
 		t.Claims = bytes.Clone(c)
 	}
-	if isJWTShaped(raw) {
+	if wire.IsJWT(raw) {
 		t.Format = FormatJWT
 	}
 	return t

@@ -5,29 +5,26 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/m2mauth/m2mauth/cache"
 	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/internal/wire"
 )
 
 // JWTCategory is the "cat" header of Clerk's M2M JWTs. A JWT carrying another
 // category (a session token, an OAuth token…) is not an M2M token; one without
 // the header (minted before mid-2026) is accepted.
-const JWTCategory = "cl_B7d4PD333AAA"
+const JWTCategory = wire.JWTCategory
 
 // JWTLeeway is the clock skew allowed for a JWT's exp, nbf and iat, as
 // @clerk/backend allows.
-const JWTLeeway = 5 * time.Second
+const JWTLeeway = wire.JWTLeeway
 
 // jwtAlgorithms are the signature algorithms accepted: Clerk signs with RS256.
 var jwtAlgorithms = []jose.SignatureAlgorithm{jose.RS256}
-
-// jwtReserved are the payload names that are not custom claims.
-var jwtReserved = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scopes"}
 
 // The reasons a JWT is invalid: fixed strings, never a part of the token.
 var (
@@ -157,7 +154,7 @@ func (v *Verifier) checkJWT(token string) (*Token, error) {
 	if std.IssuedAt != nil {
 		t.CreatedAt = std.IssuedAt.Time()
 	}
-	for _, k := range jwtReserved {
+	for _, k := range wire.ReservedClaims {
 		delete(raw, k)
 	}
 	if len(raw) > 0 {

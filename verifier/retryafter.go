@@ -1,6 +1,10 @@
 package verifier
 
-import "time"
+import (
+	"time"
+
+	"github.com/m2mauth/m2mauth/internal/wire"
+)
 
 // retryCap is the largest RetryAfter the Verifier ever returns: WithMaxBackoff,
 // or DefaultMaxBackoff when the gate is disabled (WithMaxBackoff(0)). Clerk's
@@ -19,7 +23,8 @@ func (v *Verifier) unavailable(retryAfter time.Duration, cause error) *Unavailab
 	return &UnavailableError{RetryAfter: min(retryAfter, v.retryCap()), Err: cause}
 }
 
-// ceilSeconds rounds d up to whole seconds.
+// ceilSeconds rounds a wait up to whole seconds, at least one: the
+// RetryAfter of every refusal.
 func ceilSeconds(d time.Duration) time.Duration {
-	return (d + time.Second - 1) / time.Second * time.Second
+	return max(1, time.Duration(wire.CeilSeconds(d))) * time.Second
 }

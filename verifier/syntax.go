@@ -1,6 +1,10 @@
 package verifier
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/m2mauth/m2mauth/internal/wire"
+)
 
 // MaxTokenLength is the longest token Verify considers; longer ones are invalid
 // without a call to Clerk. A JWT that Clerk issues lists the scoped machines
@@ -84,21 +88,15 @@ var charClass = func() (t [256]uint8) {
 	for c := range 256 {
 		b := byte(c)
 		alnum := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
-		if alnum || strings.IndexByte("-._~+/=", b) >= 0 {
+		if wire.IsToken68Char(b) || b == '=' {
 			t[c] |= classToken
 		}
 		if alnum {
 			t[c] |= classAlnum
 		}
-		if alnum || b == '-' || b == '_' || b == '.' {
+		if wire.IsBase64URLChar(b) || b == '.' {
 			t[c] |= classJWT
 		}
 	}
 	return t
 }()
-
-// isJWTShaped reports whether tok is three non-empty base64url segments
-// separated by dots (a JWS in compact serialisation).
-func isJWTShaped(tok string) bool {
-	return !strings.HasPrefix(tok, "mt_") && checkSyntax(tok) == nil
-}

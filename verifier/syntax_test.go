@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/m2mauth/m2mauth/internal/wire"
 )
 
 // The local check, restated as regular expressions: the reference the fast
@@ -56,8 +58,8 @@ func FuzzCheckSyntax(f *testing.F) {
 		if want := refAccepts(tok); got != want {
 			t.Fatalf("checkSyntax(%q) accepts = %v, reference says %v", tok, got, want)
 		}
-		if got && isJWTShaped(tok) == strings.HasPrefix(tok, "mt_") {
-			t.Fatalf("isJWTShaped(%q) = %v for an accepted token", tok, isJWTShaped(tok))
+		if got && wire.IsJWT(tok) == strings.HasPrefix(tok, "mt_") {
+			t.Fatalf("wire.IsJWT(%q) = %v for an accepted token", tok, wire.IsJWT(tok))
 		}
 	})
 }

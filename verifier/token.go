@@ -5,15 +5,17 @@ import (
 	"errors"
 	"slices"
 	"time"
+
+	"github.com/m2mauth/m2mauth/clerkapi"
 )
 
-// Format is the format of an M2M token's value.
-type Format string
+// Format is the format of an M2M token's value: clerkapi's token_format.
+type Format = clerkapi.TokenFormat
 
 // The formats of M2M tokens.
 const (
-	FormatOpaque Format = "opaque" // mt_…
-	FormatJWT    Format = "jwt"    // three base64url segments
+	FormatOpaque = clerkapi.FormatOpaque // mt_…
+	FormatJWT    = clerkapi.FormatJWT    // three base64url segments
 )
 
 // Token is a verified M2M token. Tokens returned by a Verifier may be shared

@@ -46,4 +46,3 @@ func SendRaw(t *testing.T, hc *http.Client, base string, c RawCase) (*http.Respo
 	}
 	return resp, b
 }
-
