@@ -15,6 +15,7 @@
 //	CLERK_API_URL             Clerk's Backend API base URL (default https://api.clerk.com/v1)
 //	M2M_AUDIENCE              this service's machine ID (mch_…)
 //	ADDR                      the listen address (default 127.0.0.1:8080)
+//	DEBUG_ADDR                if set, net/http/pprof on this separate, private address
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // served on DEBUG_ADDR only, never on the service's port
 	"os"
 	"os/signal"
 	"syscall"
@@ -82,6 +84,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	reporters, err := middleware.New(v, middleware.WithAudience(audience), middleware.WithCheck(requireRole("reporter")))
 	if err != nil {
 		return err
+	}
+
+	if debugAddr := getenv("DEBUG_ADDR"); debugAddr != "" {
+		dln, err := net.Listen("tcp", debugAddr)
+		if err != nil {
+			return err
+		}
+		defer dln.Close()
+		go func() { _ = http.Serve(dln, http.DefaultServeMux) }() // pprof registered itself there
 	}
 
 	mux := http.NewServeMux()

@@ -1,0 +1,410 @@
+// Command flood runs the upstream-protection scenarios against the example
+// service examples/nethttp, started as a process of its own, and prints the
+// figures. Clerk is a clerktest emulator in this process, so the faults (a
+// hanging Clerk, a rate limit, latency) and the calls that reach it are under
+// its control; callers are HTTP clients bound to different loopback
+// addresses (127.0.0.2 sends junk, 127.0.0.1 and 127.0.0.3 are legitimate),
+// so that the example's per-source budget sees different sources.
+//
+//	go build -o /tmp/nethttp ./examples/nethttp
+//	go run ./scripts/flood -example /tmp/nethttp            # every scenario
+//	go run ./scripts/flood -example /tmp/nethttp -only hang
+//
+// scripts/floodtest.sh does both. Traffic goes to 127.0.0.0/8 only; every
+// loop is bounded by its scenario's duration.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/clerktest"
+)
+
+func main() {
+	example := flag.String("example", "", "path to the built examples/nethttp binary")
+	only := flag.String("only", "", "run one scenario: hang, ratelimit or steady")
+	hangFor := flag.Duration("hang-duration", 10*time.Second, "length of the hanging-Clerk scenario")
+	rlFor := flag.Duration("ratelimit-duration", 60*time.Second, "length of the rate-limit scenario")
+	ttl := flag.Duration("steady-ttl", 60*time.Second, "the example's cache TTL (verifier.DefaultTTL): the steady scenario lasts 3 × it")
+	flag.Parse()
+	if *example == "" {
+		fmt.Fprintln(os.Stderr, "flood: -example is required")
+		os.Exit(2)
+	}
+	scenarios := []struct {
+		name string
+		run  func(*env) error
+	}{
+		{"hang", func(e *env) error { return hang(e, *hangFor) }},
+		{"ratelimit", func(e *env) error { return rateLimited(e, *rlFor) }},
+		{"steady", func(e *env) error { return steady(e, *ttl) }},
+	}
+	for _, s := range scenarios {
+		if *only != "" && *only != s.name {
+			continue
+		}
+		if err := withEnv(*example, s.run); err != nil {
+			fmt.Fprintf(os.Stderr, "flood: %s: %v\n", s.name, err)
+			os.Exit(1)
+		}
+	}
+}
+
+// env is one scenario's world: the emulator, the example process, and clients.
+type env struct {
+	srv      *clerktest.Server
+	inFlight *gauge // verify requests being answered by the emulator
+	caller   *clerktest.Machine
+	base     string // the example's URL
+	debug    string // the example's pprof URL
+}
+
+func withEnv(example string, run func(*env) error) error {
+	srv := clerktest.NewServer()
+	defer srv.Close()
+	receiver := srv.CreateMachine("receiver")
+	caller := srv.CreateMachine("caller", receiver.ID)
+
+	// Serve the emulator through a gauge of the verify calls in flight.
+	g := &gauge{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/m2m_tokens/verify") {
+			g.add(1)
+			defer g.add(-1)
+		}
+		srv.Handler().ServeHTTP(w, r)
+	})}
+	go func() { _ = hs.Serve(ln) }()
+	defer hs.Close()
+
+	port, dport := freePort(), freePort()
+	cmd := exec.Command(example)
+	cmd.Env = append(os.Environ(),
+		"CLERK_SECRET_KEY="+srv.SecretKey,
+		"CLERK_API_URL=http://"+ln.Addr().String()+"/v1",
+		"M2M_AUDIENCE="+receiver.ID,
+		"ADDR=127.0.0.1:"+port,
+		"DEBUG_ADDR=127.0.0.1:"+dport,
+	)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "Listening on ") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	return run(&env{srv: srv, inFlight: g, caller: caller,
+		base: "http://127.0.0.1:" + port, debug: "http://127.0.0.1:" + dport})
+}
+
+func freePort() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// client returns an HTTP client whose connections leave from the loopback
+// address ip: the example sees ip as the request's source.
+func client(ip string, timeout time.Duration) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{
+		DialContext: d.DialContext, MaxIdleConnsPerHost: 256, MaxConnsPerHost: 0,
+	}}
+}
+
+func (e *env) token(opts clerkapi.CreateParams) string {
+	t, err := e.srv.CreateToken(e.caller.ID, opts)
+	if err != nil {
+		panic(err)
+	}
+	return t.Token
+}
+
+// junkToken is a well-formed opaque token Clerk never issued.
+func junkToken() string {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 32)
+	for i := range b {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		b[i] = alphabet[n.Int64()]
+	}
+	return "mt_" + string(b)
+}
+
+// result is one request's outcome.
+type result struct {
+	status int // 0: no answer
+	d      time.Duration
+}
+
+func get(c *http.Client, url, token string) result {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	start := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		return result{d: time.Since(start)}
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return result{status: resp.StatusCode, d: time.Since(start)}
+}
+
+// every calls f every interval, each call in its own goroutine, until ctx
+// ends; it returns when every call has returned.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	var wg sync.WaitGroup
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		case <-t.C:
+			wg.Add(1)
+			go func() { defer wg.Done(); f() }()
+		}
+	}
+}
+
+// results collects outcomes safely.
+type results struct {
+	mu  sync.Mutex
+	all []result
+}
+
+func (r *results) add(x result) { r.mu.Lock(); r.all = append(r.all, x); r.mu.Unlock() }
+
+func (r *results) summary() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.all) == 0 {
+		return "no requests"
+	}
+	codes := map[int]int{}
+	ds := make([]time.Duration, 0, len(r.all))
+	for _, x := range r.all {
+		codes[x.status]++
+		ds = append(ds, x.d)
+	}
+	slices.Sort(ds)
+	keys := make([]int, 0, len(codes))
+	for k := range codes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d×%d", codes[k], k))
+	}
+	q := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))] }
+	return fmt.Sprintf("%d requests [%s] p50 %v p99 %v max %v", len(ds), strings.Join(parts, " "),
+		q(0.50).Round(10*time.Microsecond), q(0.99).Round(10*time.Microsecond), ds[len(ds)-1].Round(10*time.Microsecond))
+}
+
+func (r *results) ok() (ok, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.all {
+		if x.status == http.StatusOK {
+			ok++
+		}
+	}
+	return ok, len(r.all)
+}
+
+// gauge is a level with its peak.
+type gauge struct{ cur, peak atomic.Int64 }
+
+func (g *gauge) add(d int64) {
+	v := g.cur.Add(d)
+	for p := g.peak.Load(); v > p && !g.peak.CompareAndSwap(p, v); p = g.peak.Load() {
+	}
+}
+
+// sampler records the example's goroutines and heap (from its pprof) every
+// 100 ms until ctx ends.
+type sampler struct {
+	goroutines, heap gauge
+}
+
+var (
+	goroutineTotal = regexp.MustCompile(`goroutine profile: total (\d+)`)
+	heapAlloc      = regexp.MustCompile(`# HeapAlloc = (\d+)`)
+)
+
+func (s *sampler) run(ctx context.Context, debugURL string) {
+	c := &http.Client{Timeout: 2 * time.Second}
+	read := func(path string, re *regexp.Regexp) int64 {
+		resp, err := c.Get(debugURL + path)
+		if err != nil {
+			return -1
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		m := re.FindSubmatch(b)
+		if m == nil {
+			return -1
+		}
+		n, _ := strconv.ParseInt(string(m[1]), 10, 64)
+		return n
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if n := read("/debug/pprof/goroutine?debug=1", goroutineTotal); n >= 0 {
+			s.goroutines.cur.Store(n)
+			s.goroutines.add(0)
+		}
+		if n := read("/debug/pprof/heap?debug=1", heapAlloc); n >= 0 {
+			s.heap.cur.Store(n)
+			s.heap.add(0)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// hang: Clerk hangs; one source sends 200 junk requests/s. A cached token
+// must keep working fast, a new valid token from another source must be
+// refused fast (503), and the example's calls in flight, goroutines and heap
+// stay bounded.
+func hang(e *env, d time.Duration) error {
+	fmt.Printf("== scenario hang: Clerk's verify hangs; 200 junk req/s from 127.0.0.2 for %v\n", d)
+	legit, fresh, junk := client("127.0.0.1", 30*time.Second), client("127.0.0.3", 30*time.Second), client("127.0.0.2", 30*time.Second)
+	cached := e.token(clerkapi.CreateParams{})
+	if r := get(legit, e.base+"/api/whoami", cached); r.status != http.StatusOK {
+		return fmt.Errorf("warming the cached token: status %d", r.status)
+	}
+	var s sampler
+	sctx, stopSampling := context.WithCancel(context.Background())
+	go s.run(sctx, e.debug)
+	time.Sleep(300 * time.Millisecond) // a baseline sample before the flood
+	baseG, baseH := s.goroutines.cur.Load(), s.heap.cur.Load()
+
+	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.Hang())
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var jr, cr, fr results
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); every(ctx, 5*time.Millisecond, func() { jr.add(get(junk, e.base+"/api/whoami", junkToken())) }) }()
+	go func() {
+		defer wg.Done()
+		every(ctx, 20*time.Millisecond, func() { cr.add(get(legit, e.base+"/api/whoami", cached)) })
+	}()
+	go func() {
+		defer wg.Done()
+		every(ctx, time.Second, func() { fr.add(get(fresh, e.base+"/api/whoami", e.token(clerkapi.CreateParams{}))) })
+	}()
+	wg.Wait()
+	stopSampling()
+	e.srv.ClearFaults()
+	fmt.Printf("  junk (127.0.0.2):               %s\n", jr.summary())
+	fmt.Printf("  cached token (127.0.0.1):       %s\n", cr.summary())
+	fmt.Printf("  new valid token (127.0.0.3):    %s\n", fr.summary())
+	fmt.Printf("  verify calls reaching Clerk:    %d in all, at most %d in flight at once\n",
+		e.srv.Calls(clerktest.EndpointVerify), e.inFlight.peak.Load())
+	fmt.Printf("  example goroutines:             %d before, peak %d\n", baseG, s.goroutines.peak.Load())
+	fmt.Printf("  example heap (HeapAlloc):       %.1f MB before, peak %.1f MB\n", float64(baseH)/1e6, float64(s.heap.peak.Load())/1e6)
+	return nil
+}
+
+// rateLimited: Clerk allows 100 verify calls per 10 s (its development
+// limit); one source sends 50 junk requests/s, another a new valid token
+// every second. At least 95 % of the valid ones must succeed.
+func rateLimited(e *env, d time.Duration) error {
+	fmt.Printf("== scenario ratelimit: Clerk allows 100 verify calls / 10 s; 50 junk req/s from 127.0.0.2, a new valid token every 1 s from 127.0.0.3, for %v\n", d)
+	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.RateLimit(100, 10*time.Second))
+	junk, fresh := client("127.0.0.2", 30*time.Second), client("127.0.0.3", 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var jr, fr results
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); every(ctx, 20*time.Millisecond, func() { jr.add(get(junk, e.base+"/api/whoami", junkToken())) }) }()
+	go func() {
+		defer wg.Done()
+		every(ctx, time.Second, func() { fr.add(get(fresh, e.base+"/api/whoami", e.token(clerkapi.CreateParams{}))) })
+	}()
+	wg.Wait()
+	ok, n := fr.ok()
+	fmt.Printf("  junk (127.0.0.2):               %s\n", jr.summary())
+	fmt.Printf("  new valid tokens (127.0.0.3):   %s\n", fr.summary())
+	fmt.Printf("  valid tokens accepted:          %d of %d (%.1f %%)\n", ok, n, 100*float64(ok)/float64(max(n, 1)))
+	fmt.Printf("  verify calls reaching Clerk:    %d (rate-limited answers included)\n", e.srv.Calls(clerktest.EndpointVerify))
+	if n == 0 || float64(ok)/float64(n) < 0.95 {
+		return errors.New("fewer than 95 % of the valid tokens were accepted")
+	}
+	return nil
+}
+
+// steady: one token used continuously (every 10 ms) for 3 × TTL, Clerk
+// answering in 20 ms. After the first request none may wait for Clerk
+// (refresh-ahead); Clerk sees about one call per TTL.
+func steady(e *env, ttl time.Duration) error {
+	d := 3 * ttl
+	fmt.Printf("== scenario steady: one token every 10 ms for %v (3 × TTL), Clerk answers in 20 ms\n", d)
+	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.Latency(20*time.Millisecond))
+	c := client("127.0.0.1", 30*time.Second)
+	tok := e.token(clerkapi.CreateParams{SecondsUntilExpiration: clerkapi.Int64(int64(2 * d / time.Second))})
+	first := get(c, e.base+"/api/whoami", tok)
+	var rest results
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		rest.add(get(c, e.base+"/api/whoami", tok))
+		time.Sleep(10 * time.Millisecond)
+	}
+	slow := 0
+	rest.mu.Lock()
+	for _, x := range rest.all {
+		if x.d > 5*time.Millisecond {
+			slow++
+		}
+	}
+	rest.mu.Unlock()
+	fmt.Printf("  first request:                  status %d in %v\n", first.status, first.d.Round(10*time.Microsecond))
+	fmt.Printf("  the others:                     %s\n", rest.summary())
+	fmt.Printf("  requests slower than 5 ms:      %d\n", slow)
+	fmt.Printf("  verify calls reaching Clerk:    %d in %v (TTL %v)\n", e.srv.Calls(clerktest.EndpointVerify), d, ttl)
+	return nil
+}
