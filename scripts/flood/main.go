@@ -327,7 +327,10 @@ func hang(e *env, d time.Duration) error {
 	var jr, cr, fr results
 	var wg sync.WaitGroup
 	wg.Add(3)
-	go func() { defer wg.Done(); every(ctx, 5*time.Millisecond, func() { jr.add(get(junk, e.base+"/api/whoami", junkToken())) }) }()
+	go func() {
+		defer wg.Done()
+		every(ctx, 5*time.Millisecond, func() { jr.add(get(junk, e.base+"/api/whoami", junkToken())) })
+	}()
 	go func() {
 		defer wg.Done()
 		every(ctx, 20*time.Millisecond, func() { cr.add(get(legit, e.base+"/api/whoami", cached)) })
@@ -361,7 +364,10 @@ func rateLimited(e *env, d time.Duration) error {
 	var jr, fr results
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); every(ctx, 20*time.Millisecond, func() { jr.add(get(junk, e.base+"/api/whoami", junkToken())) }) }()
+	go func() {
+		defer wg.Done()
+		every(ctx, 20*time.Millisecond, func() { jr.add(get(junk, e.base+"/api/whoami", junkToken())) })
+	}()
 	go func() {
 		defer wg.Done()
 		every(ctx, time.Second, func() { fr.add(get(fresh, e.base+"/api/whoami", e.token(clerkapi.CreateParams{}))) })
