@@ -18,6 +18,14 @@
 // like an sk_ one. WithAudience("") means no audience, so
 // WithAudience(os.Getenv("M2M_AUDIENCE")) works with either key.
 //
+// Every request's source — the client's IP (RemoteIP, an IPv6 address by its
+// /64), or what WithSourceFunc says behind a trusted proxy; X-Forwarded-For is
+// never trusted by default — goes to the Verifier with the token, so that the
+// calls to Clerk that one source's cache misses cause come out of its own
+// budget (verifier.WithSourceBudget). A *verifier.Verifier (a SourceVerifier)
+// takes it as an argument, any other Verifier in the context
+// (verifier.WithSource).
+//
 // An Authenticator is immutable after New and safe for concurrent use by
 // multiple goroutines, provided its Verifier and the callbacks given as
 // options are too.
@@ -27,6 +35,7 @@
 //	no/malformed Authorization header   401  WWW-Authenticate: Bearer realm="…"
 //	invalid, expired, revoked token     401  Bearer realm="…", error="invalid_token"
 //	policy refusal (scope, subject…)    403  Bearer realm="…", error="insufficient_scope"
+//	source over its budget of misses    429  Retry-After: <seconds>
 //	Clerk unavailable (5xx, 429, net)   503  Retry-After: <seconds>
 //	Clerk refused our key, other errors 500
 //	the client went away while waiting  499  (nothing useful can reach the client)

@@ -24,21 +24,48 @@
 //     Verifier returns, the first answer's included, is at most
 //     WithMaxBackoff (DefaultMaxBackoff when the gate is disabled): Clerk's
 //     Retry-After: 3600 reaches the caller as 60 s by default.
-//  5. Concurrent callers of one token share a single call
+//  5. Admission: a miss that would cost a call to Clerk's verify endpoint is
+//     admitted only within the Verifier's bounds, and refused otherwise
+//     without a call or a connection:
+//     - the breaker ([WithBreaker]: after 5 consecutive timeouts, network
+//     failures or 5xx, misses get ErrUnavailable ([ErrBreakerOpen]) at once
+//     for a 10 s cool-down, then one probe at a time);
+//     - the budget of the request's source ([WithSourceBudget], 5 calls/s
+//     with a burst of 20, per source in a bounded LRU of [WithMaxSources];
+//     the source comes from [VerifyFrom] or [WithSource], the middleware
+//     gives the client's IP): over it, [ErrRateLimited] (a 429);
+//     - the overall budget ([WithCallBudget], 50 calls/s, burst 100) and the
+//     cap on calls in flight ([WithMaxInFlight], 32, each waiting at most
+//     [WithQueueWait], 100 ms, for a slot): ErrUnavailable ([ErrOverloaded]).
+//     Budgets are charged once per call (per flight), never per waiting
+//     request, and never for cache hits or JWTs verified locally.
+//  6. Concurrent callers of one token share a single call
 //     (golang.org/x/sync/singleflight). The call runs detached from the
 //     callers' contexts (context.WithoutCancel) under its own timeout
 //     ([WithTimeout]); each caller waits only as long as its own context lets
 //     it and then returns ctx.Err().
-//  6. Upstream: POST /m2m_tokens/verify through package clerkapi, with one
+//  7. Upstream: POST /m2m_tokens/verify through package clerkapi, with one
 //     immediate retry when the connection failed before any answer.
 //     Redirects are not followed. A JWT-format token verified with a Clerk
 //     secret key is checked locally instead (see below): no call to the
 //     verify endpoint.
-//  7. The answer is cached: a valid token for min([WithTTL], its expiry − now),
+//  8. The answer is cached: a valid token for min([WithTTL], its expiry − now),
 //     then refused locally once expired; a refusal (Clerk's 404 with its
 //     error JSON, or a 200 that says revoked or expired, or an expiry past on
 //     our clock, or a failed local JWT check) for [WithNegativeTTL]. Transient
 //     failures and misconfigurations are never cached.
+//
+// # Refresh-ahead
+//
+// A cached token used during the last [WithRefreshAhead] fraction of its TTL
+// (the last fifth by default) is verified again in the background, by one
+// call that shares the token's flight and passes admission like any other
+// (charged to no source). The request that notices is answered from the
+// cache at once, so a token in steady use never waits for Clerk. The new
+// answer replaces the entry: a fresh TTL, or a refusal (a revocation seen
+// before the TTL would show it). A refresh that gets no verdict leaves the
+// entry until it ends, never past it. An entry that ends with the token's own
+// expiry is not refreshed.
 //
 // # Only Clerk says a token is invalid
 //
@@ -105,11 +132,13 @@
 // Every error matches exactly one of [ErrInvalidToken] (401: malformed,
 // unknown, revoked, expired, not granted to this machine, as Clerk's error
 // JSON says), [ErrUnavailable] (503: network error, timeout, 5xx, 429,
-// unreadable or oversized answer, back-off after a 429, closed Verifier;
-// [RetryAfter] gives Clerk's Retry-After, or the time left of the back-off,
-// always capped as above) and [ErrMisconfigured] (500: Clerk refused our own
-// key, or the base URL is not Clerk; logged once at Error level), or is the
-// caller's ctx.Err() unwrapped. Clerk's *clerkapi.APIError stays reachable
+// unreadable or oversized answer, back-off after a 429, breaker open, cap on
+// calls in flight or overall budget reached, closed Verifier; [RetryAfter]
+// gives Clerk's Retry-After, or the time left of the back-off or cool-down,
+// always capped as above), [ErrRateLimited] (429: the request's source spent
+// its budget; RetryAfter says when it has one again) and [ErrMisconfigured]
+// (500: Clerk refused our own key, or the base URL is not Clerk; logged once
+// at Error level), or is the caller's ctx.Err() unwrapped. Clerk's *clerkapi.APIError stays reachable
 // with errors.As. No error string or log line contains a token or a key.
 //
 // New refuses a string that is not a usable secret key with an error matching
@@ -122,17 +151,19 @@
 // receiver must check the token's scopes itself ([Token.HasScope]). With a
 // machine secret key (ak_…) Clerk refuses tokens not granted to that machine.
 //
-// # Memory
+// # Bounds
 //
-// The cache holds at most [WithCacheSize] entries whatever the traffic sends;
-// garbage never enters it. TestMemoryPerToken measures about 650 bytes of heap
-// per cached token (cache entry plus Token with ID, subject and one scope; Go
-// 1.26, amd64): about 6 MB for the default 10,000 entries.
+// Whatever the traffic sends: the cache holds at most [WithCacheSize] entries
+// (garbage never enters it; tokens Clerk refused have their own part, so
+// junk cannot evict a valid token); the per-source budgets at most
+// [WithMaxSources] sources; calls to Clerk are bounded by the budgets and the
+// cap above. BENCHMARKS.md gives the measured memory per entry.
 //
 // # Concurrency
 //
-// A [Verifier] is safe for concurrent use by multiple goroutines. The only
+// A [Verifier] is safe for concurrent use by multiple goroutines. The
 // goroutines it starts are singleflight's, one per cold token being verified
-// (a call to Clerk or a local JWT check), each bounded by the timeout and
-// cancelled by [Verifier.Close].
+// (a call to Clerk or a local JWT check; a miss refused by admission ends its
+// at once), and one per background refresh; each is bounded by the timeout
+// and cancelled by [Verifier.Close], which waits for the refreshes.
 package verifier
