@@ -107,7 +107,7 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 // returns ctx.Err() itself. The Token may be shared with other callers: treat
 // it as read-only.
 //
-// A cache hit does not allocate and takes no exclusive lock.
+// A cache hit does not allocate.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 	if v.closed.Load() {
 		v.stats.unavailable.Add(1)
