@@ -10,7 +10,7 @@ func benchCache(b *testing.B, shards int) (*Cache[*int], []Key) {
 	b.Helper()
 	opts := []Option{WithClock(func() time.Time { return t0 })}
 	if shards > 0 {
-		opts = append(opts, WithShards(shards))
+		opts = append(opts, withShards(shards))
 	}
 	c, err := New[*int](10_000, opts...)
 	if err != nil {
@@ -37,10 +37,7 @@ func BenchmarkGet(b *testing.B) {
 // count and with a single shard (one lock for all):
 //   - hot: each goroutine reads its own key over and over (one token per
 //     calling machine, the common case);
-//   - cycle: each goroutine cycles through 1024 keys (an entry is moved to the
-//     front only now and then).
-//
-// Hits take no lock in either case (see the read index in table.go).
+//   - cycle: each goroutine cycles through 1024 keys.
 func BenchmarkGetParallel(b *testing.B) {
 	for _, bc := range []struct {
 		name   string

@@ -3,9 +3,7 @@ package cache
 import (
 	"encoding/binary"
 	"errors"
-	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -20,7 +18,8 @@ type Entry[V any] struct {
 	// ID, when not empty, indexes the entry for InvalidateID (in m2mauth, the
 	// token's mt_… ID).
 	ID string
-	// Negative marks a remembered refusal rather than a value.
+	// Negative marks a remembered refusal rather than a value. Negative
+	// entries are kept in their own part of the cache (see WithNegativeSize).
 	Negative bool
 	// Expires is the first instant at which the entry is no longer served.
 	Expires time.Time
@@ -33,62 +32,39 @@ type Cache[V any] struct {
 	mask   uint64
 	now    func() time.Time
 	ids    *idIndex
-	size   int
-	seed   [2]uint64 // keys hashKey, random per cache
 }
 
-// item is what a shard's LRU and read index hold: an immutable Entry (Set
-// replaces the item, it never edits one), its key and read-index hash, and the
-// shard sequence number of its last move to the front of the LRU.
-type item[V any] struct {
-	Entry[V]
-	key  Key
-	hash uint64
-	seq  atomic.Uint64
-}
-
-// shard is one LRU (golang-lru's simplelru) with its own lock, laid out on
-// cache lines of its own.
-//
-// Every move of an item to the front of the LRU (Set, or promotion on a hit)
-// takes the write lock, increments seq and records the new value in the item.
-// seq − item.seq bounds how many items were moved in front of it since, so it
-// bounds the item's distance from the front. A hit promotes the item (write
-// lock) only when that distance may have reached promoteAfter, a quarter of the
-// shard's capacity. So repeated hits never write the LRU, and the order stays
-// close to exact LRU: an entry that was hit survives at least ¾ of the shard's
-// capacity of later insertions (exact LRU: all of it) before it can be evicted.
-//
-// tab is the shard's read index (see table): Get and Peek find items there
-// without a lock, so hits on any keys from many cores share no written memory
-// but their own counter stripes (and, now and then, a promotion).
+// shard is a mutex around two golang-lru LRUs: one for positive entries, one
+// for negative entries (nil when the negative part is empty). A key is in at
+// most one of them.
 type shard[V any] struct {
-	mu           sync.RWMutex // guards lru, used, live; tab, seq and the items' seq change only under mu.Lock
-	lru          *simplelru.LRU[Key, *item[V]]
-	promoteAfter uint64 // max(1, capacity/4)
-	used, live   int    // tab's slots holding an item or a tombstone / an item
-	_            [64 - 24 - 8 - 8 - 16]byte
-	// Read on every hit, written only under mu.Lock.
-	tab atomic.Pointer[table[V]]
-	seq atomic.Uint64
-	_   [64 - 16]byte
-	// Written on every lookup, each stripe alone on its cache line.
-	stats [counterStripes]counters
+	mu                    sync.Mutex
+	pos, neg              *simplelru.LRU[Key, Entry[V]]
+	hits, negHits, misses uint64
 }
 
-// New returns a Cache holding at most size entries in total.
+// New returns a Cache holding at most size entries in total: the negative part
+// (see WithNegativeSize) and the rest for positive entries.
 func New[V any](size int, opts ...Option) (*Cache[V], error) {
 	if size < 1 {
 		return nil, errors.New("cache: size must be at least 1")
 	}
-	cfg := config{shards: defaultShards(), now: time.Now}
+	cfg := config{shards: defaultShards(), now: time.Now, negative: -1}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
 	}
+	neg := cfg.negative
+	if neg < 0 {
+		neg = defaultNegativeSize(size)
+	}
+	if neg >= size {
+		return nil, errors.New("cache: the negative size must be smaller than the size")
+	}
+	pos := size - neg
 	n := cfg.shards
-	for n > size {
+	for n > pos || (neg > 0 && n > neg) {
 		n >>= 1
 	}
 	c := &Cache[V]{
@@ -96,33 +72,36 @@ func New[V any](size int, opts ...Option) (*Cache[V], error) {
 		mask:   uint64(n - 1),
 		now:    cfg.now,
 		ids:    newIDIndex(),
-		size:   size,
-		seed:   [2]uint64{rand.Uint64(), rand.Uint64()},
 	}
-	tomb := new(item[V])
 	for i := range c.shards {
-		capacity := size / n
-		if i < size%n {
-			capacity++
-		}
-		l, err := simplelru.NewLRU(capacity, c.onEvict)
-		if err != nil {
+		s := &c.shards[i]
+		var err error
+		if s.pos, err = simplelru.NewLRU(split(pos, n, i), c.onEvict); err != nil {
 			return nil, err
 		}
-		c.shards[i].lru = l
-		c.shards[i].tab.Store(newTable(tableSlots(capacity), tomb))
-		c.shards[i].promoteAfter = uint64(max(1, capacity/4))
+		if neg > 0 {
+			if s.neg, err = simplelru.NewLRU(split(neg, n, i), c.onEvict); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return c, nil
 }
 
-// onEvict keeps the read index and the ID index in step with the LRU.
-// simplelru calls it, under the shard's write lock, for capacity evictions,
-// Remove and Purge.
-func (c *Cache[V]) onEvict(k Key, it *item[V]) {
-	c.shard(&k).del(it, it.hash)
-	if it.ID != "" {
-		c.ids.remove(it.ID, k)
+// split returns shard i's share of total over n shards; the shares add up to
+// total exactly.
+func split(total, n, i int) int {
+	if i < total%n {
+		return total/n + 1
+	}
+	return total / n
+}
+
+// onEvict keeps the ID index in step with the LRUs. simplelru calls it, under
+// the shard's lock, for capacity evictions, Remove and Purge.
+func (c *Cache[V]) onEvict(k Key, e Entry[V]) {
+	if e.ID != "" {
+		c.ids.remove(e.ID, k)
 	}
 }
 
@@ -130,8 +109,28 @@ func (c *Cache[V]) shard(k *Key) *shard[V] {
 	return &c.shards[binary.LittleEndian.Uint64(k[:8])&c.mask]
 }
 
+// lru returns the part of s that holds entries like e (nil: none).
+func (s *shard[V]) lru(negative bool) *simplelru.LRU[Key, Entry[V]] {
+	if negative {
+		return s.neg
+	}
+	return s.pos
+}
+
+// peek returns the entry under k in either part, without touching the LRU
+// order. It runs under s.mu.
+func (s *shard[V]) peek(k Key) (Entry[V], bool) {
+	if e, ok := s.pos.Peek(k); ok {
+		return e, true
+	}
+	if s.neg != nil {
+		return s.neg.Peek(k)
+	}
+	return Entry[V]{}, false
+}
+
 // Get returns the entry stored under k if there is one and it has not expired,
-// and marks it as the shard's most recently used. An expired entry is removed.
+// and marks it as its part's most recently used. An expired entry is removed.
 // Get does not allocate.
 func (c *Cache[V]) Get(k Key) (Entry[V], bool) { return c.GetAt(k, c.now()) }
 
@@ -139,90 +138,78 @@ func (c *Cache[V]) Get(k Key) (Entry[V], bool) { return c.GetAt(k, c.now()) }
 // read the clock anyway.
 func (c *Cache[V]) GetAt(k Key, now time.Time) (Entry[V], bool) {
 	s := c.shard(&k)
-	it := s.tab.Load().find(&k, hashKey(&k, &c.seed))
-	if it == nil {
-		s.count().misses.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.pos.Get(k)
+	if !ok && s.neg != nil {
+		e, ok = s.neg.Get(k)
+	}
+	switch {
+	case !ok:
+		s.misses++
 		return Entry[V]{}, false
-	}
-	if !now.Before(it.Expires) {
-		s.expire(k, it)
-		s.count().misses.Add(1)
+	case !now.Before(e.Expires):
+		s.lru(e.Negative).Remove(k)
+		s.misses++
 		return Entry[V]{}, false
+	case e.Negative:
+		s.negHits++
+	default:
+		s.hits++
 	}
-	if s.seq.Load()-it.seq.Load() >= s.promoteAfter {
-		s.promote(k)
-	}
-	if it.Negative {
-		s.count().negHits.Add(1)
-	} else {
-		s.count().hits.Add(1)
-	}
-	return it.Entry, true
+	return e, true
 }
 
 // Peek returns the entry stored under k if there is one and it has not
 // expired, like Get, but neither counts the lookup nor changes the LRU order.
 func (c *Cache[V]) Peek(k Key) (Entry[V], bool) {
-	it := c.shard(&k).tab.Load().find(&k, hashKey(&k, &c.seed))
-	if it == nil || !c.now().Before(it.Expires) {
+	now := c.now()
+	s := c.shard(&k)
+	s.mu.Lock()
+	e, ok := s.peek(k)
+	s.mu.Unlock()
+	if !ok || !now.Before(e.Expires) {
 		return Entry[V]{}, false
 	}
-	return it.Entry, true
+	return e, true
 }
 
-// promote moves the item under k to the front of the LRU.
-func (s *shard[V]) promote(k Key) {
-	s.mu.Lock()
-	if it, ok := s.lru.Get(k); ok {
-		it.seq.Store(s.seq.Add(1))
-	}
-	s.mu.Unlock()
-}
-
-// expire removes the item under k if it is still the one the caller saw
-// expired, that is, if no Set replaced it in between.
-func (s *shard[V]) expire(k Key, seen *item[V]) {
-	s.mu.Lock()
-	if cur, ok := s.lru.Peek(k); ok && cur == seen {
-		s.lru.Remove(k)
-	}
-	s.mu.Unlock()
-}
-
-// Set stores e under k, replacing any entry there, and evicts the shard's least
-// recently used entry if the shard is full. An entry that has already expired
-// is not stored, and removes whatever k held.
+// Set stores e under k, replacing any entry there, and evicts the least
+// recently used entry of e's part (positive or negative) if that part of the
+// shard is full: a negative entry never evicts a positive one, nor the
+// reverse. An entry that has already expired is not stored, and removes
+// whatever k held; so does a negative entry when the negative size is zero.
 func (c *Cache[V]) Set(k Key, e Entry[V]) {
-	if !c.now().Before(e.Expires) {
+	s := c.shard(&k)
+	to := s.lru(e.Negative)
+	if to == nil || !c.now().Before(e.Expires) {
 		c.Remove(k)
 		return
 	}
-	it := &item[V]{Entry: e, key: k, hash: hashKey(&k, &c.seed)}
-	s := c.shard(&k)
 	s.mu.Lock()
-	if old, ok := s.lru.Peek(k); ok {
-		// simplelru replaces a value in place, without eviction callback;
-		// put below replaces it in the read index.
-		if old.ID != "" && old.ID != e.ID {
-			c.ids.remove(old.ID, k)
-		}
+	defer s.mu.Unlock()
+	if from := s.lru(!e.Negative); from != nil {
+		from.Remove(k) // onEvict drops its ID pair
+	}
+	if old, ok := to.Peek(k); ok && old.ID != "" && old.ID != e.ID {
+		// simplelru replaces a value in place, without eviction callback.
+		c.ids.remove(old.ID, k)
 	}
 	if e.ID != "" {
 		c.ids.add(e.ID, k)
 	}
-	it.seq.Store(s.seq.Add(1))
-	s.lru.Add(k, it) // may evict (onEvict) before storing
-	s.put(it, it.hash)
-	s.mu.Unlock()
+	to.Add(k, e) // may evict another entry (onEvict) before storing
 }
 
 // Remove deletes the entry under k and reports whether there was one.
 func (c *Cache[V]) Remove(k Key) bool {
 	s := c.shard(&k)
 	s.mu.Lock()
-	ok := s.lru.Remove(k)
-	s.mu.Unlock()
-	return ok
+	defer s.mu.Unlock()
+	if s.pos.Remove(k) {
+		return true
+	}
+	return s.neg != nil && s.neg.Remove(k)
 }
 
 // InvalidateID removes every entry whose ID is id and returns how many it
@@ -245,8 +232,10 @@ func (c *Cache[V]) Purge() {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		s.clear()
-		s.lru.Purge() // onEvict cleans the ID index; the new table has nothing to delete
+		s.pos.Purge() // onEvict cleans the ID index
+		if s.neg != nil {
+			s.neg.Purge()
+		}
 		s.mu.Unlock()
 	}
 }
@@ -257,15 +246,12 @@ func (c *Cache[V]) Len() int {
 	n := 0
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.RLock()
-		n += s.lru.Len()
-		s.mu.RUnlock()
+		s.mu.Lock()
+		n += s.pos.Len()
+		if s.neg != nil {
+			n += s.neg.Len()
+		}
+		s.mu.Unlock()
 	}
 	return n
 }
-
-// Size returns the capacity given to New.
-func (c *Cache[V]) Size() int { return c.size }
-
-// Shards returns the number of shards.
-func (c *Cache[V]) Shards() int { return len(c.shards) }

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unsafe"
 
 	"go.uber.org/goleak"
 )
@@ -22,10 +21,17 @@ type fakeClock struct {
 }
 
 func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Advance(d time.Duration) {
+func (c *fakeClock) Set(t time.Time) {
 	c.mu.Lock()
-	c.now = c.now.Add(d)
+	c.now = t
 	c.mu.Unlock()
+}
+func (c *fakeClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+
+// withShards sets the shard count (a power of two), for tests that need one
+// exact LRU or a known layout.
+func withShards(n int) Option {
+	return func(c *config) error { c.shards = n; return nil }
 }
 
 func key(i int) Key { return sha256.Sum256(fmt.Appendf(nil, "k%d", i)) }
@@ -40,6 +46,20 @@ func newCache(t testing.TB, size int, opts ...Option) (*Cache[string], *fakeCloc
 	return c, clk
 }
 
+// parts returns the number of positive and negative entries held.
+func (c *Cache[V]) parts() (pos, neg int) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		pos += s.pos.Len()
+		if s.neg != nil {
+			neg += s.neg.Len()
+		}
+		s.mu.Unlock()
+	}
+	return pos, neg
+}
+
 func TestNew(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
@@ -50,33 +70,80 @@ func TestNew(t *testing.T) {
 	}{
 		{"size 0", 0, nil, true, 0},
 		{"negative size", -1, nil, true, 0},
-		{"shards not a power of two", 10, []Option{WithShards(3)}, true, 0},
-		{"zero shards", 10, []Option{WithShards(0)}, true, 0},
-		{"too many shards", 10, []Option{WithShards(2048)}, true, 0},
 		{"nil clock", 10, []Option{WithClock(nil)}, true, 0},
-		{"shards lowered to size", 3, []Option{WithShards(16)}, false, 2},
-		{"one entry", 1, []Option{WithShards(16)}, false, 1},
-		{"explicit shards", 1000, []Option{WithShards(8)}, false, 8},
+		{"negative size below zero", 10, []Option{WithNegativeSize(-1)}, true, 0},
+		{"negative size equal to size", 10, []Option{WithNegativeSize(10)}, true, 0},
+		{"one entry", 1, []Option{withShards(16)}, false, 1},
+		{"shards lowered to the negative part", 8, []Option{withShards(16)}, false, 2},
+		{"shards lowered to the positive part", 8, []Option{withShards(16), WithNegativeSize(0)}, false, 8},
+		{"no negative part", 10, []Option{WithNegativeSize(0)}, false, 8},
+		{"default", 10_000, nil, false, defaultShards()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := New[int](tc.size, tc.opts...)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("New(%d) error = %v, want error: %v", tc.size, err, tc.wantErr)
 			}
-			if err == nil && c.Shards() != tc.wantShards {
-				t.Errorf("got %d shards, want %d", c.Shards(), tc.wantShards)
+			if err == nil && len(c.shards) != tc.wantShards {
+				t.Errorf("got %d shards, want %d", len(c.shards), tc.wantShards)
 			}
 		})
 	}
 }
 
-func TestDefaultShards(t *testing.T) {
-	c, err := New[int](10000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := c.Shards(); n < 16 || n > 256 || n&(n-1) != 0 {
-		t.Errorf("got %d default shards, want a power of two in [16, 256]", n)
+// TestPartsBounded fills each part far beyond its size: each holds exactly
+// its share and no more, and neither part's flood evicts the other's entries.
+func TestPartsBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		size             int
+		opts             []Option
+		wantPos, wantNeg int
+	}{
+		{"size 1", 1, nil, 1, 0},
+		{"size 2", 2, nil, 1, 1},
+		{"size 7", 7, nil, 5, 2},
+		{"size 1000 default", 1000, nil, 750, 250},
+		{"size 1000, 100 negative", 1000, []Option{WithNegativeSize(100)}, 900, 100},
+		{"size 1000, no negative", 1000, []Option{WithNegativeSize(0)}, 1000, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := newCache(t, tc.size, tc.opts...)
+			exp := t0.Add(time.Hour)
+			for i := range 20 * tc.size {
+				c.Set(key(i), Entry[string]{Value: "v", ID: fmt.Sprint("mt_", i), Expires: exp})
+			}
+			if pos, neg := c.parts(); pos != tc.wantPos || neg != 0 {
+				t.Fatalf("after a flood of positive entries: got %d positive, %d negative; want %d, 0", pos, neg, tc.wantPos)
+			}
+			// The positive entries held now, which the negative flood below must not evict.
+			var kept []Key
+			for i := range 20 * tc.size {
+				if _, ok := c.Peek(key(i)); ok {
+					kept = append(kept, key(i))
+				}
+			}
+			if len(kept) != tc.wantPos {
+				t.Fatalf("Peek found %d positive entries, want %d", len(kept), tc.wantPos)
+			}
+			for i := range 20 * tc.size {
+				c.Set(key(-1-i), Entry[string]{Negative: true, ID: fmt.Sprint("mt_n", i), Expires: exp})
+			}
+			if pos, neg := c.parts(); pos != tc.wantPos || neg != tc.wantNeg {
+				t.Errorf("after a flood of negative entries: got %d positive, %d negative; want %d, %d", pos, neg, tc.wantPos, tc.wantNeg)
+			}
+			for _, k := range kept {
+				if e, ok := c.Get(k); !ok || e.Negative {
+					t.Fatalf("a positive entry is gone after the negative flood: Get = %+v, %v", e, ok)
+				}
+			}
+			if n := c.Len(); n != tc.size {
+				t.Errorf("got Len %d, want %d", n, tc.size)
+			}
+			if got, want := c.ids.len(), c.Len(); got != want {
+				t.Errorf("got %d indexed IDs for %d entries (all with IDs), want equal", got, want)
+			}
+		})
 	}
 }
 
@@ -97,10 +164,11 @@ func TestExpiryPerEntry(t *testing.T) {
 		{"at the negative expiry", 20 * time.Second, [3]bool{false, true, false}},
 		{"at the last expiry", 30 * time.Second, [3]bool{false, false, false}},
 	} {
-		clk.mu.Lock()
-		clk.now = t0.Add(step.at)
-		clk.mu.Unlock()
+		clk.Set(t0.Add(step.at))
 		for i, want := range step.present {
+			if _, got := c.Peek(key(i + 1)); got != want {
+				t.Errorf("%s: Peek(key %d) found = %v, want %v", step.name, i+1, got, want)
+			}
 			if _, got := c.Get(key(i + 1)); got != want {
 				t.Errorf("%s: Get(key %d) found = %v, want %v", step.name, i+1, got, want)
 			}
@@ -108,6 +176,20 @@ func TestExpiryPerEntry(t *testing.T) {
 	}
 	if n := c.Len(); n != 0 {
 		t.Errorf("got Len %d after every entry expired and was read, want 0", n)
+	}
+}
+
+func TestGetAt(t *testing.T) {
+	c, _ := newCache(t, 10)
+	c.Set(key(1), Entry[string]{Value: "v", Expires: t0.Add(time.Second)})
+	if _, ok := c.GetAt(key(1), t0.Add(time.Second-1)); !ok {
+		t.Error("GetAt just before the expiry found nothing, want the entry")
+	}
+	if _, ok := c.GetAt(key(1), t0.Add(time.Second)); ok {
+		t.Error("GetAt at the expiry found the entry, want a miss")
+	}
+	if n := c.Len(); n != 0 {
+		t.Errorf("got Len %d after GetAt saw the entry expired, want 0", n)
 	}
 }
 
@@ -121,72 +203,96 @@ func TestGetReturnsEntry(t *testing.T) {
 	}
 	neg := Entry[string]{Negative: true, Expires: t0.Add(time.Second)}
 	c.Set(key(2), neg)
-	if got, ok := c.Get(key(2)); !ok || !got.Negative {
-		t.Fatalf("Get(negative) = %+v, %v; want a negative entry", got, ok)
+	if got, ok := c.Get(key(2)); !ok || got != neg {
+		t.Fatalf("Get(negative) = %+v, %v; want %+v, true", got, ok, neg)
 	}
+	c.Get(key(3))
 	st := c.Stats()
-	if st.Hits != 1 || st.NegativeHits != 1 || st.Misses != 0 {
-		t.Errorf("got stats %+v, want 1 hit, 1 negative hit, 0 misses", st)
+	if st.Hits != 1 || st.NegativeHits != 1 || st.Misses != 1 || st.Entries != 2 {
+		t.Errorf("got stats %+v, want 1 hit, 1 negative hit, 1 miss, 2 entries", st)
 	}
 }
 
-func TestSetExpiredRemoves(t *testing.T) {
-	c, _ := newCache(t, 10)
-	c.Set(key(1), Entry[string]{Value: "v", ID: "mt_1", Expires: t0.Add(time.Minute)})
-	c.Set(key(1), Entry[string]{Value: "v", ID: "mt_1", Expires: t0})
-	if _, ok := c.Get(key(1)); ok {
-		t.Error("Get found an entry after Set with an expiry in the past, want none")
-	}
-	if st := c.Stats(); st.Entries != 0 || st.IndexedIDs != 0 {
-		t.Errorf("got %d entries and %d indexed IDs, want 0 and 0", st.Entries, st.IndexedIDs)
+// TestReplace: Set replaces whatever the key held, across parts, and keeps
+// the ID index in step.
+func TestReplace(t *testing.T) {
+	exp := t0.Add(time.Hour)
+	pos := Entry[string]{Value: "a", ID: "mt_a", Expires: exp}
+	for _, tc := range []struct {
+		name     string
+		first    Entry[string]
+		then     Entry[string]
+		wantPos  int
+		wantNeg  int
+		wantIDs  int
+		invalidA int // what InvalidateID("mt_a") then removes
+	}{
+		{"positive by negative without ID", pos, Entry[string]{Negative: true, Expires: exp}, 0, 1, 0, 0},
+		{"positive by negative with the same ID", pos, Entry[string]{Negative: true, ID: "mt_a", Expires: exp}, 0, 1, 1, 1},
+		{"negative by positive", Entry[string]{Negative: true, ID: "mt_b", Expires: exp}, pos, 1, 0, 1, 1},
+		{"positive by positive with another ID", Entry[string]{Value: "b", ID: "mt_b", Expires: exp}, pos, 1, 0, 1, 1},
+		{"positive by an expired entry", pos, Entry[string]{Value: "b", ID: "mt_a", Expires: t0}, 0, 0, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := newCache(t, 10)
+			c.Set(key(1), tc.first)
+			c.Set(key(1), tc.then)
+			if p, n := c.parts(); p != tc.wantPos || n != tc.wantNeg {
+				t.Errorf("got %d positive and %d negative entries, want %d and %d", p, n, tc.wantPos, tc.wantNeg)
+			}
+			if got := c.ids.len(); got != tc.wantIDs {
+				t.Errorf("got %d indexed IDs, want %d", got, tc.wantIDs)
+			}
+			if tc.wantPos+tc.wantNeg == 1 {
+				if e, ok := c.Get(key(1)); !ok || e != tc.then {
+					t.Errorf("Get = %+v, %v; want %+v", e, ok, tc.then)
+				}
+			}
+			if got := c.InvalidateID("mt_a"); got != tc.invalidA {
+				t.Errorf("InvalidateID(mt_a) removed %d, want %d", got, tc.invalidA)
+			}
+		})
 	}
 }
 
-func TestLRUBound(t *testing.T) {
-	c, _ := newCache(t, 4, WithShards(1))
+func TestNoNegativePart(t *testing.T) {
+	c, _ := newCache(t, 10, WithNegativeSize(0))
+	c.Set(key(1), Entry[string]{Value: "v", ID: "mt_1", Expires: t0.Add(time.Hour)})
+	c.Set(key(1), Entry[string]{Negative: true, ID: "mt_1", Expires: t0.Add(time.Hour)})
+	if e, ok := c.Get(key(1)); ok {
+		t.Errorf("Get = %+v after a negative Set with no negative part, want a miss (the positive entry removed)", e)
+	}
+	if n, ids := c.Len(), c.ids.len(); n != 0 || ids != 0 {
+		t.Errorf("got %d entries and %d indexed IDs, want 0 and 0", n, ids)
+	}
+}
+
+func TestLRUOrder(t *testing.T) {
+	c, _ := newCache(t, 5, withShards(1), WithNegativeSize(1))
 	exp := t0.Add(time.Hour)
 	for i := range 4 {
 		c.Set(key(i), Entry[string]{Value: fmt.Sprint(i), Expires: exp})
 	}
 	c.Get(key(0)) // 0 becomes the most recently used; 1 is now the oldest
 	c.Set(key(4), Entry[string]{Value: "4", Expires: exp})
-	for i, want := range []bool{true, false, true, true, true} {
+	c.Set(key(5), Entry[string]{Negative: true, Expires: exp}) // in the negative part: evicts nothing positive
+	for i, want := range []bool{true, false, true, true, true, true} {
 		if _, got := c.Get(key(i)); got != want {
 			t.Errorf("Get(key %d) found = %v, want %v", i, got, want)
 		}
 	}
-	if n := c.Len(); n != 4 {
-		t.Errorf("got Len %d, want 4", n)
-	}
-}
-
-func TestShardsBoundTotal(t *testing.T) {
-	for _, size := range []int{1, 7, 100, 1000} {
-		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			c, _ := newCache(t, size, WithShards(16))
-			for i := range 20 * size {
-				c.Set(key(i), Entry[string]{ID: fmt.Sprint("id", i), Expires: t0.Add(time.Hour)})
-			}
-			if n := c.Len(); n > size {
-				t.Errorf("got Len %d, want at most %d", n, size)
-			}
-			if n := c.Len(); n < size*3/4 {
-				t.Errorf("got Len %d after %d inserts, want close to %d (shards unbalanced?)", n, 20*size, size)
-			}
-			if st := c.Stats(); st.IndexedIDs != st.Entries {
-				t.Errorf("got %d indexed IDs for %d entries, want equal (evictions must clean the index)", st.IndexedIDs, st.Entries)
-			}
-		})
+	if n := c.Len(); n != 5 {
+		t.Errorf("got Len %d, want 5", n)
 	}
 }
 
 func TestShardsSpread(t *testing.T) {
-	c, _ := newCache(t, 1<<12, WithShards(16))
+	c, _ := newCache(t, 1<<12, withShards(16), WithNegativeSize(0))
 	for i := range 1 << 12 {
 		c.Set(key(i), Entry[string]{Expires: t0.Add(time.Hour)})
 	}
 	for i := range c.shards {
-		if n := c.shards[i].lru.Len(); n < 128 {
+		if n := c.shards[i].pos.Len(); n < 128 {
 			t.Errorf("shard %d holds %d of 4096 keys, want about 256", i, n)
 		}
 	}
@@ -197,10 +303,11 @@ func TestInvalidateID(t *testing.T) {
 	exp := t0.Add(time.Hour)
 	c.Set(key(1), Entry[string]{Value: "a", ID: "mt_a", Expires: exp})
 	c.Set(key(2), Entry[string]{Value: "a2", ID: "mt_a", Expires: exp}) // a second value with the same ID
-	c.Set(key(3), Entry[string]{Value: "b", ID: "mt_b", Expires: exp})
+	c.Set(key(3), Entry[string]{Negative: true, ID: "mt_a", Expires: exp})
+	c.Set(key(4), Entry[string]{Value: "b", ID: "mt_b", Expires: exp})
 
-	if n := c.InvalidateID("mt_a"); n != 2 {
-		t.Errorf("InvalidateID(mt_a) removed %d, want 2", n)
+	if n := c.InvalidateID("mt_a"); n != 3 {
+		t.Errorf("InvalidateID(mt_a) removed %d, want 3", n)
 	}
 	if n := c.InvalidateID("mt_a"); n != 0 {
 		t.Errorf("second InvalidateID(mt_a) removed %d, want 0", n)
@@ -208,53 +315,45 @@ func TestInvalidateID(t *testing.T) {
 	if n := c.InvalidateID(""); n != 0 {
 		t.Errorf("InvalidateID(\"\") removed %d, want 0", n)
 	}
-	for i, want := range []bool{false, false, true} {
+	for i, want := range []bool{false, false, false, true} {
 		if _, got := c.Get(key(i + 1)); got != want {
 			t.Errorf("Get(key %d) found = %v, want %v", i+1, got, want)
 		}
 	}
-	if st := c.Stats(); st.IndexedIDs != 1 {
-		t.Errorf("got %d indexed IDs, want 1", st.IndexedIDs)
+	if got := c.ids.len(); got != 1 {
+		t.Errorf("got %d indexed IDs, want 1", got)
 	}
 }
 
-func TestIndexFollowsReplacement(t *testing.T) {
-	c, _ := newCache(t, 10)
-	c.Set(key(1), Entry[string]{Value: "a", ID: "mt_a", Expires: t0.Add(time.Hour)})
-	c.Set(key(1), Entry[string]{Negative: true, Expires: t0.Add(time.Second)}) // e.g. revoked
-	if st := c.Stats(); st.IndexedIDs != 0 {
-		t.Errorf("got %d indexed IDs after replacing the entry with one without ID, want 0", st.IndexedIDs)
-	}
-	if n := c.InvalidateID("mt_a"); n != 0 {
-		t.Errorf("InvalidateID removed %d entries, want 0", n)
-	}
-}
-
-func TestIndexCleanedOnEviction(t *testing.T) {
-	c, clk := newCache(t, 10, WithShards(2))
+func TestIndexCleanedOnEvictionExpiryAndPurge(t *testing.T) {
+	c, clk := newCache(t, 10, withShards(2))
 	for i := range 1000 {
-		c.Set(key(i), Entry[string]{ID: fmt.Sprint("mt_", i), Expires: t0.Add(time.Second)})
+		c.Set(key(i), Entry[string]{ID: fmt.Sprint("mt_", i), Negative: i%2 == 0, Expires: t0.Add(time.Second)})
 	}
-	st := c.Stats()
-	if st.Entries != 10 || st.IndexedIDs != 10 {
-		t.Fatalf("got %d entries, %d indexed IDs; want 10 and 10", st.Entries, st.IndexedIDs)
+	if n, ids := c.Len(), c.ids.len(); n != 10 || ids != 10 {
+		t.Fatalf("got %d entries, %d indexed IDs; want 10 and 10", n, ids)
 	}
 	clk.Advance(time.Second)
 	for i := range 1000 {
 		c.Get(key(i)) // expired entries are removed when read
 	}
-	if st := c.Stats(); st.Entries != 0 || st.IndexedIDs != 0 {
-		t.Errorf("got %d entries, %d indexed IDs after expiry; want 0 and 0", st.Entries, st.IndexedIDs)
+	if n, ids := c.Len(), c.ids.len(); n != 0 || ids != 0 {
+		t.Errorf("got %d entries, %d indexed IDs after expiry; want 0 and 0", n, ids)
 	}
-	c.Set(key(1), Entry[string]{ID: "mt_1", Expires: t0.Add(time.Hour)})
+	c.Set(key(1), Entry[string]{ID: "mt_1", Expires: clk.Now().Add(time.Hour)})
+	c.Set(key(2), Entry[string]{ID: "mt_2", Negative: true, Expires: clk.Now().Add(time.Hour)})
 	c.Purge()
-	if st := c.Stats(); st.Entries != 0 || st.IndexedIDs != 0 {
-		t.Errorf("got %d entries, %d indexed IDs after Purge; want 0 and 0", st.Entries, st.IndexedIDs)
+	if n, ids := c.Len(), c.ids.len(); n != 0 || ids != 0 {
+		t.Errorf("got %d entries, %d indexed IDs after Purge; want 0 and 0", n, ids)
 	}
 }
 
+// TestConcurrentUse runs Set, Remove, InvalidateID, Purge and Get from many
+// goroutines (run with -race): the bounds hold throughout and, once they are
+// done, the ID index holds exactly the entries' pairs.
 func TestConcurrentUse(t *testing.T) {
-	c, clk := newCache(t, 64, WithShards(4))
+	const size = 64
+	c, clk := newCache(t, size, withShards(4))
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -262,15 +361,22 @@ func TestConcurrentUse(t *testing.T) {
 			defer wg.Done()
 			for i := range 2000 {
 				k := key((g*7 + i) % 200)
-				switch i % 5 {
+				switch i % 6 {
 				case 0, 1:
-					c.Set(k, Entry[string]{Value: "v", ID: fmt.Sprint("mt_", i%50), Expires: clk.Now().Add(time.Second)})
+					c.Set(k, Entry[string]{Value: "v", ID: fmt.Sprint("mt_", i%50), Negative: i%4 == 1, Expires: clk.Now().Add(time.Second)})
 				case 2:
 					c.Remove(k)
 				case 3:
 					c.InvalidateID(fmt.Sprint("mt_", i%50))
+				case 4:
+					if i%500 == 4 {
+						c.Purge()
+					}
+					if n := c.Len(); n > size {
+						t.Errorf("got Len %d, want at most %d", n, size)
+					}
 				default:
-					if i%100 == 4 {
+					if i%100 == 5 {
 						clk.Advance(100 * time.Millisecond)
 					}
 					c.Get(k)
@@ -280,161 +386,60 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 	st := c.Stats()
-	if st.Entries > 64 {
-		t.Errorf("got %d entries, want at most 64", st.Entries)
+	if st.Entries > size {
+		t.Errorf("got %d entries, want at most %d", st.Entries, size)
 	}
-	if st.IndexedIDs != st.Entries {
-		t.Errorf("got %d indexed IDs for %d entries (all with IDs), want equal", st.IndexedIDs, st.Entries)
+	if got := c.ids.len(); got != st.Entries {
+		t.Errorf("got %d indexed IDs for %d entries (all with IDs), want equal", got, st.Entries)
 	}
 }
 
 func TestGetDoesNotAllocate(t *testing.T) {
 	c, _ := newCache(t, 10)
-	k := key(1)
-	c.Set(k, Entry[string]{Value: "v", ID: "mt_1", Expires: t0.Add(time.Hour)})
-	if n := testing.AllocsPerRun(1000, func() { c.Get(k) }); n != 0 {
-		t.Errorf("Get hit allocates %v times, want 0", n)
-	}
-	miss := key(2)
-	if n := testing.AllocsPerRun(1000, func() { c.Get(miss) }); n != 0 {
-		t.Errorf("Get miss allocates %v times, want 0", n)
-	}
-}
-
-func TestHitProtectsEntry(t *testing.T) {
-	const size = 40
-	c, _ := newCache(t, size, WithShards(1))
-	exp := t0.Add(time.Hour)
-	for i := range size {
-		c.Set(key(i), Entry[string]{Expires: exp})
-	}
-	// Entry 0 is the oldest; a hit must protect it for at least ¾ of the
-	// capacity of later insertions.
-	if _, ok := c.Get(key(0)); !ok {
-		t.Fatal("Get(key 0) found nothing, want the entry")
-	}
-	for i := size; i < size+size*3/4; i++ {
-		c.Set(key(i), Entry[string]{Expires: exp})
-	}
-	if _, ok := c.Get(key(0)); !ok {
-		t.Errorf("entry hit before %d insertions into a cache of %d was evicted, want it kept", size*3/4, size)
-	}
-	if _, ok := c.Get(key(1)); ok {
-		t.Error("the least recently used entry survived, want it evicted")
-	}
-	// Repeated hits on a recent entry do not move it (no lock taken).
-	s := &c.shards[0]
-	before := s.seq.Load()
-	for range 10 {
-		c.Get(key(size + size*3/4 - 1)) // the last inserted
-	}
-	if got := s.seq.Load(); got != before {
-		t.Errorf("hits on a recent entry moved the LRU %d times, want 0", got-before)
-	}
-}
-
-func TestPeek(t *testing.T) {
-	c, clk := newCache(t, 10)
-	c.Set(key(1), Entry[string]{Value: "v", Expires: t0.Add(time.Second)})
-	if e, ok := c.Peek(key(1)); !ok || e.Value != "v" {
-		t.Errorf("Peek = %+v, %v; want the entry", e, ok)
-	}
-	if _, ok := c.Peek(key(2)); ok {
-		t.Error("Peek(absent key) found an entry, want none")
-	}
-	clk.Advance(time.Second)
-	if _, ok := c.Peek(key(1)); ok {
-		t.Error("Peek found an expired entry, want none")
-	}
-	if st := c.Stats(); st.Hits+st.Misses != 0 {
-		t.Errorf("got %d hits and %d misses after Peeks, want none counted", st.Hits, st.Misses)
-	}
-}
-
-func TestShardLayout(t *testing.T) {
-	if n := unsafe.Sizeof(shard[string]{}); n%64 != 0 {
-		t.Errorf("shard is %d bytes, want a multiple of 64 (one cache line per part)", n)
-	}
-	if off := unsafe.Offsetof(shard[string]{}.tab); off%64 != 0 {
-		t.Errorf("shard.tab at offset %d, want it to start a cache line", off)
-	}
-	if n := unsafe.Sizeof(counters{}); n != 64 {
-		t.Errorf("counters stripe is %d bytes, want 64", n)
-	}
-}
-
-// TestHotItem: the lock-free hit path never serves an entry after Remove,
-// Set, Purge, InvalidateID or eviction has returned.
-func TestHotItem(t *testing.T) {
-	exp := t0.Add(time.Hour)
 	for _, tc := range []struct {
-		name   string
-		change func(c *Cache[string])
-		want   string // "" for a miss
+		name  string
+		key   Key
+		entry *Entry[string] // nil: a miss
 	}{
-		{"Remove", func(c *Cache[string]) { c.Remove(key(1)) }, ""},
-		{"InvalidateID", func(c *Cache[string]) { c.InvalidateID("mt_1") }, ""},
-		{"Purge", func(c *Cache[string]) { c.Purge() }, ""},
-		{"Set replaces", func(c *Cache[string]) { c.Set(key(1), Entry[string]{Value: "new", Expires: exp}) }, "new"},
-		{"Set negative", func(c *Cache[string]) { c.Set(key(1), Entry[string]{Negative: true, Expires: exp}) }, ""},
-		{"evicted", func(c *Cache[string]) {
-			for i := 2; i < 10; i++ {
-				c.Set(key(i), Entry[string]{Value: "other", Expires: exp})
-			}
-		}, ""},
+		{"positive hit", key(1), &Entry[string]{Value: "v", ID: "mt_1", Expires: t0.Add(time.Hour)}},
+		{"negative hit", key(2), &Entry[string]{Negative: true, ID: "mt_2", Expires: t0.Add(time.Hour)}},
+		{"miss", key(3), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, _ := newCache(t, 4, WithShards(1))
-			c.Set(key(1), Entry[string]{Value: "old", ID: "mt_1", Expires: exp})
-			for range 3 {
-				if e, ok := c.Get(key(1)); !ok || e.Value != "old" {
-					t.Fatalf("Get = %+v, %v; want old", e, ok)
-				}
+			if tc.entry != nil {
+				c.Set(tc.key, *tc.entry)
 			}
-			if k := key(1); c.shards[0].tab.Load().find(&k, hashKey(&k, &c.seed)) == nil {
-				t.Fatal("the read index has no item for key 1 after hits, want one")
+			if _, ok := c.Get(tc.key); ok != (tc.entry != nil) {
+				t.Fatalf("Get found = %v, want %v", ok, tc.entry != nil)
 			}
-			tc.change(c)
-			e, ok := c.Get(key(1))
-			if got := map[bool]string{true: e.Value}[ok && !e.Negative]; got != tc.want {
-				t.Errorf("Get after the change = %+v, %v; want value %q", e, ok, tc.want)
+			if n := testing.AllocsPerRun(1000, func() { c.Get(tc.key) }); n != 0 {
+				t.Errorf("Get allocates %v times, want 0", n)
 			}
 		})
 	}
 }
 
-// TestHotItemConcurrent: readers hammer one key while a writer replaces and
-// removes it; once the writer's Remove has returned, a reader's Get misses.
-func TestHotItemConcurrent(t *testing.T) {
-	c, _ := newCache(t, 8, WithShards(1))
-	exp := t0.Add(time.Hour)
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-					c.Get(key(1))
-					c.Get(key(2))
-				}
-			}
-		}()
+func TestPeek(t *testing.T) {
+	c, clk := newCache(t, 3, withShards(1), WithNegativeSize(1))
+	exp := t0.Add(time.Second)
+	c.Set(key(1), Entry[string]{Value: "v", Expires: exp})
+	c.Set(key(2), Entry[string]{Value: "w", Expires: exp})
+	if e, ok := c.Peek(key(1)); !ok || e.Value != "v" {
+		t.Errorf("Peek = %+v, %v; want the entry", e, ok)
 	}
-	for i := range 500 {
-		c.Set(key(1), Entry[string]{Value: fmt.Sprint(i), Expires: exp})
-		if e, ok := c.Get(key(1)); !ok || e.Value != fmt.Sprint(i) {
-			t.Fatalf("Get after Set %d = %+v, %v; want value %d", i, e, ok, i)
-		}
-		c.Remove(key(1))
-		if e, ok := c.Get(key(1)); ok {
-			t.Fatalf("Get after Remove = %+v, want a miss", e)
-		}
+	// Peek did not make key 1 the most recently used: it is evicted first.
+	c.Set(key(3), Entry[string]{Value: "x", Expires: exp})
+	if _, ok := c.Peek(key(1)); ok {
+		t.Error("Peek found key 1 after an insertion, want it evicted (Peek must not reorder)")
 	}
-	close(stop)
-	wg.Wait()
+	if _, ok := c.Peek(key(4)); ok {
+		t.Error("Peek(absent key) found an entry, want none")
+	}
+	clk.Advance(time.Second)
+	if _, ok := c.Peek(key(2)); ok {
+		t.Error("Peek found an expired entry, want none")
+	}
+	if st := c.Stats(); st.Hits+st.NegativeHits+st.Misses != 0 {
+		t.Errorf("got stats %+v after Peeks, want no lookup counted", st)
+	}
 }

@@ -46,6 +46,7 @@ func (x *idIndex) lookup(id string) []Key {
 	return ks
 }
 
+// len returns the number of (ID, key) pairs held.
 func (x *idIndex) len() int {
 	x.mu.Lock()
 	n := 0

@@ -10,8 +10,8 @@ import (
 // TestMemoryPerEntry measures the heap a full cache holds per entry: the LRU's
 // list element and map slot, the key, the Entry with its ID string (35 bytes,
 // the length of an mt_ ID) and the ID index. The value is a pointer to one shared
-// object, so the figure is the cache's own overhead; the figure in doc.go comes
-// from this test (go test -run MemoryPerEntry -v ./cache).
+// object, so the figure is the cache's own overhead (go test -run
+// MemoryPerEntry -v ./cache).
 func TestMemoryPerEntry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates 100k entries")
@@ -41,7 +41,7 @@ func TestMemoryPerEntry(t *testing.T) {
 		t.Fatalf("got Len %d, want %d", got, n)
 	}
 	perEntry := float64(after.HeapAlloc-before.HeapAlloc) / n
-	t.Logf("%.0f bytes per entry (%d entries in a cache of twice that size, %d shards), ID strings (48 B each) allocated beforehand", perEntry, n, c.Shards())
+	t.Logf("%.0f bytes per entry (%d entries in a cache of twice that size, %d shards), ID strings (48 B each) allocated beforehand", perEntry, n, len(c.shards))
 	if perEntry > 600 {
 		t.Errorf("got %.0f bytes per entry, want at most 600", perEntry)
 	}

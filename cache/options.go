@@ -10,23 +10,25 @@ import (
 type Option func(*config) error
 
 type config struct {
-	shards int
-	now    func() time.Time
+	shards   int // a power of two; a test may set it
+	negative int // -1: the default
+	now      func() time.Time
 }
 
-// WithShards sets the number of shards, a power of two between 1 and 1024.
-// Each shard is an independent LRU with its own lock, so hits on keys in
-// different shards never wait for one another. A Cache never has more shards
-// than entries: with a size smaller than n, the shard count is lowered to the
-// largest power of two not above the size.
+// WithNegativeSize sets how many of the cache's entries may be negative
+// (Entry.Negative): negative entries live in an LRU of their own, so a flood
+// of them (junk tokens, refusals) evicts other negative entries only, never a
+// positive one. The positive part holds the rest of the size. Zero keeps no
+// negative entries. New fails unless n is smaller than the size.
 //
-// Default: the smallest power of two ≥ 4×GOMAXPROCS, at least 16, at most 256.
-func WithShards(n int) Option {
+// Default: a quarter of the size, rounded up, leaving at least one entry to
+// the positive part (a cache of size 1 keeps no negative entries).
+func WithNegativeSize(n int) Option {
 	return func(c *config) error {
-		if n < 1 || n > 1024 || n&(n-1) != 0 {
-			return errors.New("cache: shard count must be a power of two between 1 and 1024")
+		if n < 0 {
+			return errors.New("cache: negative size must not be negative")
 		}
-		c.shards = n
+		c.negative = n
 		return nil
 	}
 }
@@ -44,6 +46,10 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
+func defaultNegativeSize(size int) int { return min((size+3)/4, size-1) }
+
+// defaultShards is the smallest power of two ≥ 4×GOMAXPROCS, at least 16, at
+// most 256. New lowers it so that no shard's part is empty.
 func defaultShards() int {
 	n := 16
 	for n < 4*runtime.GOMAXPROCS(0) && n < 256 {

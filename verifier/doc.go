@@ -13,7 +13,7 @@
 //  2. The cache key is SHA-256(token). Raw tokens are never stored or logged.
 //  3. The cache (package cache: sharded LRU, per-entry expiry) answers a live
 //     positive entry with its Token and a negative one with ErrInvalidToken.
-//     A hit does not allocate and takes no exclusive lock.
+//     A hit does not allocate; it holds one of the cache's shard locks briefly.
 //  4. On a miss, the back-off gate: if Clerk has answered 429, or a 5xx
 //     carrying Retry-After, less than min(Retry-After, [WithMaxBackoff])
 //     ago (default cap 60 s, on the Verifier's clock), the miss gets

@@ -48,9 +48,9 @@ type Stats struct {
 	CacheEntries int // entries in the cache now
 }
 
-// counters are the Verifier's own counters. Hits and misses live in the cache's
-// padded shards, so a hit writes no shared counter; the ones here are written
-// on the miss and error paths only. Each sits on its own cache line.
+// counters are the Verifier's own counters. Hits and misses are counted by the
+// cache; the ones here are written on the miss and error paths only. Each sits
+// on its own cache line.
 type counters struct {
 	upstream, retries, shared                     paddedCounter
 	invalid, unavailable, misconfigured, canceled paddedCounter

@@ -126,7 +126,7 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 // it returns ctx.Err() itself. The Token may be shared with other callers:
 // treat it as read-only.
 //
-// A cache hit does not allocate and takes no exclusive lock.
+// A cache hit does not allocate.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
 	return v.verify(ctx, token, origin{})
 }
