@@ -29,6 +29,24 @@ type admission struct {
 	breaker  *breaker // nil: no breaker
 }
 
+// admitMiss is stage 5: whether a miss may go on to a flight. A JWT verified
+// locally costs no call to Clerk and is always admitted. Otherwise the miss is
+// refused at once while Clerk has asked us to wait (the back-off gate) or the
+// breaker is open; else it goes on, carrying the budget of its source (given
+// by VerifyFrom, or WithSource in ctx), which the flight's call is charged to.
+func (v *Verifier) admitMiss(ctx context.Context, token string, from origin) (*budget, error) {
+	if v.isLocalJWT(token) {
+		return nil, nil
+	}
+	if err := v.backoff.refuse(v.clock.fast()); err != nil {
+		return nil, err
+	}
+	if !from.given {
+		from.source, from.given = SourceFromContext(ctx)
+	}
+	return v.admit.check(from.source, from.given)
+}
+
 func newAdmission(cfg *config) *admission {
 	a := &admission{slotWait: cfg.queueWait}
 	if cfg.sourceRate > 0 {

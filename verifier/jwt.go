@@ -9,7 +9,6 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/m2mauth/m2mauth/cache"
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/internal/wire"
 )
@@ -72,29 +71,26 @@ func (v *Verifier) isLocalJWT(token string) bool {
 	return v.localJWT && !strings.HasPrefix(token, "mt_")
 }
 
-// verifyJWT is the shared call of a cold JWT-format token when it is verified
-// locally: signature against the instance's JWKS, header and claims on the
-// Verifier's clock. It caches the outcome like fetch does Clerk's answer: a
-// valid token until min(TTL, exp + JWTLeeway), an invalid one for the negative
-// TTL. A JWKS that cannot be fetched is ErrUnavailable and is not cached.
-func (v *Verifier) verifyJWT(key cache.Key, token string) (*Token, error) {
+// resolveJWT is resolve for a JWT-format token verified locally: signature
+// against the instance's JWKS, header and claims on the Verifier's clock. A
+// valid token is stored until min(TTL, exp + JWTLeeway), a failed check is
+// remembered like Clerk's refusal; a JWKS that cannot be had is an error
+// (ErrUnavailable or ErrMisconfigured), never a refusal.
+func (v *Verifier) resolveJWT(token string) verdict {
 	v.stats.localJWT.Add(1)
 	t, err := v.checkJWT(token)
-	now := v.clock.now()
 	if err != nil {
 		var inv *InvalidTokenError
 		if errors.As(err, &inv) {
-			v.remember(key, "", inv, now)
+			return verdict{refused: inv}
 		}
-		return nil, err
+		return verdict{err: err}
 	}
-	expires := t.ExpiresAt
-	if !expires.IsZero() {
-		expires = expires.Add(JWTLeeway)
+	d := verdict{tok: t, expires: t.ExpiresAt, local: true}
+	if !d.expires.IsZero() {
+		d.expires = d.expires.Add(JWTLeeway)
 	}
-	r := result{tok: t, expires: deadline(expires, now)}
-	v.cache.Set(key, cache.Entry[result]{Value: r, ID: t.ID, Expires: v.positiveExpiry(r.expires, now)})
-	return t, nil
+	return d
 }
 
 // checkJWT verifies token and returns its Token, an *InvalidTokenError, or the

@@ -23,7 +23,9 @@ func (v *Verifier) refresh(key cache.Key, token string) {
 		defer v.refreshes.Done()
 		_, err, _ := v.flights.Do(string(key[:]), func() (any, error) {
 			v.stats.refreshes.Add(1)
-			return v.ask(v.closing, key, token, nil)
+			d := v.resolveClerk(v.closing, token, nil)
+			v.store(key, d, v.clock.now())
+			return d.result()
 		})
 		if err != nil && !errors.Is(err, ErrInvalidToken) {
 			v.stats.refreshFailures.Add(1)

@@ -156,22 +156,11 @@ func (v *Verifier) verify(ctx context.Context, token string, from origin) (*Toke
 		return nil, err
 	}
 	key := hashToken(token)
-	now := v.clock.fast()
-	if e, ok := v.cache.GetAt(key, now); ok {
-		if e.Negative {
+	if tok, err, ok := v.lookup(key, token, v.clock.fast()); ok {
+		if err != nil {
 			v.stats.invalid.Add(1)
-			return nil, e.Value.err
 		}
-		if r := &e.Value; r.valid(now) {
-			if !r.refreshAt.IsZero() && !now.Before(r.refreshAt) && r.refreshing.CompareAndSwap(false, true) {
-				v.refresh(key, token)
-			}
-			return r.tok, nil
-		}
-		// The entry outlives the token by up to the negative TTL to refuse
-		// it here, without a call to Clerk.
-		v.stats.invalid.Add(1)
-		return nil, errTokenExpired
+		return tok, err
 	}
 	return v.miss(ctx, key, token, from)
 }
@@ -187,30 +176,18 @@ func hashToken(token string) cache.Key {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 }
 
-// miss waits for the one shared call for key, or for ctx to end. While Clerk
-// has asked us to wait it refuses at once, without a call (see backoff).
+// miss is what follows a cache miss: admission (stage 5), then the one
+// shared call for key (stage 6: flight, which resolves and stores), waited
+// for until it answers or ctx ends.
 func (v *Verifier) miss(ctx context.Context, key cache.Key, token string, from origin) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		v.stats.canceled.Add(1)
 		return nil, err
 	}
-	// A JWT verified locally needs no call to Clerk's verify endpoint, so
-	// no admission.
-	var src *budget
-	if !v.isLocalJWT(token) {
-		now := v.clock.fast()
-		if err := v.backoff.refuse(now); err != nil {
-			v.countError(err)
-			return nil, err
-		}
-		if !from.given {
-			from.source, from.given = SourceFromContext(ctx)
-		}
-		var err error
-		if src, err = v.admit.check(from.source, from.given); err != nil {
-			v.countError(err)
-			return nil, err
-		}
+	src, err := v.admitMiss(ctx, token, from)
+	if err != nil {
+		v.countError(err)
+		return nil, err
 	}
 	// ran is written by the shared call only if this caller started it, and
 	// read after its result arrived (the channel send orders the two).
@@ -218,7 +195,7 @@ func (v *Verifier) miss(ctx context.Context, key cache.Key, token string, from o
 	detached := context.WithoutCancel(ctx)
 	ch := v.flights.DoChan(string(key[:]), func() (any, error) {
 		ran = true
-		return v.fetch(detached, key, token, src)
+		return v.flight(detached, key, token, src)
 	})
 	select {
 	case r := <-ch:
