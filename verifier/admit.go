@@ -38,7 +38,7 @@ func (v *Verifier) admitMiss(ctx context.Context, token string, from origin) (*b
 	if v.isLocalJWT(token) {
 		return nil, nil
 	}
-	if err := v.backoff.refuse(v.clock.fast()); err != nil {
+	if err := v.backoff.refuse(v.now()); err != nil {
 		return nil, err
 	}
 	if !from.given {

@@ -129,13 +129,13 @@ var errUnknownKey = &InvalidTokenError{Reason: "JWT signed by an unknown key"}
 // when freshly fetched keys lack kid, and ErrUnavailable or ErrMisconfigured
 // when no keys are usable.
 func (v *Verifier) signingKey(kid string) (*rsa.PublicKey, error) {
-	now := v.clock.now()
+	now := v.now()
 	s := v.jwks.state.Load()
 	if !s.due(kid, now) {
 		return s.key(kid, now)
 	}
 	s, fetched := v.refreshJWKS(s)
-	k, err := s.key(kid, v.clock.now())
+	k, err := s.key(kid, v.now())
 	if err != nil && fetched && s.err != nil {
 		return nil, s.err // the fetch's own answer, as Clerk gave it (Retry-After capped)
 	}
@@ -168,7 +168,7 @@ func (v *Verifier) refreshJWKS(seen *keySnapshot) (*keySnapshot, bool) {
 		if err == nil {
 			keys, err = parseJWKS(set)
 		}
-		next := &keySnapshot{tried: v.clock.now(), retryCap: v.retryCap()}
+		next := &keySnapshot{tried: v.now(), retryCap: v.retryCap()}
 		wait := JWKSMinRefetch
 		if err != nil {
 			var ae *clerkapi.APIError

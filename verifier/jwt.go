@@ -125,7 +125,7 @@ func (v *Verifier) checkJWT(token string) (*Token, error) {
 	if !validJWTID(std.ID) {
 		return nil, errJWTID
 	}
-	now := v.clock.now()
+	now := v.now()
 	switch {
 	case std.Expiry != nil && !now.Before(std.Expiry.Time().Add(JWTLeeway)):
 		return nil, errTokenExpired

@@ -43,7 +43,6 @@ type config struct {
 	maxBackoff  time.Duration
 	localJWT    localJWTMode
 	now         func() time.Time
-	clockSet    bool         // WithClock was given
 	logger      *slog.Logger // nil: Error lines to slog.Default(), nothing else
 
 	sourceRate      float64
@@ -244,7 +243,6 @@ func WithClock(now func() time.Time) Option {
 			return errors.New("verifier: nil clock")
 		}
 		c.now = now
-		c.clockSet = true
 		return nil
 	}
 }

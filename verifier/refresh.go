@@ -24,7 +24,7 @@ func (v *Verifier) refresh(key cache.Key, token string) {
 		_, err, _ := v.flights.Do(string(key[:]), func() (any, error) {
 			v.stats.refreshes.Add(1)
 			d := v.resolveClerk(v.closing, token, nil)
-			v.store(key, d, v.clock.now())
+			v.store(key, d, v.now())
 			return d.result()
 		})
 		if err != nil && !errors.Is(err, ErrInvalidToken) {

@@ -17,7 +17,7 @@ func (v *Verifier) flight(parent context.Context, key cache.Key, token string, s
 		return tok, err
 	}
 	d := v.resolve(parent, token, src)
-	v.store(key, d, v.clock.now())
+	v.store(key, d, v.now())
 	return d.result()
 }
 
@@ -36,7 +36,7 @@ func (v *Verifier) resolve(parent context.Context, token string, src *budget) ve
 // WithTimeout and cancelled by Close.
 func (v *Verifier) resolveClerk(parent context.Context, token string, src *budget) verdict {
 	// Clerk may have asked us to wait since the caller's admission.
-	now := v.clock.fast()
+	now := v.now()
 	if err := v.backoff.refuse(now); err != nil {
 		return verdict{err: err}
 	}
@@ -69,7 +69,7 @@ func (v *Verifier) judge(m *clerkapi.M2MToken, token string) verdict {
 		v.log.Debug("m2mauth verifier: clerk answered 200 with an unexpected object")
 		return verdict{err: &UnavailableError{Err: fmt.Errorf("%w: not an M2M token object", clerkapi.ErrMalformedResponse)}}
 	}
-	now := v.clock.now()
+	now := v.now()
 	switch {
 	case m.Revoked:
 		return verdict{refused: &InvalidTokenError{Reason: "token revoked"}, id: m.ID}

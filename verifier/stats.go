@@ -48,21 +48,15 @@ type Stats struct {
 	CacheEntries int // entries in the cache now
 }
 
-// counters are the Verifier's own counters. Hits and misses are counted by the
-// cache; the ones here are written on the miss and error paths only. Each sits
-// on its own cache line.
+// counters are the Verifier's own counters. Hits and misses live in the
+// cache; the ones here are written on the miss and error paths only.
 type counters struct {
-	upstream, retries, shared                     paddedCounter
-	invalid, unavailable, misconfigured, canceled paddedCounter
-	backoff                                       paddedCounter
-	localJWT, jwks                                paddedCounter
-	rateLimited, overloaded, breaker              paddedCounter
-	refreshes, refreshFailures                    paddedCounter
-}
-
-type paddedCounter struct {
-	atomic.Uint64
-	_ [56]byte
+	upstream, retries, shared                     atomic.Uint64
+	invalid, unavailable, misconfigured, canceled atomic.Uint64
+	backoff                                       atomic.Uint64
+	localJWT, jwks                                atomic.Uint64
+	rateLimited, overloaded, breaker              atomic.Uint64
+	refreshes, refreshFailures                    atomic.Uint64
 }
 
 // Stats returns the Verifier's counters. They are read one by one, so a

@@ -70,7 +70,7 @@ func (v *Verifier) upstreamError(ctx context.Context, err error) verdict {
 	case s == http.StatusTooManyRequests || s >= 500 || (s >= 400 && clerk && s != http.StatusUnauthorized && s != http.StatusForbidden):
 		// 429, 5xx, and any other 4xx of Clerk's: fail closed, try later.
 		v.log.Debug("m2mauth verifier: clerk unavailable", "status", s, "retry_after", ae.RetryAfter, "trace_id", ae.TraceID)
-		if v.backoff.open(v.clock.fast(), ae) {
+		if v.backoff.open(v.now(), ae) {
 			v.log.Warn("m2mauth verifier: clerk asked to wait; tokens not in the cache are refused without a call until then",
 				"status", s, "retry_after", ae.RetryAfter, "max_backoff", v.cfg.maxBackoff, "trace_id", ae.TraceID)
 		}

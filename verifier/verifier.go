@@ -30,7 +30,7 @@ type Verifier struct {
 	admit   *admission           // budgets, cap on calls in flight, breaker
 	jwks    jwksCache            // the instance's public keys, for local JWT checks
 	cfg     config
-	clock   clock
+	now     func() time.Time // WithClock, or time.Now
 	log     *slog.Logger
 	keyKind string // "sk_test", "sk_live" or "ak": safe to log
 	// localJWT: JWT-format tokens are verified here against the JWKS, not by
@@ -105,7 +105,7 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 	v := &Verifier{
 		client:  client,
 		cfg:     cfg,
-		clock:   newClock(cfg.now, cfg.clockSet),
+		now:     cfg.now,
 		log:     log,
 		keyKind: kind,
 		backoff: backoff{max: cfg.maxBackoff},
@@ -113,7 +113,7 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 
 		localJWT: kind != "ak" && cfg.localJWT != localJWTOff,
 	}
-	if v.cache, err = cache.New[result](cfg.cacheSize, cache.WithClock(v.clock.fast)); err != nil {
+	if v.cache, err = cache.New[result](cfg.cacheSize, cache.WithClock(v.now)); err != nil {
 		return nil, err
 	}
 	v.closing, v.close = context.WithCancel(context.Background())
@@ -156,7 +156,7 @@ func (v *Verifier) verify(ctx context.Context, token string, from origin) (*Toke
 		return nil, err
 	}
 	key := hashToken(token)
-	if tok, err, ok := v.lookup(key, token, v.clock.fast()); ok {
+	if tok, err, ok := v.lookup(key, token, v.now()); ok {
 		if err != nil {
 			v.stats.invalid.Add(1)
 		}
