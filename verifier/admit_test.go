@@ -3,35 +3,37 @@ package verifier_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/clerktest"
 	"github.com/m2mauth/m2mauth/verifier"
 )
 
-// verifyAll verifies each token in its own goroutine and returns their errors
-// once all have returned.
-func verifyAll(ctx context.Context, v *verifier.Verifier, tokens ...string) []error {
-	errs := make([]error, len(tokens))
-	var wg sync.WaitGroup
-	for i, tok := range tokens {
-		wg.Add(1)
+// goVerifyAll verifies each token in its own goroutine; the channel yields
+// their errors as they return, one per token.
+func goVerifyAll(ctx context.Context, v *verifier.Verifier, tokens ...string) <-chan error {
+	ch := make(chan error, len(tokens))
+	for _, tok := range tokens {
 		go func() {
-			defer wg.Done()
-			_, errs[i] = v.Verify(ctx, tok)
+			_, err := v.Verify(ctx, tok)
+			ch <- err
 		}()
 	}
-	wg.Wait()
-	return errs
+	return ch
 }
 
-// goVerifyAll is verifyAll in the background: the channel yields the errors.
-func goVerifyAll(ctx context.Context, v *verifier.Verifier, tokens ...string) <-chan []error {
-	ch := make(chan []error, 1)
-	go func() { ch <- verifyAll(ctx, v, tokens...) }()
-	return ch
+// awaitHeld returns once n requests are held at gate, and fails the test if a
+// Verify of res returns first: none may return while its call is held.
+func awaitHeld(t *testing.T, gate *clerktest.Gate, n int, res <-chan error) {
+	t.Helper()
+	select {
+	case <-gate.Arrived(n):
+	case err := <-res:
+		t.Fatalf("a Verify returned (%v) before %d calls were held at the emulator (%d were)", err, n, gate.Count())
+	}
 }
 
 func newTokens(e *env, n int) []string {
@@ -50,17 +52,17 @@ func TestMaxInFlight(t *testing.T) {
 	const limit = 3
 	ctx := context.Background()
 	e := newEnv(t)
-	g := newGate(t, e)
-	v := e.verifier(verifier.WithBaseURL(g.URL), verifier.WithMaxInFlight(limit), verifier.WithQueueWait(0))
+	v := e.verifier(verifier.WithMaxInFlight(limit), verifier.WithQueueWait(0))
 	hot := e.token(clerkapi.CreateParams{})
-	g.let(1)
 	if _, err := v.Verify(ctx, hot); err != nil {
 		t.Fatalf("warming the cache: %v", err)
 	}
-	g.wait(1)
+	gate := clerktest.NewGate()
+	e.srv.InjectOn(clerktest.EndpointVerify, gate)
+	t.Cleanup(gate.Release) // first: a failed test lets the held calls go
 
 	held := goVerifyAll(ctx, v, newTokens(e, limit)...)
-	g.wait(limit)
+	awaitHeld(t, gate, limit, held)
 	if got := v.Stats().InFlight; got != limit {
 		t.Errorf("got %d calls in flight, want %d", got, limit)
 	}
@@ -75,13 +77,14 @@ func TestMaxInFlight(t *testing.T) {
 	if _, err := v.Verify(ctx, hot); err != nil {
 		t.Errorf("cache hit while the cap is reached: %v", err)
 	}
-	if got := len(g.arrived); got != 0 {
-		t.Errorf("the refused miss reached Clerk (%d more requests)", got)
+	// Every call is held until the release: Clerk sees exactly the cap at once.
+	if got := gate.Count(); got != limit {
+		t.Errorf("got %d calls at Clerk at once, want %d (the refused miss costs none)", got, limit)
 	}
-	g.release()
-	for i, err := range <-held {
-		if err != nil {
-			t.Errorf("held token %d: %v", i, err)
+	gate.Release()
+	for range limit {
+		if err := <-held; err != nil {
+			t.Errorf("held token: %v", err)
 		}
 	}
 	if _, err := v.Verify(ctx, extra); err != nil {
@@ -94,35 +97,53 @@ func TestMaxInFlight(t *testing.T) {
 	if st.InFlight != 0 {
 		t.Errorf("got %d calls in flight after the end, want 0", st.InFlight)
 	}
-	if got := g.maxHeld(); got > limit {
-		t.Errorf("Clerk saw %d calls at once, want at most %d", got, limit)
+	if got, want := e.verifyCalls(), int64(1+limit+1); got != want {
+		t.Errorf("got %d verify calls, want %d (warm-up, held, the refused token later)", got, want)
 	}
 }
 
-// TestQueueWait: a miss beyond the cap waits for a slot, and gets one when a
-// call ends.
+// TestQueueWait: a miss beyond the cap waits for a slot, without a call, and
+// gets one when a call ends. It runs in a synctest bubble, on fakeClerk: only
+// there does the test know that the second miss is waiting (synctest.Wait),
+// and can let the two calls go one at a time.
 func TestQueueWait(t *testing.T) {
-	ctx := context.Background()
-	e := newEnv(t)
-	g := newGate(t, e)
-	v := e.verifier(verifier.WithBaseURL(g.URL), verifier.WithMaxInFlight(1), verifier.WithQueueWait(time.Hour))
-	first := goVerifyAll(ctx, v, e.token(clerkapi.CreateParams{}))
-	g.wait(1)
-	second := goVerifyAll(ctx, v, e.token(clerkapi.CreateParams{}))
-	g.let(1) // the first call ends; the second takes its slot
-	g.wait(1)
-	g.let(1)
-	for _, ch := range []<-chan []error{first, second} {
-		if err := (<-ch)[0]; err != nil {
-			t.Errorf("got %v, want the token verified", err)
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		holdFirst := make(chan struct{})
+		f := &fakeClerk{mode: "ok", hold: holdFirst}
+		v := newFakeVerifier(t, f, verifier.WithMaxInFlight(1), verifier.WithQueueWait(time.Hour))
+		defer v.Close()
+		first := goVerifyAll(ctx, v, unknownToken(1))
+		synctest.Wait() // the first call is held
+		second := goVerifyAll(ctx, v, unknownToken(2))
+		synctest.Wait() // the second miss waits for the slot
+		if got, st := f.count(), v.Stats(); got != 1 || st.InFlight != 1 {
+			t.Errorf("got %d calls to Clerk and %d in flight while the second miss waits, want 1 and 1", got, st.InFlight)
 		}
-	}
-	if got := g.maxHeld(); got != 1 {
-		t.Errorf("Clerk saw %d calls at once, want 1", got)
-	}
-	if st := v.Stats(); st.OverloadRefusals != 0 {
-		t.Errorf("got %d overload refusals, want 0", st.OverloadRefusals)
-	}
+		select {
+		case err := <-second:
+			t.Fatalf("the second miss returned (%v) while the slot was taken, want it waiting", err)
+		default:
+		}
+
+		holdSecond := make(chan struct{})
+		f.set("ok", holdSecond) // the second call is held on its own
+		close(holdFirst)        // the first call ends; the second takes its slot
+		if err := <-first; err != nil {
+			t.Errorf("first: got %v, want the token verified", err)
+		}
+		synctest.Wait()
+		if got, st := f.count(), v.Stats(); got != 2 || st.InFlight != 1 {
+			t.Errorf("got %d calls to Clerk and %d in flight once the first ended, want 2 and 1", got, st.InFlight)
+		}
+		close(holdSecond)
+		if err := <-second; err != nil {
+			t.Errorf("second: got %v, want the token verified", err)
+		}
+		if st := v.Stats(); st.OverloadRefusals != 0 || st.InFlight != 0 {
+			t.Errorf("got %d overload refusals and %d calls in flight, want 0 and 0", st.OverloadRefusals, st.InFlight)
+		}
+	})
 }
 
 // TestSourceBudget: each source has its own bucket; a source over it gets
@@ -173,12 +194,15 @@ func TestSourceBudget(t *testing.T) {
 
 // TestSourceBudgetChargesFlights: many concurrent requests of one source for
 // one new token are one flight, charged once: none is refused, even with a
-// budget of one.
+// budget of one. (A request that comes after the flight finds its answer in
+// the cache, or in the re-check of a flight of its own, uncharged.)
 func TestSourceBudgetChargesFlights(t *testing.T) {
 	const n = 100
 	e := newEnv(t)
-	g := newGate(t, e)
-	v := e.verifier(verifier.WithBaseURL(g.URL), verifier.WithSourceBudget(1, 1))
+	v := e.verifier(verifier.WithSourceBudget(1, 1))
+	gate := clerktest.NewGate()
+	e.srv.InjectOn(clerktest.EndpointVerify, gate)
+	t.Cleanup(gate.Release)
 	ctx := verifier.WithSource(context.Background(), "192.0.2.1")
 	tok := e.token(clerkapi.CreateParams{})
 	toks := make([]string, n)
@@ -186,10 +210,10 @@ func TestSourceBudgetChargesFlights(t *testing.T) {
 		toks[i] = tok
 	}
 	res := goVerifyAll(ctx, v, toks...)
-	g.wait(1)
-	g.release()
-	for i, err := range <-res {
-		if err != nil {
+	awaitHeld(t, gate, 1, res)
+	gate.Release()
+	for i := range n {
+		if err := <-res; err != nil {
 			t.Errorf("request %d: %v", i, err)
 		}
 	}

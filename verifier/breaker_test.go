@@ -3,80 +3,12 @@ package verifier_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
-	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/m2mauth/m2mauth/verifier"
 )
-
-// fakeClerk is an http.RoundTripper that answers verify calls in memory, so
-// that a Verifier runs inside a testing/synctest bubble (real connections
-// would not let fake time advance). Each call gets the answer of the current
-// mode; with hold set, it blocks until the hold channel is closed.
-type fakeClerk struct {
-	mu    sync.Mutex
-	mode  string // "ok", "unknown" (Clerk's 404) or "down" (503)
-	hold  chan struct{}
-	calls int
-}
-
-func (f *fakeClerk) set(mode string, hold chan struct{}) {
-	f.mu.Lock()
-	f.mode, f.hold = mode, hold
-	f.mu.Unlock()
-}
-
-func (f *fakeClerk) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls
-}
-
-func (f *fakeClerk) RoundTrip(r *http.Request) (*http.Response, error) {
-	f.mu.Lock()
-	f.calls++
-	mode, hold := f.mode, f.hold
-	f.mu.Unlock()
-	if r.Body != nil {
-		_, _ = io.Copy(io.Discard, r.Body)
-		_ = r.Body.Close()
-	}
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-r.Context().Done():
-			return nil, r.Context().Err()
-		}
-	}
-	status, body := http.StatusOK, `{"object":"machine_to_machine_token","id":"mt_0123456789abcdef0123456789abcdef","subject":"mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk","scopes":[],"claims":null,"revoked":false,"revocation_reason":null,"expired":false,"expiration":null,"last_used_at":null,"created_at":1716883200000,"updated_at":1716883200000}`
-	switch mode {
-	case "unknown":
-		status, body = http.StatusNotFound, `{"errors":[{"message":"not found","long_message":"Machine token not found","code":"resource_not_found"}]}`
-	case "down":
-		status, body = http.StatusServiceUnavailable, `{"errors":[{"message":"unavailable","code":"service_unavailable"}]}`
-	}
-	return &http.Response{
-		StatusCode: status,
-		Header:     http.Header{"Content-Type": {"application/json"}},
-		Body:       io.NopCloser(strings.NewReader(body)),
-		Request:    r,
-	}, nil
-}
-
-func newFakeVerifier(t *testing.T, f *fakeClerk, opts ...verifier.Option) *verifier.Verifier {
-	t.Helper()
-	base := []verifier.Option{verifier.WithBaseURL("https://clerk.invalid/v1"), verifier.WithHTTPClient(&http.Client{Transport: f})}
-	v, err := verifier.New("sk_test_"+strings.Repeat("b", 40), append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 // TestBreaker: consecutive 5xx open the breaker; misses then fail fast with
 // ErrBreakerOpen and the cool-down left as Retry-After, without a call, while

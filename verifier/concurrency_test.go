@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/m2mauth/m2mauth/clerkapi"
@@ -13,35 +14,35 @@ import (
 )
 
 // TestOneCallPerColdToken: 1,000 concurrent Verify calls on one cold token make
-// exactly one call to Clerk, and 100,000 hits after it make none.
+// exactly one call to Clerk, and 100,000 hits after it make none. The call is
+// held at the emulator until it has arrived; callers that come after its end
+// find the answer in the cache (or in the call's own re-check of it), so the
+// count holds however they interleave with it.
 func TestOneCallPerColdToken(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier()
 	tok := e.token(clerkapi.CreateParams{})
-	// Hold the call open long enough for every goroutine to join it.
-	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.Latency(300*time.Millisecond))
+	gate := clerktest.NewGate()
+	e.srv.InjectOn(clerktest.EndpointVerify, gate)
 
 	const n = 1000
 	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make(chan error, n)
-		ids   = make(chan string, n)
+		wg   sync.WaitGroup
+		errs = make(chan error, n)
+		ids  = make(chan string, n)
 	)
 	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
+		wg.Go(func() {
 			got, err := v.Verify(context.Background(), tok)
 			if err != nil {
 				errs <- err
 				return
 			}
 			ids <- got.ID
-		}()
+		})
 	}
-	close(start)
+	<-gate.Arrived(1) // the one call is at the emulator, held
+	gate.Release()
 	wg.Wait()
 	close(errs)
 	close(ids)
@@ -59,12 +60,11 @@ func TestOneCallPerColdToken(t *testing.T) {
 	if got := e.verifyCalls(); got != 1 {
 		t.Fatalf("got %d verify calls for %d concurrent Verify, want 1", got, n)
 	}
-	st := v.Stats()
-	if st.UpstreamCalls != 1 || st.Hits+st.Misses != n {
-		t.Errorf("got %d upstream calls, %d hits + %d misses; want 1 and %d", st.UpstreamCalls, st.Hits, st.Misses, n)
+	if got := gate.Count(); got != 1 {
+		t.Errorf("got %d requests at the gate, want 1", got)
 	}
-	if st.SharedWaits < n/2 {
-		t.Errorf("got %d shared waits, want most of the %d callers to have waited for the one call", st.SharedWaits, n)
+	if st := v.Stats(); st.UpstreamCalls != 1 || st.Hits+st.Misses != n {
+		t.Errorf("got %d upstream calls, %d hits + %d misses; want 1 and %d", st.UpstreamCalls, st.Hits, st.Misses, n)
 	}
 
 	e.srv.ClearFaults()
@@ -78,94 +78,162 @@ func TestOneCallPerColdToken(t *testing.T) {
 	}
 }
 
+// TestSharedWaits: while the call for a cold token is held, every other
+// concurrent Verify of it misses the cache and waits for that call (a shared
+// wait) instead of asking Clerk; all get its answer. In a synctest bubble,
+// synctest.Wait says when every caller is waiting.
+func TestSharedWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 1000
+		hold := make(chan struct{})
+		f := &fakeClerk{mode: "ok", hold: hold}
+		v := newFakeVerifier(t, f)
+		defer v.Close()
+		tok := unknownToken(1)
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				_, err := v.Verify(context.Background(), tok)
+				errs <- err
+			}()
+		}
+		synctest.Wait() // one caller's call is held, the others wait for it
+		if got := f.count(); got != 1 {
+			t.Errorf("got %d calls to Clerk while %d callers wait, want 1", got, n)
+		}
+		if st := v.Stats(); st.Misses != n || st.InFlight != 1 {
+			t.Errorf("got %d misses and %d calls in flight, want %d and 1", st.Misses, st.InFlight, n)
+		}
+		close(hold)
+		for range n {
+			if err := <-errs; err != nil {
+				t.Errorf("a waiter got %v, want the token", err)
+			}
+		}
+		if st := v.Stats(); st.SharedWaits != n-1 || st.UpstreamCalls != 1 || f.count() != 1 {
+			t.Errorf("got %d shared waits, %d upstream calls, %d calls to Clerk; want %d, 1 and 1", st.SharedWaits, st.UpstreamCalls, f.count(), n-1)
+		}
+	})
+}
+
 // TestCanceledWaiter: a waiter whose context ends returns at once with
 // ctx.Err(); the shared call goes on and answers the other waiters.
 func TestCanceledWaiter(t *testing.T) {
-	const latency = 500 * time.Millisecond
-	e := newEnv(t)
-	v := e.verifier()
-	tok := e.token(clerkapi.CreateParams{})
-	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.Latency(latency))
+	synctest.Test(t, func(t *testing.T) {
+		hold := make(chan struct{})
+		f := &fakeClerk{mode: "ok", hold: hold}
+		v := newFakeVerifier(t, f)
+		defer v.Close()
+		tok := unknownToken(1)
 
-	patient := make(chan error, 1)
-	go func() {
-		_, err := v.Verify(context.Background(), tok)
-		patient <- err
-	}()
-	waitFor(t, func() bool { return e.verifyCalls() == 1 })
+		patient := make(chan error, 1)
+		go func() {
+			_, err := v.Verify(context.Background(), tok)
+			patient <- err
+		}()
+		synctest.Wait() // its call is held
+		ctx, cancel := context.WithCancel(context.Background())
+		impatient := make(chan error, 1)
+		go func() {
+			_, err := v.Verify(ctx, tok)
+			impatient <- err
+		}()
+		synctest.Wait() // it missed the cache and waits for the call
+		if st := v.Stats(); st.Misses != 2 || f.count() != 1 {
+			t.Fatalf("got %d misses and %d calls to Clerk before the cancel, want 2 and 1", st.Misses, f.count())
+		}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	impatient := make(chan error, 1)
-	began := time.Now()
-	go func() {
-		_, err := v.Verify(ctx, tok)
-		impatient <- err
-	}()
-	waitFor(t, func() bool { return v.Stats().Misses == 2 }) // it missed the cache and is joining the flight
-	cancel()
-	if err := <-impatient; err != context.Canceled {
-		t.Errorf("canceled waiter got %v, want context.Canceled itself", err)
-	}
-	if waited := time.Since(began); waited >= latency {
-		t.Errorf("canceled waiter returned after %v, want well before the call's %v", waited, latency)
-	}
-	if err := <-patient; err != nil {
-		t.Errorf("other waiter got %v, want the token", err)
-	}
-	if got := e.verifyCalls(); got != 1 {
-		t.Errorf("got %d verify calls, want 1", got)
-	}
-	if st := v.Stats(); st.Canceled != 1 {
-		t.Errorf("got %d canceled in stats, want 1", st.Canceled)
-	}
-	// The shared call stored its answer although a waiter left.
-	if _, err := v.Verify(context.Background(), tok); err != nil || e.verifyCalls() != 1 {
-		t.Errorf("Verify after the flight = %v with %d calls, want a cache hit", err, e.verifyCalls())
-	}
+		began := time.Now() // the bubble's clock: it moves only when every goroutine waits
+		cancel()
+		if err := <-impatient; err != context.Canceled {
+			t.Errorf("canceled waiter got %v, want context.Canceled itself", err)
+		}
+		if waited := time.Since(began); waited != 0 {
+			t.Errorf("canceled waiter returned after %v, want at once", waited)
+		}
+		synctest.Wait()
+		select {
+		case err := <-patient:
+			t.Fatalf("the other waiter returned (%v) when one left, want it waiting for the call", err)
+		default:
+		}
+
+		close(hold)
+		if err := <-patient; err != nil {
+			t.Errorf("other waiter got %v, want the token", err)
+		}
+		if got := f.count(); got != 1 {
+			t.Errorf("got %d calls to Clerk, want 1", got)
+		}
+		if st := v.Stats(); st.Canceled != 1 || st.SharedWaits != 0 {
+			t.Errorf("got %d canceled and %d shared waits in stats, want 1 and 0", st.Canceled, st.SharedWaits)
+		}
+		// The shared call stored its answer although a waiter left.
+		if _, err := v.Verify(context.Background(), tok); err != nil || f.count() != 1 {
+			t.Errorf("Verify after the flight = %v with %d calls, want a cache hit", err, f.count())
+		}
+	})
 }
 
-// TestDeadlineWaiter: a caller whose deadline passes gets DeadlineExceeded;
-// the shared call is not cut short by it.
+// TestDeadlineWaiter: a caller whose deadline passes gets DeadlineExceeded at
+// its deadline; the shared call it started is not cut short by it, and fills
+// the cache.
 func TestDeadlineWaiter(t *testing.T) {
-	e := newEnv(t)
-	v := e.verifier(verifier.WithTimeout(5 * time.Second))
-	tok := e.token(clerkapi.CreateParams{})
-	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.Latency(300*time.Millisecond))
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if _, err := v.Verify(ctx, tok); err != context.DeadlineExceeded {
-		t.Fatalf("got %v, want context.DeadlineExceeded itself", err)
-	}
-	// The detached call completes and fills the cache.
-	waitFor(t, func() bool { return v.Stats().CacheEntries == 1 })
-	if _, err := v.Verify(context.Background(), tok); err != nil {
-		t.Errorf("Verify after the detached call: %v", err)
-	}
-	if got := e.verifyCalls(); got != 1 {
-		t.Errorf("got %d verify calls, want 1", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		hold := make(chan struct{})
+		f := &fakeClerk{mode: "ok", hold: hold}
+		v := newFakeVerifier(t, f, verifier.WithTimeout(5*time.Second))
+		defer v.Close()
+		tok := unknownToken(1)
+		const deadline = 50 * time.Millisecond
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		defer cancel()
+		began := time.Now()
+		if _, err := v.Verify(ctx, tok); err != context.DeadlineExceeded {
+			t.Fatalf("got %v, want context.DeadlineExceeded itself", err)
+		}
+		if waited := time.Since(began); waited != deadline {
+			t.Errorf("returned after %v, want at the caller's deadline, %v", waited, deadline)
+		}
+		synctest.Wait()
+		if got := f.count(); got != 1 {
+			t.Fatalf("got %d calls to Clerk, want the one detached call, held", got)
+		}
+		close(hold)
+		synctest.Wait() // the detached call completes and fills the cache
+		if got := v.Stats().CacheEntries; got != 1 {
+			t.Errorf("got %d cache entries after the detached call, want 1", got)
+		}
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Errorf("Verify after the detached call: %v", err)
+		}
+		if got := f.count(); got != 1 {
+			t.Errorf("got %d calls to Clerk, want 1", got)
+		}
+	})
 }
 
 // TestCloseCancelsFlight: Close ends a call in flight; its waiters fail closed.
 func TestCloseCancelsFlight(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier(verifier.WithTimeout(10 * time.Second))
+	v := e.verifier(verifier.WithTimeout(time.Minute))
 	tok := e.token(clerkapi.CreateParams{})
-	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.Hang())
+	hang := clerktest.Hang()
+	e.srv.InjectOn(clerktest.EndpointVerify, hang)
 	done := make(chan error, 1)
 	go func() {
 		_, err := v.Verify(context.Background(), tok)
 		done <- err
 	}()
-	waitFor(t, func() bool { return e.verifyCalls() == 1 })
+	<-hang.Arrived(1) // the call is at the emulator, hanging
 	v.Close()
 	select {
 	case err := <-done:
 		if !errors.Is(err, verifier.ErrUnavailable) || !errors.Is(err, verifier.ErrClosed) {
 			t.Errorf("waiter got %v, want ErrUnavailable (ErrClosed)", err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("waiter still blocked 5s after Close")
+	case <-time.After(10 * time.Second): // a bound far below the call's timeout, not a race
+		t.Fatal("waiter still blocked 10s after Close")
 	}
 }
 
@@ -206,16 +274,4 @@ func TestConcurrentMixed(t *testing.T) {
 	if n := v.Stats().CacheEntries; n > 8 {
 		t.Errorf("got %d cache entries, want at most 8", n)
 	}
-}
-
-// waitFor polls cond (real time; for conditions on other goroutines, not on
-// the clock) for up to 5 seconds.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatal("condition not met within 5s")
 }

@@ -595,23 +595,22 @@ func TestLocalJWTBackoff(t *testing.T) {
 func TestLocalJWTCloseDuringFetch(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier(verifier.WithTimeout(time.Minute))
-	e.srv.InjectOn(clerktest.EndpointJWKS, clerktest.Hang())
+	hang := clerktest.Hang()
+	e.srv.InjectOn(clerktest.EndpointJWKS, hang)
 	tok := e.jwt(clerkapi.CreateParams{})
 	done := make(chan error, 1)
 	go func() {
 		_, err := v.Verify(context.Background(), tok)
 		done <- err
 	}()
-	for e.jwksCalls() == 0 {
-		time.Sleep(time.Millisecond) // wait for the fetch to reach the emulator
-	}
+	<-hang.Arrived(1) // the fetch is at the emulator, hanging
 	v.Close()
 	select {
 	case err := <-done:
 		if !errors.Is(err, verifier.ErrUnavailable) {
 			t.Errorf("got %v, want ErrUnavailable", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(10 * time.Second): // a bound far below the fetch's timeout, not a race
 		t.Fatal("Verify still waiting 10s after Close")
 	}
 }
