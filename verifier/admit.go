@@ -59,7 +59,7 @@ func newAdmission(cfg *config) *admission {
 		a.slots = make(chan struct{}, cfg.maxInFlight)
 	}
 	if cfg.breakerFailures > 0 {
-		a.breaker = newBreaker(cfg.breakerFailures, cfg.breakerCooldown)
+		a.breaker = newBreaker(cfg.breakerFailures, cfg.breakerCooldown, cfg.now)
 	}
 	return a
 }

@@ -362,7 +362,7 @@ func WithQueueWait(d time.Duration) Option {
 // at a time probes Clerk (half-open) and the first success closes the
 // breaker. A refused token, a 429 or a refused key is a success: Clerk
 // answered. Cache hits and JWTs verified locally are unaffected. The
-// cool-down runs on the real clock, not WithClock's. failures 0 disables it.
+// cool-down runs on the Verifier's clock (WithClock). failures 0 disables it.
 //
 // Default: DefaultBreakerFailures (5), DefaultBreakerCooldown (10 s).
 func WithBreaker(failures int, cooldown time.Duration) Option {

@@ -84,7 +84,7 @@ func (v *Verifier) Stats() Stats {
 		Refreshes:        v.stats.refreshes.Load(),
 		RefreshFailures:  v.stats.refreshFailures.Load(),
 		InFlight:         v.admit.inFlight(),
-		BreakerState:     v.admit.breaker.state(),
+		BreakerState:     v.admit.breaker.stateName(),
 
 		CacheEntries: cs.Entries,
 	}
