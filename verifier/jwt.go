@@ -82,7 +82,7 @@ func (v *Verifier) resolveJWT(token string) verdict {
 	if err != nil {
 		var inv *InvalidTokenError
 		if errors.As(err, &inv) {
-			return verdict{refused: inv}
+			return verdict{refused: inv, local: true}
 		}
 		return verdict{err: err}
 	}

@@ -6,7 +6,8 @@ import (
 	"github.com/m2mauth/m2mauth/cache"
 )
 
-// lookup is stage 3 of Verify: what the cache knows of key at now. A positive
+// lookup is stage 3 of Verify: what the cache (then the shared cache, if
+// any) knows of key at now. A positive
 // entry gives its Token (and, late in its TTL, starts one background refresh:
 // see WithRefreshAhead); a negative one, or a positive one whose token has
 // expired since, gives the reason it is invalid. ok is false on a miss.
@@ -14,6 +15,9 @@ import (
 // A hit does not allocate.
 func (v *Verifier) lookup(key cache.Key, token string, now time.Time) (tok *Token, err error, ok bool) {
 	e, ok := v.cache.GetAt(key, now)
+	if !ok && v.shared != nil {
+		e, ok = v.sharedLookup(key, now) // L2 (WithSharedCache)
+	}
 	if !ok {
 		return nil, nil, false
 	}

@@ -55,6 +55,8 @@ type config struct {
 	breakerFailures int
 	breakerCooldown time.Duration
 	refreshAhead    float64
+
+	shared SharedCache // WithSharedCache; nil: none
 }
 
 func defaultConfig() config {

@@ -16,6 +16,11 @@ func (v *Verifier) flight(parent context.Context, key cache.Key, token string, s
 	if tok, err, ok := v.recheck(key); ok {
 		return tok, err
 	}
+	if v.shared != nil && !v.isLocalJWT(token) {
+		if tok, err, ok := v.sharedFlight(parent, key, token, src); ok { // cluster-wide (shared.go)
+			return tok, err
+		}
+	}
 	d := v.resolve(parent, token, src)
 	v.store(key, d, v.now())
 	return d.result()

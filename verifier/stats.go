@@ -46,6 +46,15 @@ type Stats struct {
 	BreakerState string // "closed", "open", "half-open", or "off"
 
 	CacheEntries int // entries in the cache now
+
+	// The shared cache (WithSharedCache); all zero without one. Misses and
+	// Hits above are those of the Verifier's own cache.
+	SharedHits     uint64 // entries found there (and copied here)
+	SharedMisses   uint64 // nothing there
+	ClusterWaits   uint64 // misses answered by another replica's call to Clerk (it held the lock)
+	SharedErrors   uint64 // calls to it that failed (down, slow): each fell back to this replica alone
+	SharedRejected uint64 // entries or messages there that did not authenticate: ignored
+	SharedPurges   uint64 // (re)subscriptions, each of which emptied the own cache
 }
 
 // counters are the Verifier's own counters. Hits and misses live in the
@@ -63,7 +72,7 @@ type counters struct {
 // snapshot taken under load is approximate.
 func (v *Verifier) Stats() Stats {
 	cs := v.cache.Stats()
-	return Stats{
+	st := Stats{
 		Hits:            cs.Hits,
 		NegativeHits:    cs.NegativeHits,
 		Misses:          cs.Misses,
@@ -88,4 +97,9 @@ func (v *Verifier) Stats() Stats {
 
 		CacheEntries: cs.Entries,
 	}
+	if sh := v.shared; sh != nil {
+		st.SharedHits, st.SharedMisses, st.ClusterWaits = sh.hits.Load(), sh.misses.Load(), sh.waits.Load()
+		st.SharedErrors, st.SharedRejected, st.SharedPurges = sh.errs.Load(), sh.rejected.Load(), sh.purges.Load()
+	}
+	return st
 }

@@ -44,8 +44,8 @@ func (v *Verifier) store(key cache.Key, d verdict, now time.Time) {
 	switch {
 	case d.refused != nil:
 		if v.cfg.negativeTTL > 0 {
-			v.cache.Set(key, cache.Entry[result]{Value: result{err: d.refused}, ID: d.id, Negative: true,
-				Expires: now.Add(v.cfg.negativeTTL)})
+			v.remember(key, cache.Entry[result]{Value: result{err: d.refused}, ID: d.id, Negative: true,
+				Expires: now.Add(v.cfg.negativeTTL)}, d.local, now)
 		}
 	case d.tok != nil:
 		r := result{tok: d.tok, expires: deadline(d.expires, now)}
@@ -57,6 +57,15 @@ func (v *Verifier) store(key cache.Key, d verdict, now time.Time) {
 			r.refreshAt = ttlEnd.Add(-time.Duration(float64(v.cfg.ttl) * v.cfg.refreshAhead))
 			r.refreshing = new(atomic.Bool)
 		}
-		v.cache.Set(key, cache.Entry[result]{Value: r, ID: d.tok.ID, Expires: exp})
+		v.remember(key, cache.Entry[result]{Value: r, ID: d.tok.ID, Expires: exp}, d.local, now)
+	}
+}
+
+// remember puts e in the cache, and in the shared cache (if any) unless the
+// token was verified locally: any replica does that as cheaply.
+func (v *Verifier) remember(key cache.Key, e cache.Entry[result], local bool, now time.Time) {
+	v.cache.Set(key, e)
+	if v.shared != nil && !local {
+		v.sharedStore(key, e, now)
 	}
 }

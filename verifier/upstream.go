@@ -73,6 +73,9 @@ func (v *Verifier) upstreamError(ctx context.Context, err error) verdict {
 		if v.backoff.open(v.now(), ae) {
 			v.log.Warn("m2mauth verifier: clerk asked to wait; tokens not in the cache are refused without a call until then",
 				"status", s, "retry_after", ae.RetryAfter, "max_backoff", v.cfg.maxBackoff, "trace_id", ae.TraceID)
+			if v.shared != nil {
+				v.sharedBackoff(s, min(ae.RetryAfter, v.cfg.maxBackoff)) // every replica waits too
+			}
 		}
 		return verdict{err: v.unavailable(ae.RetryAfter, ae)}
 	default:

@@ -51,6 +51,8 @@ type Verifier struct {
 	keyRefusedLogged, notClerkLogged atomic.Bool
 
 	stats counters
+
+	shared *shared // WithSharedCache; nil: none
 }
 
 // result is what the cache holds: a verified token and its expiry as a clock
@@ -117,6 +119,12 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 		return nil, err
 	}
 	v.closing, v.close = context.WithCancel(context.Background())
+	if cfg.shared != nil {
+		if v.shared, err = newShared(cfg.shared, secretKey, cfg.timeout); err != nil {
+			return nil, err
+		}
+		v.shared.stop = cfg.shared.Subscribe(v.shared.channel, v.onShared, v.onSubscribed)
+	}
 	return v, nil
 }
 
@@ -237,14 +245,26 @@ func (v *Verifier) countError(err error) {
 
 // Invalidate forgets what the cache knows about token, so that the next Verify
 // of it asks Clerk (and sees a revocation).
+//
+// With WithSharedCache, the shared entry is deleted too and every replica
+// drops the token from its own cache.
 func (v *Verifier) Invalidate(token string) {
-	v.cache.Remove(hashToken(token))
+	key := hashToken(token)
+	v.cache.Remove(key)
+	if v.shared != nil {
+		v.sharedInvalidateKey(key)
+	}
 }
 
 // InvalidateID forgets what the cache knows about the token with ID tokenID
 // (mt_…), so that the next Verify of it asks Clerk.
+// With WithSharedCache, the shared entry is deleted too and every replica
+// drops the token from its own cache.
 func (v *Verifier) InvalidateID(tokenID string) {
 	v.cache.InvalidateID(tokenID)
+	if v.shared != nil {
+		v.sharedInvalidateID(tokenID)
+	}
 }
 
 // Close stops the Verifier: calls to Clerk in flight are cancelled, the cache
@@ -257,6 +277,9 @@ func (v *Verifier) Close() error {
 	if first {
 		v.close()
 		v.refreshes.Wait()
+		if v.shared != nil {
+			v.shared.stop()
+		}
 		v.cache.Purge()
 	}
 	return nil
