@@ -1,0 +1,117 @@
+// Package redistest starts a real redis-server (Debian's package) for tests,
+// on a free loopback port, with no persistence, and stops it when the test
+// ends. Without redis-server the test is skipped with the reason, unless the
+// environment variable CI is set: in CI it fails.
+//
+// Concurrency: a Server's methods are for the test's goroutine.
+package redistest
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Server is a redis-server process.
+type Server struct {
+	Addr string // host:port on 127.0.0.1
+	t    testing.TB
+	cmd  *exec.Cmd
+	args []string
+}
+
+// Start starts a redis-server for t; extra arguments (e.g. "--maxmemory",
+// "1mb") are passed to it. It is stopped at the end of t.
+func Start(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("redis-server not found and CI is set: install it (apt-get install redis-server)")
+		}
+		t.Skip("redis-server not found (apt-get install redis-server); set CI to make this a failure")
+	}
+	s := &Server{t: t, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))}
+	_, port, _ := net.SplitHostPort(s.Addr)
+	s.args = append([]string{"--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no",
+		"--protected-mode", "no", "--loglevel", "notice"}, extra...)
+	s.cmd = exec.Command(bin, s.args...)
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Stop kills the server (as a crash would) and waits for it; Stop on a
+// stopped server does nothing.
+func (s *Server) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same port, empty.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.cmd = exec.Command(redisServer(), s.args...)
+	s.start()
+}
+
+func redisServer() string {
+	bin, _ := exec.LookPath("redis-server")
+	return bin
+}
+
+// start runs the command and returns once it logs that it accepts
+// connections.
+func (s *Server) start() {
+	s.t.Helper()
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("redis-server: %v", err)
+	}
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		var log []string
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "Ready to accept connections") {
+				ready <- nil
+				for sc.Scan() { // drain, so that the server never blocks on its stdout
+				}
+				return
+			}
+			log = append(log, sc.Text())
+		}
+		ready <- fmt.Errorf("redis-server exited before it was ready:\n%s", strings.Join(log, "\n"))
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			s.t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		s.t.Fatal("redis-server not ready within 10 s")
+	}
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
