@@ -67,7 +67,9 @@ func (w *warns) WithGroup(string) slog.Handler                { return w }
 // client), closed at the end of the test, and its log's Warn counter.
 func (c *cluster) replica(opts ...verifier.Option) (*verifier.Verifier, *warns) {
 	c.t.Helper()
-	sc, err := rediscache.New(c.client())
+	// A generous bound: on a loaded test machine a call may take more than
+	// the default 50 ms, and these tests are about sharing, not about slowness.
+	sc, err := rediscache.New(c.client(), rediscache.WithTimeout(time.Second))
 	if err != nil {
 		c.t.Fatal(err)
 	}

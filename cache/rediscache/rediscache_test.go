@@ -84,7 +84,11 @@ func TestOneCallPerTokenForTheCluster(t *testing.T) {
 		t.Errorf("Verify: %v", err)
 	}
 	if got := c.srv.Calls(clerktest.EndpointVerify); got != tokens {
-		t.Errorf("verify calls after the cold pass: got %d, want %d (one per token)", got, tokens)
+		var errs uint64
+		for _, v := range vs {
+			errs += v.Stats().SharedErrors
+		}
+		t.Errorf("verify calls after the cold pass: got %d, want %d (one per token); Redis errors: %d", got, tokens, errs)
 	}
 	for _, tok := range toks {
 		for _, v := range vs {
