@@ -364,3 +364,31 @@ func TestSharedBackoff(t *testing.T) {
 		t.Errorf("b's verify calls before it backed off: got %d, want at most 1", got)
 	}
 }
+
+func TestNewFromURL(t *testing.T) {
+	tests := []struct {
+		name, url, wantErr string
+	}{
+		{"redis", "redis://127.0.0.1:6379/0", ""},
+		{"with password", "redis://user:hunter2@127.0.0.1:6379/1", ""},
+		{"wrong scheme", "http://user:hunter2@127.0.0.1:6379/0", "scheme"},
+		{"bad database", "redis://user:hunter2@127.0.0.1:6379/x", "database"},
+		{"unparseable", "redis://user:hunter2@[::1", "does not parse"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, rdb, err := rediscache.NewFromURL(tt.url)
+			if rdb != nil {
+				defer rdb.Close()
+			}
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("got %v, want no error", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
+			case err != nil && strings.Contains(err.Error(), "hunter2"):
+				t.Fatalf("error %q holds the password", err)
+			}
+		})
+	}
+}
