@@ -15,6 +15,7 @@
 //	CLERK_API_URL             Clerk's Backend API base URL (default https://api.clerk.com/v1)
 //	M2M_AUDIENCE              this service's machine ID (mch_…)
 //	ADDR                      the listen address (default 127.0.0.1:8080)
+//	REDIS_URL                 if set (redis://host:port/db), the cache is shared with every replica over Redis
 package main
 
 import (
@@ -33,6 +34,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/m2mauth/m2mauth/adapters/m2mecho"
+	"github.com/m2mauth/m2mauth/cache/rediscache"
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
 	"github.com/m2mauth/m2mauth/middleware"
@@ -68,7 +70,18 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		key, apiURL, audience, token = demo.SecretKey, demo.URL, demo.Receiver.ID, demo.Token
 	}
 
-	v, err := verifier.New(key, verifier.WithBaseURL(apiURL))
+	vopts := []verifier.Option{verifier.WithBaseURL(apiURL)}
+	if u := getenv("REDIS_URL"); u != "" {
+		// Many replicas: one call to Clerk per token for all of them, and
+		// revocations and Clerk's back-off reach every one (see the README).
+		sc, rdb, err := rediscache.NewFromURL(u)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close() // after v.Close
+		vopts = append(vopts, verifier.WithSharedCache(sc))
+	}
+	v, err := verifier.New(key, vopts...)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,9 @@
 //	CLERK_API_URL             Clerk's Backend API base URL (default https://api.clerk.com/v1)
 //	M2M_AUDIENCE              this service's machine ID (mch_…)
 //	ADDR                      the listen address (default 127.0.0.1:8080)
-//	DEBUG_ADDR                if set, net/http/pprof on this separate, private address
+//	REDIS_URL                 if set (redis://host:port/db), the cache is shared with every replica over Redis
+//	DEBUG_ADDR                if set, net/http/pprof on this separate, private address, and
+//	                          POST /debug/m2mauth/invalidate?id=mt_… (Verifier.InvalidateID)
 package main
 
 import (
@@ -29,10 +31,12 @@ import (
 	_ "net/http/pprof" // served on DEBUG_ADDR only, never on the service's port
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/m2mauth/m2mauth/adapters/m2mhttp"
+	"github.com/m2mauth/m2mauth/cache/rediscache"
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
 	"github.com/m2mauth/m2mauth/middleware"
@@ -68,7 +72,18 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		key, apiURL, audience, token = demo.SecretKey, demo.URL, demo.Receiver.ID, demo.Token
 	}
 
-	v, err := verifier.New(key, verifier.WithBaseURL(apiURL))
+	vopts := []verifier.Option{verifier.WithBaseURL(apiURL)}
+	if u := getenv("REDIS_URL"); u != "" {
+		// Many replicas: one call to Clerk per token for all of them, and
+		// revocations and Clerk's back-off reach every one (see the README).
+		sc, rdb, err := rediscache.NewFromURL(u)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close() // after v.Close
+		vopts = append(vopts, verifier.WithSharedCache(sc))
+	}
+	v, err := verifier.New(key, vopts...)
 	if err != nil {
 		return err
 	}
@@ -92,7 +107,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 			return err
 		}
 		defer dln.Close()
-		go func() { _ = http.Serve(dln, http.DefaultServeMux) }() // pprof registered itself there
+		dmux := http.NewServeMux()
+		dmux.Handle("/debug/pprof/", http.DefaultServeMux) // pprof registered itself there
+		dmux.HandleFunc("POST /debug/m2mauth/invalidate", invalidate(v))
+		go func() { _ = http.Serve(dln, dmux) }()
 	}
 
 	mux := http.NewServeMux()
@@ -182,4 +200,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// invalidate is the operator's POST /debug/m2mauth/invalidate?id=mt_…: the
+// Verifier forgets the token (on every replica with REDIS_URL), so that the
+// next request with it asks Clerk and sees a revocation. Private address only.
+func invalidate(v *verifier.Verifier) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("id")
+		if !strings.HasPrefix(id, "mt_") {
+			http.Error(w, "want ?id=mt_…", http.StatusBadRequest)
+			return
+		}
+		v.InvalidateID(id)
+		w.WriteHeader(http.StatusNoContent)
+	}
 }
