@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/m2mauth/m2mauth/cache"
 	"github.com/m2mauth/m2mauth/clerkapi"
 )
@@ -89,6 +91,14 @@ type shared struct {
 	lockTTL time.Duration
 	stop    func()
 	down    atomic.Bool // an outage was logged and not yet recovered from
+	// After sharedFailures failed calls in a row, the shared cache is left
+	// alone until retryAt (Unix ns on the Verifier's clock): misses do
+	// without it rather than each wait for its calls' timeouts.
+	failures atomic.Int64
+	retryAt  atomic.Int64
+	// gets shares one GET among the concurrent misses of a token here: a
+	// cold burst costs Redis one read per token, not one per request.
+	gets singleflight.Group
 
 	hits, misses, errs, rejected, waits, purges atomic.Uint64
 }
@@ -96,6 +106,13 @@ type shared struct {
 // sharedVersion is the first byte of every value and message; a value of
 // another version is rejected.
 const sharedVersion = 1
+
+// After sharedFailures failed calls in a row, the shared cache is left alone
+// for sharedRetry (or until the subscription is re-established).
+const (
+	sharedFailures = 3
+	sharedRetry    = time.Second
+)
 
 // sharedPoll is how often a replica waiting for another's call to Clerk
 // looks for its result.
@@ -167,14 +184,24 @@ func (v *Verifier) sharedCtx() context.Context { return v.closing }
 func (v *Verifier) sharedFailed(op string, err error) {
 	s := v.shared
 	s.errs.Add(1)
+	if s.failures.Add(1) >= sharedFailures {
+		s.retryAt.Store(v.now().Add(sharedRetry).UnixNano())
+	}
 	if v.closing.Err() == nil && s.down.CompareAndSwap(false, true) {
 		v.log.Warn("m2mauth verifier: shared cache unavailable; using this replica's cache and Clerk until it is back",
 			"op", op, "err", err)
 	}
 }
 
+// sharedOff reports whether the shared cache is left alone at now, after a
+// failure.
+func (v *Verifier) sharedOff(now time.Time) bool {
+	return now.UnixNano() < v.shared.retryAt.Load()
+}
+
 // sharedOK notes a call that worked, and logs the end of an outage.
 func (v *Verifier) sharedOK() {
+	v.shared.failures.Store(0)
 	if v.shared.down.CompareAndSwap(true, false) {
 		v.log.Info("m2mauth verifier: shared cache back")
 	}
@@ -185,8 +212,19 @@ func (v *Verifier) sharedOK() {
 // an entry that does not authenticate (counted, never trusted).
 func (v *Verifier) sharedLookup(key cache.Key, now time.Time) (cache.Entry[result], bool) {
 	s := v.shared
+	if v.sharedOff(now) {
+		return cache.Entry[result]{}, false
+	}
 	name := s.name("t", key[:])
-	b, found, err := s.sc.Get(v.sharedCtx(), name)
+	type got struct {
+		b     []byte
+		found bool
+	}
+	r, err, _ := s.gets.Do(name, func() (any, error) {
+		b, found, err := s.sc.Get(v.sharedCtx(), name)
+		return got{b, found}, err
+	})
+	b, found := r.(got).b, r.(got).found
 	if err != nil {
 		v.sharedFailed("get", err)
 		return cache.Entry[result]{}, false
@@ -214,7 +252,7 @@ func (v *Verifier) sharedLookup(key cache.Key, now time.Time) (cache.Entry[resul
 func (v *Verifier) sharedStore(key cache.Key, e cache.Entry[result], now time.Time) {
 	s := v.shared
 	ttl := e.Expires.Sub(now)
-	if ttl <= 0 {
+	if ttl <= 0 || v.sharedOff(now) {
 		return
 	}
 	name := s.name("t", key[:])
@@ -239,6 +277,9 @@ func (v *Verifier) sharedStore(key cache.Key, e cache.Entry[result], now time.Ti
 // resolves on its own.
 func (v *Verifier) sharedFlight(parent context.Context, key cache.Key, token string, src *budget) (tok *Token, err error, ok bool) {
 	s := v.shared
+	if v.sharedOff(v.now()) {
+		return nil, nil, false
+	}
 	lock := s.name("l", key[:])
 	var t *time.Timer
 	polls := int(s.lockTTL / sharedPoll) // the bound on the wait, counted so as not to depend on WithClock
@@ -369,6 +410,7 @@ func (v *Verifier) onShared(b []byte) {
 // onSubscribed empties the Verifier's own cache when its subscription is
 // (re)established: revocations may have been missed meanwhile.
 func (v *Verifier) onSubscribed() {
+	v.shared.retryAt.Store(0) // Redis is back: no need to wait for the retry
 	v.shared.purges.Add(1)
 	v.cache.Purge()
 }
