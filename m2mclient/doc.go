@@ -30,7 +30,9 @@
 // with a caching [github.com/m2mauth/m2mauth/verifier.Verifier] keeps accepting
 // a revoked token until its cache entry expires (60 s by default); to make it
 // refuse the token at once, call v.InvalidateID(tokenID) on that verifier —
-// for instance from an admin endpoint or a revocation webhook.
+// for instance from an admin endpoint or a revocation webhook — or revoke with
+// [Revoke] / [RevokeAll], which do both in one call. With
+// verifier.WithSharedCache, InvalidateID reaches every replica.
 //
 // # Secrets
 //

@@ -62,3 +62,66 @@ func TestRevoke_VerifierInvalidateID(t *testing.T) {
 		t.Errorf("Stats() = %+v, want 2 creates, 1 invalidation", st)
 	}
 }
+
+// Revoke and RevokeAll revoke at Clerk and make the verifier refuse the
+// token at once, in one call; a refused revocation forgets nothing.
+func TestRevokeForgets(t *testing.T) {
+	tests := []struct {
+		name   string
+		revoke func(ctx context.Context, api *clerkapi.Client, id, subject string, v *verifier.Verifier) error
+	}{
+		{"Revoke", func(ctx context.Context, api *clerkapi.Client, id, _ string, v *verifier.Verifier) error {
+			m, err := m2mclient.Revoke(ctx, api, id, "compromised", v)
+			if err == nil && m.ID != id {
+				t.Errorf("revoked %s, want %s", m.ID, id)
+			}
+			return err
+		}},
+		{"RevokeAll", func(ctx context.Context, api *clerkapi.Client, id, subject string, v *verifier.Verifier) error {
+			ms, err := m2mclient.RevokeAll(ctx, api, clerkapi.ListParams{Subject: subject}, "compromised", v)
+			if err == nil && (len(ms) != 1 || ms[0].ID != id) {
+				t.Errorf("revoked %d tokens, want exactly %s", len(ms), id)
+			}
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t)
+			ts := f.source(t)
+			v := f.newVerifier(t)
+			tok := mustToken(t, ts)
+			if _, err := v.Verify(ctx, tok.Value); err != nil {
+				t.Fatalf("before: %v", err)
+			}
+			if err := tt.revoke(ctx, ts.API(), tok.ID, tok.Subject, v); err != nil {
+				t.Fatalf("revoke: %v", err)
+			}
+			if _, err := v.Verify(ctx, tok.Value); !errors.Is(err, verifier.ErrInvalidToken) {
+				t.Fatalf("right after: got %v, want ErrInvalidToken", err)
+			}
+		})
+	}
+	t.Run("refused by Clerk", func(t *testing.T) {
+		ctx := context.Background()
+		f := newFixture(t)
+		ts := f.source(t)
+		v := f.newVerifier(t)
+		tok := mustToken(t, ts)
+		if _, err := v.Verify(ctx, tok.Value); err != nil {
+			t.Fatal(err)
+		}
+		f.srv.InjectOn(clerktest.EndpointRevoke, clerktest.FailNext(1, http.StatusInternalServerError))
+		if _, err := m2mclient.Revoke(ctx, ts.API(), tok.ID, "", v); err == nil {
+			t.Fatal("got no error, want Clerk's 500")
+		}
+		calls := f.srv.Calls(clerktest.EndpointVerify)
+		if _, err := v.Verify(ctx, tok.Value); err != nil {
+			t.Fatalf("after a refused revocation: got %v, want the cached token", err)
+		}
+		if got := f.srv.Calls(clerktest.EndpointVerify); got != calls {
+			t.Errorf("verify calls: got %d, want %d (nothing forgotten)", got, calls)
+		}
+	})
+}
