@@ -30,13 +30,13 @@ func (quiet) Printf(context.Context, string, ...any) {}
 // cluster is one emulated Clerk and one real Redis, shared by the replicas
 // (Verifiers) that a test makes.
 type cluster struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *clerktest.Server
 	redis  *redistest.Server
 	caller *clerktest.Machine
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t testing.TB) *cluster {
 	t.Helper()
 	r := redistest.Start(t)
 	srv := clerktest.NewServer()
@@ -98,7 +98,7 @@ func (c *cluster) token() *clerkapi.M2MToken {
 // eventually polls cond every millisecond until it holds, failing the test
 // after 5 s: for what travels over pub/sub, whose delivery the test does not
 // control. It is a bound, not a delay: it returns as soon as cond holds.
-func eventually(t *testing.T, what string, cond func() bool) time.Duration {
+func eventually(t testing.TB, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
 	tick := time.NewTicker(time.Millisecond)
@@ -113,7 +113,7 @@ func eventually(t *testing.T, what string, cond func() bool) time.Duration {
 }
 
 // subscribed waits until v's subscription is established (it purges once).
-func subscribed(t *testing.T, v *verifier.Verifier) {
+func subscribed(t testing.TB, v *verifier.Verifier) {
 	t.Helper()
 	eventually(t, "subscribed", func() bool { return v.Stats().SharedPurges >= 1 })
 }
