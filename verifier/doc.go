@@ -165,5 +165,7 @@
 // goroutines it starts are singleflight's, one per cold token being verified
 // (a call to Clerk or a local JWT check; a miss refused by admission ends its
 // at once), and one per background refresh; each is bounded by the timeout
-// and cancelled by [Verifier.Close], which waits for the refreshes.
+// and cancelled by [Verifier.Close], which waits for the refreshes. With
+// [WithSharedCache], one more goroutine (the SharedCache's subscription)
+// lives until Close, which stops it.
 package verifier
