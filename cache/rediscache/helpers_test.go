@@ -36,9 +36,12 @@ type cluster struct {
 	caller *clerktest.Machine
 }
 
-func newCluster(t testing.TB) *cluster {
+func newCluster(t testing.TB) *cluster { t.Helper(); return newClusterWith(t) }
+
+// newClusterWith passes extra arguments to redis-server.
+func newClusterWith(t testing.TB, extra ...string) *cluster {
 	t.Helper()
-	r := redistest.Start(t)
+	r := redistest.Start(t, extra...)
 	srv := clerktest.NewServer()
 	t.Cleanup(srv.Close)
 	callee := srv.CreateMachine("callee")
@@ -73,6 +76,12 @@ func (c *cluster) replica(opts ...verifier.Option) (*verifier.Verifier, *warns) 
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	return c.replicaOn(sc, opts...)
+}
+
+// replicaOn is replica on the shared cache sc.
+func (c *cluster) replicaOn(sc *rediscache.Cache, opts ...verifier.Option) (*verifier.Verifier, *warns) {
+	c.t.Helper()
 	w := &warns{}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	base := []verifier.Option{verifier.WithBaseURL(c.srv.URL), verifier.WithHTTPClient(&http.Client{Transport: tr}),
