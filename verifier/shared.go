@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -366,7 +367,7 @@ func (v *Verifier) sharedInvalidateID(id string) {
 	names := []string{idName}
 	if b, found, err := s.sc.Get(v.sharedCtx(), idName); err != nil {
 		v.sharedFailed("get", err)
-	} else if found && len(b) > len(s.ns) && string(b[:len(s.ns)+3]) == s.ns+":t:" {
+	} else if found && strings.HasPrefix(string(b), s.ns+":t:") {
 		names = append(names, string(b))
 	}
 	v.sharedInvalidate(append([]byte{msgID}, id...), names...)
