@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"io"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -14,3 +17,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // embedded emulator, with a Clerk secret key, with a machine key, and
 // configurations it must refuse.
 func TestRun(t *testing.T) { demotest.Check(t, run) }
+
+// A REDIS_URL that does not parse stops the example before it serves.
+func TestRunBadRedisURL(t *testing.T) {
+	env := map[string]string{"ADDR": "127.0.0.1:0", "REDIS_URL": "http://127.0.0.1:6379/0"}
+	err := run(context.Background(), func(k string) string { return env[k] }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "Redis URL") {
+		t.Fatalf("got %v, want the Redis URL refused", err)
+	}
+}
