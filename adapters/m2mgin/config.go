@@ -56,19 +56,24 @@ func (cfg Config) ToMiddleware() (gin.HandlerFunc, error) {
 	if cfg.Authenticator == nil {
 		return nil, errors.New("m2mgin: Config.Authenticator is required")
 	}
-	cfg.ContextKey = cmp.Or(cfg.ContextKey, DefaultContextKey)
-	return cfg.handle, nil
+	h := &handler{cfg: cfg, key: cmp.Or(cfg.ContextKey, DefaultContextKey)}
+	return h.handle, nil
 }
 
-func (cfg Config) handle(c *gin.Context) {
-	a := cfg.Authenticator
-	tok, err := a.Authenticate(c.Request)
+// handler is a validated Config.
+type handler struct {
+	cfg Config
+	key any // the c.Set key, boxed once: c.Set takes an any
+}
+
+func (h *handler) handle(c *gin.Context) {
+	tok, err := h.cfg.Authenticator.Authenticate(c.Request)
 	if err != nil {
-		cfg.refuse(c, err)
+		h.cfg.refuse(c, err)
 		return
 	}
 	if tok != nil {
-		c.Set(cfg.ContextKey, tok)
+		c.Set(h.key, tok)
 		c.Request = c.Request.WithContext(middleware.NewContext(c.Request.Context(), tok))
 	}
 	c.Next()
