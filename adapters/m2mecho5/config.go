@@ -80,22 +80,26 @@ func (cfg Config) ToMiddleware() (echo.MiddlewareFunc, error) {
 		cfg.Skipper = echomw.DefaultSkipper
 	}
 	cfg.ContextKey = cmp.Or(cfg.ContextKey, DefaultContextKey)
-	return cfg.middleware, nil
+	return (&handler{cfg}).middleware, nil
 }
 
-func (cfg Config) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	a := cfg.Authenticator
+// handler is a validated Config. Its middleware method captures only a
+// pointer to it: Echo may wrap a route's handler in its middleware on every
+// request.
+type handler struct{ cfg Config }
+
+func (h *handler) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		if cfg.Skipper(c) {
+		if h.cfg.Skipper(c) {
 			return next(c)
 		}
 		req := c.Request()
-		tok, err := a.Authenticate(req)
+		tok, err := h.cfg.Authenticator.Authenticate(req)
 		if err != nil {
-			return cfg.refuse(c, err, next)
+			return h.cfg.refuse(c, err, next)
 		}
 		if tok != nil {
-			c.Set(cfg.ContextKey, tok)
+			c.Set(h.cfg.ContextKey, tok)
 			c.SetRequest(req.WithContext(middleware.NewContext(req.Context(), tok)))
 		}
 		return next(c)
