@@ -81,23 +81,20 @@ func (h *handler) handle(c *gin.Context) {
 
 // refuse answers a request that Authenticate refused with err, and aborts.
 func (cfg Config) refuse(c *gin.Context, err error) {
-	a := cfg.Authenticator
 	_ = c.Error(err).SetType(gin.ErrorTypePrivate) // for logging middleware
-	if cfg.ErrorHandler == nil {
-		if h := a.ErrorHandler(); h != nil {
-			h(c.Writer, c.Request, err)
-			c.Abort()
-			return
-		}
+	defer c.Abort()
+	a := cfg.Authenticator
+	if h := a.ErrorHandler(); cfg.ErrorHandler == nil && h != nil {
+		h(c.Writer, c.Request, err)
+		return
 	}
 	resp := a.Response(err)
 	resp.SetHeaders(c.Writer.Header())
 	if cfg.ErrorHandler != nil {
 		cfg.ErrorHandler(c, err)
-		c.Abort()
 		if c.Writer.Written() || c.Writer.Status() != http.StatusOK {
-			return
+			return // it answered (a status alone is written when the chain ends)
 		}
 	}
-	c.AbortWithStatusJSON(resp.Status, resp.Body)
+	c.AbortWithStatusJSON(resp.Status, resp.Body) // the default, or fail closed
 }
