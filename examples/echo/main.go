@@ -91,7 +91,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	e.GET("/healthz", healthz)
 	api := e.Group("/api")
 	api.GET("/whoami", whoami, m2mecho.Middleware(auth))
-	api.GET("/reports", reports, m2mecho.Middleware(reporters))
+	// The same with Echo's hooks: the refusal reaches the ErrorHandler (the
+	// cause inside, never the token), and whatever it returns goes to Echo's
+	// HTTPErrorHandler; returning err keeps the default answer.
+	api.GET("/reports", reports, m2mecho.MiddlewareWithConfig(m2mecho.Config{
+		Authenticator: reporters,
+		ErrorHandler: func(c echo.Context, err error) error {
+			c.Logger().Debugf("refused %s %s: %v", c.Request().Method, c.Path(), err)
+			return err
+		},
+	}))
 
 	srv := &http.Server{
 		Handler:           e,
@@ -149,7 +158,7 @@ func whoami(c echo.Context) error {
 }
 
 func reports(c echo.Context) error {
-	tok, ok := m2mecho.Token(c)
+	tok, ok := c.Get(m2mecho.DefaultContextKey).(*verifier.Token) // or m2mecho.Token(c)
 	if !ok {
 		return echo.NewHTTPError(http.StatusInternalServerError, "not authenticated")
 	}
