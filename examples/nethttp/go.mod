@@ -1,0 +1,18 @@
+module github.com/m2mauth/m2mauth/examples/nethttp
+
+go 1.25.0
+
+replace github.com/m2mauth/m2mauth => ../..
+
+require (
+	github.com/m2mauth/m2mauth v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
+)
+
+require (
+	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
+	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
+	github.com/sony/gobreaker/v2 v2.4.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/time v0.15.0 // indirect
+)
