@@ -38,12 +38,16 @@ type probeResult struct {
 // misconfiguration is remembered until Clerk next gives a verdict (a token or
 // a refusal of the token); no answer changes nothing.
 func (h *health) sawVerify(err error) {
-	var me *MisconfiguredError
 	switch {
-	case errors.As(err, &me):
-		h.keyRefused.Store(me)
 	case err == nil, errors.Is(err, ErrInvalidToken):
-		h.keyRefused.Store(nil)
+		if h.keyRefused.Load() != nil {
+			h.keyRefused.Store(nil)
+		}
+	case errors.Is(err, ErrMisconfigured): // errors.As only here: its target escapes
+		var me *MisconfiguredError
+		if errors.As(err, &me) {
+			h.keyRefused.Store(me)
+		}
 	}
 }
 

@@ -28,7 +28,7 @@ type env struct {
 	reg    *prometheus.Registry
 }
 
-func newEnv(t *testing.T, key func(*clerktest.Server) string, opts ...verifier.Option) *env {
+func newEnv(t testing.TB, key func(*clerktest.Server) string, opts ...verifier.Option) *env {
 	t.Helper()
 	clk := clerktest.NewClock(time.Date(2026, 5, 12, 10, 0, 0, 0, time.UTC))
 	srv := clerktest.NewServer(clerktest.WithClock(clk.Now))
@@ -61,7 +61,7 @@ func newEnv(t *testing.T, key func(*clerktest.Server) string, opts ...verifier.O
 	return &env{srv: srv, caller: caller, v: v, reg: reg}
 }
 
-func (e *env) token(t *testing.T) string {
+func (e *env) token(t testing.TB) string {
 	t.Helper()
 	m, err := e.srv.CreateToken(e.caller.ID, clerkapi.CreateParams{})
 	if err != nil {
