@@ -25,8 +25,16 @@ type SourceFunc func(r *http.Request) string
 // at 64 bytes.
 //
 // RemoteIP does not allocate for IPv4.
-func RemoteIP(r *http.Request) string {
-	ra := r.RemoteAddr
+func RemoteIP(r *http.Request) string { return AddrSource(r.RemoteAddr) }
+
+// AddrSource names the source of a peer address "ip:port" by RemoteIP's rules
+// (an IPv4 address as it is, an IPv6 one by its /64, an IPv4-mapped one as
+// IPv4; anything else as it is, cut at 64 bytes). Adapters for other
+// transports (gRPC's peer address) use it, so that a source is named the same
+// way whichever door a request came in by.
+//
+// AddrSource does not allocate for IPv4.
+func AddrSource(ra string) string {
 	i := strings.LastIndexByte(ra, ':')
 	if i < 0 {
 		return ra[:min(len(ra), 64)]

@@ -49,6 +49,9 @@ func TestRemoteIP(t *testing.T) {
 			if got := middleware.RemoteIP(r); got != tc.want {
 				t.Errorf("RemoteIP(%q) = %q, want %q", tc.remote, got, tc.want)
 			}
+			if got := middleware.AddrSource(tc.remote); got != tc.want {
+				t.Errorf("AddrSource(%q) = %q, want %q", tc.remote, got, tc.want)
+			}
 		})
 	}
 }
