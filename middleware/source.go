@@ -45,10 +45,7 @@ func AddrSource(ra string) string {
 		if err != nil {
 			return ra[:min(len(ra), 64)]
 		}
-		if addr = addr.Unmap(); addr.Is4() {
-			return addr.String()
-		}
-		return netip.PrefixFrom(addr.WithZone(""), 64).Masked().String()
+		return IPSource(addr)
 	}
 	if addr, err := netip.ParseAddr(host); err != nil || !addr.Is4() {
 		return ra[:min(len(ra), 64)]
@@ -70,6 +67,17 @@ func WithSourceFunc(f SourceFunc) Option {
 		c.source = f
 		return nil
 	}
+}
+
+// IPSource names the source of a peer's IP address by RemoteIP's rules: an
+// IPv4 (or IPv4-mapped) address as IPv4, an IPv6 address by its /64 prefix,
+// without its zone. It is AddrSource for a transport that hands out the
+// address parsed (*net.TCPAddr's AddrPort, say); it allocates the string.
+func IPSource(addr netip.Addr) string {
+	if addr = addr.Unmap(); addr.Is4() {
+		return addr.String()
+	}
+	return netip.PrefixFrom(addr.WithZone(""), 64).Masked().String()
 }
 
 // A SourceVerifier is a Verifier that takes the request's source as an

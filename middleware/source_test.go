@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -51,6 +52,11 @@ func TestRemoteIP(t *testing.T) {
 			}
 			if got := middleware.AddrSource(tc.remote); got != tc.want {
 				t.Errorf("AddrSource(%q) = %q, want %q", tc.remote, got, tc.want)
+			}
+			if ap, err := netip.ParseAddrPort(tc.remote); err == nil {
+				if got := middleware.IPSource(ap.Addr()); got != tc.want {
+					t.Errorf("IPSource(%v) = %q, want %q", ap.Addr(), got, tc.want)
+				}
 			}
 		})
 	}
