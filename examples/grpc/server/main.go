@@ -107,6 +107,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "Try (grpcurl; health and reflection need no token):\n  grpcurl -plaintext %s list\n  grpcurl -plaintext %s grpc.health.v1.Health/Check\n", ln.Addr(), ln.Addr())
+	fmt.Fprintf(stdout, "Whoami needs metadata authorization: Bearer <token>, e.g. from a Go client (see ../client)\n")
 	fmt.Fprintf(stdout, "Listening on %s\n", ln.Addr()) // the last start-up line: ready
 
 	served := make(chan error, 1)
