@@ -2,12 +2,21 @@ package m2mgrpc_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
@@ -111,4 +120,65 @@ func TestPerRPCCredentialsTransportSecurity(t *testing.T) {
 	if _, err := m2mgrpc.NewPerRPCCredentials(nil); err == nil {
 		t.Error("NewPerRPCCredentials(nil) accepted")
 	}
+}
+
+// TestPerRPCCredentialsOverTLS: over TLS the token goes to any host, with
+// the default credentials and with AllowInsecureLoopback alike.
+func TestPerRPCCredentialsOverTLS(t *testing.T) {
+	const host = "orders.example.com"
+	w := newWorld(t)
+	ts, err := m2mclient.NewTokenSource(w.caller.SecretKey, m2mclient.WithBaseURL(w.clerk.URL), m2mclient.WithClock(w.clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, pool := selfSigned(t, host)
+	addr, _ := listen(t, newInterceptor(t, w.auth(t, w.clerk.SecretKey)),
+		grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13})))
+	for _, opts := range map[string][]m2mgrpc.CredentialsOption{"default": nil, "loopback allowed": {m2mgrpc.AllowInsecureLoopback()}} {
+		creds, err := m2mgrpc.NewPerRPCCredentials(ts, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := grpc.NewClient("passthrough:///"+host+":443",
+			grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS13})),
+			grpc.WithPerRPCCredentials(creds),
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		who, err := whoami(t.Context(), conn)
+		_ = conn.Close()
+		if err != nil || who != w.caller.ID {
+			t.Errorf("got (%q, %v), want %s", who, err, w.caller.ID)
+		}
+	}
+}
+
+// selfSigned returns a self-signed certificate for host and a pool that
+// trusts it.
+func selfSigned(t *testing.T, host string) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }

@@ -96,11 +96,20 @@ var echoDesc = grpc.ServiceDesc{
 // to it (without transport security, plus opts) and the echo service.
 func serve(t testing.TB, in *m2mgrpc.Interceptor, opts ...grpc.DialOption) (*grpc.ClientConn, *echoServer) {
 	t.Helper()
+	addr, es := listen(t, in)
+	return dial(t, addr, opts...), es
+}
+
+// listen starts a gRPC server on a loopback listener with in's interceptors
+// (and sopts), the echo service and the health service, and returns its
+// address and the echo service.
+func listen(t testing.TB, in *m2mgrpc.Interceptor, sopts ...grpc.ServerOption) (string, *echoServer) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer(in.ServerOptions()...)
+	srv := grpc.NewServer(append(in.ServerOptions(), sopts...)...)
 	es := &echoServer{}
 	srv.RegisterService(&echoDesc, es)
 	healthpb.RegisterHealthServer(srv, health.NewServer())
@@ -112,7 +121,7 @@ func serve(t testing.TB, in *m2mgrpc.Interceptor, opts ...grpc.DialOption) (*grp
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return dial(t, ln.Addr().String(), opts...), es
+	return ln.Addr().String(), es
 }
 
 // dial returns a client connection to target without transport security,
