@@ -14,9 +14,9 @@ import (
 // An Option configures an Interceptor. Options are validated by New.
 type Option func(*config) error
 
-// DefaultSkipped are the services an Interceptor lets through without a token
+// defaultSkipped are the services an Interceptor lets through without a token
 // unless WithoutDefaultSkips is given: health checking and server reflection.
-var DefaultSkipped = []string{
+var defaultSkipped = []string{
 	"/grpc.health.v1.Health/",
 	"/grpc.reflection.v1.ServerReflection/",
 	"/grpc.reflection.v1alpha.ServerReflection/",
@@ -30,7 +30,7 @@ type config struct {
 
 func defaultConfig() config {
 	c := config{methods: map[string]struct{}{}, source: PeerIP}
-	c.services = append(c.services, DefaultSkipped...)
+	c.services = append(c.services, defaultSkipped...)
 	return c
 }
 
@@ -51,7 +51,9 @@ func (c *config) skipped(fullMethod string) bool {
 // full method, "/package.Service/Method", or a whole service,
 // "/package.Service/". Repeated uses add to the list.
 //
-// Default: DefaultSkipped (health and reflection).
+// Default: the health service (/grpc.health.v1.Health/) and server
+// reflection (/grpc.reflection.v1.ServerReflection/ and
+// /grpc.reflection.v1alpha.ServerReflection/).
 func WithSkipMethods(names ...string) Option {
 	return func(c *config) error {
 		if len(names) == 0 {
@@ -73,10 +75,10 @@ func WithSkipMethods(names ...string) Option {
 }
 
 // WithoutDefaultSkips authenticates the health and reflection services too
-// (DefaultSkipped); methods given to WithSkipMethods stay skipped, whichever
+// (see WithSkipMethods); methods given to WithSkipMethods stay skipped, whichever
 // option comes first.
 //
-// Default: DefaultSkipped are skipped.
+// Default: health and reflection are skipped.
 func WithoutDefaultSkips() Option {
 	return func(c *config) error {
 		kept := c.services[:0]
@@ -91,7 +93,7 @@ func WithoutDefaultSkips() Option {
 }
 
 func isDefault(s string) bool {
-	for _, d := range DefaultSkipped {
+	for _, d := range defaultSkipped {
 		if s == d {
 			return true
 		}
