@@ -23,6 +23,7 @@
 //	TLS_CERT_FILE, TLS_KEY_FILE  serve TLS with this certificate (default: plaintext,
 //	                          for loopback only: tokens are bearer secrets)
 //	LOG_LEVEL                 debug also logs every refusal (default info)
+//	METRICS_ADDR              if set, GET /metrics (Prometheus) and GET /readyz over HTTP on this address
 package main
 
 import (
@@ -32,17 +33,21 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
 	"github.com/m2mauth/m2mauth/examples/grpc/whoami"
+	"github.com/m2mauth/m2mauth/metrics/m2mprom"
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
 )
@@ -59,6 +64,8 @@ func main() {
 
 // run serves until ctx ends, then stops gracefully. getenv reads the
 // configuration (os.Getenv in main); logs and the start-up lines go to stdout.
+// With METRICS_ADDR set it also serves GET /metrics and GET /readyz over HTTP
+// on that address.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	key := cmp.Or(getenv("CLERK_SECRET_KEY"), getenv("CLERK_MACHINE_SECRET_KEY"))
 	apiURL := cmp.Or(getenv("CLERK_API_URL"), clerkapi.DefaultBaseURL)
@@ -80,11 +87,22 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		key, apiURL, audience = demo.SecretKey, demo.URL, demo.Receiver.ID
 	}
 
-	v, err := verifier.New(key, verifier.WithBaseURL(apiURL), verifier.WithLogger(logger))
+	obs, err := m2mprom.NewObserver() // latency histograms of misses and Clerk calls
+	if err != nil {
+		return err
+	}
+	v, err := verifier.New(key, verifier.WithBaseURL(apiURL), verifier.WithLogger(logger), verifier.WithObserver(obs))
 	if err != nil {
 		return err
 	}
 	defer v.Close()
+	if metricsAddr := getenv("METRICS_ADDR"); metricsAddr != "" {
+		stop, err := serveOps(metricsAddr, v, obs, stdout)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	auth, err := middleware.New(v, middleware.WithAudience(audience),
 		middleware.WithLogger(logger), middleware.WithOnSuccess(whoami.Audit(logger)))
 	if err != nil {
@@ -127,4 +145,35 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		<-stopped
 	}
 	return <-served // nil after GracefulStop
+}
+
+// serveOps serves GET /metrics (Prometheus) and GET /readyz (v.Ready) over
+// HTTP on addr, beside the gRPC port, until stop is called.
+func serveOps(addr string, v *verifier.Verifier, obs *m2mprom.Observer, stdout io.Writer) (stop func(), err error) {
+	c, err := m2mprom.NewCollector(v, m2mprom.WithObserver(obs))
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := v.Ready(r.Context()); err != nil {
+			http.Error(w, string(verifier.OutcomeOf(err)), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "Metrics and readiness: http://%s/metrics, http://%s/readyz\n", ln.Addr(), ln.Addr())
+	return func() { _ = hs.Close(); <-done }, nil
 }

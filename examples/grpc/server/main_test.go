@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"sync"
@@ -180,5 +182,42 @@ func TestRunConfigured(t *testing.T) {
 	}, &bytes.Buffer{})
 	if !errors.Is(err, middleware.ErrNoAudience) {
 		t.Errorf("sk_ without M2M_AUDIENCE: got %v, want ErrNoAudience", err)
+	}
+}
+
+var opsRE = regexp.MustCompile(`Metrics and readiness: (http://\S+)/metrics`)
+
+// TestRunMetrics: with METRICS_ADDR the server answers GET /readyz and GET
+// /metrics over HTTP, and the metrics count the RPCs' verifications.
+func TestRunMetrics(t *testing.T) {
+	out, conn, stop := start(t, map[string]string{"ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0"})
+	printed := out.String()
+	ops, tok, caller := opsRE.FindStringSubmatch(printed), tokenRE.FindStringSubmatch(printed), callerRE.FindStringSubmatch(printed)
+	if ops == nil || tok == nil || caller == nil {
+		t.Fatalf("got output\n%s\nwant the metrics address, the caller and its token", printed)
+	}
+	call(t, conn, tok[1], caller[1])
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(ops[1] + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK {
+		t.Errorf("GET /readyz: got %d %q, want 200", code, body)
+	}
+	code, body := get("/metrics")
+	if code != http.StatusOK || !strings.Contains(body, "m2mauth_cache_misses_total 2") {
+		t.Errorf("GET /metrics: got %d\n%s\nwant 200 with the verifier's counters (2 misses: the unknown and the valid token)", code, body)
+	}
+	if strings.Contains(body, tok[1]) || strings.Contains(body, caller[1]) {
+		t.Errorf("got metrics holding the token or the subject")
+	}
+	if err := stop(); err != nil {
+		t.Errorf("run: %v", err)
 	}
 }
