@@ -89,6 +89,10 @@ func New(v Verifier, opts ...Option) (*Authenticator, error) {
 //
 // Authenticate does not store the token anywhere; the adapters do, with
 // NewContext. On success with a cached token it does not allocate.
+//
+// Authenticate is the skipper and the extractor in front of the same path as
+// AuthenticateToken: the policy, the logging (WithLogger) and the success hook
+// (WithOnSuccess) are the same for every door.
 func (a *Authenticator) Authenticate(r *http.Request) (*verifier.Token, error) {
 	if a.cfg.skip != nil && a.cfg.skip(r) {
 		return nil, nil
@@ -97,46 +101,79 @@ func (a *Authenticator) Authenticate(r *http.Request) (*verifier.Token, error) {
 	if err != nil {
 		var me *MissingTokenError
 		if !errors.As(err, &me) {
-			return nil, &MissingTokenError{Reason: errExtractorFail, Err: err}
-		}
-		if me.absent && a.cfg.optional {
+			err = &MissingTokenError{Reason: errExtractorFail, Err: err}
+		} else if me.absent && a.cfg.optional {
 			return nil, nil
+		}
+		if a.logs(r.Context()) {
+			a.logRefusal(r.Context(), err, nil, a.cfg.source(r))
 		}
 		return nil, err
 	}
+	return a.authenticate(r.Context(), raw, a.cfg.source(r), r)
+}
+
+// AuthenticateToken verifies a bearer token already taken out of its request
+// and checks it against the policy, for adapters of other transports (gRPC):
+// token is the bare token (see ParseBearer), source names the caller for the
+// Verifier's per-source budget (see AddrSource), ctx is the request's.
+//
+// It returns what Authenticate returns, with the same errors; token "" means
+// "no token": (nil, nil) with WithOptional, else ErrMissingToken. The options
+// that read an *http.Request (WithSkipper, WithExtractor, WithSourceFunc,
+// WithErrorHandler) do not apply here; the caller does their work.
+func (a *Authenticator) AuthenticateToken(ctx context.Context, token, source string) (*verifier.Token, error) {
+	return a.authenticate(ctx, token, source, nil)
+}
+
+// authenticate is the one path of Authenticate and AuthenticateToken; r is
+// the HTTP request, nil from AuthenticateToken.
+func (a *Authenticator) authenticate(ctx context.Context, raw, source string, r *http.Request) (*verifier.Token, error) {
 	if raw == "" {
 		if a.cfg.optional {
 			return nil, nil
 		}
-		return nil, errNoToken
+		return nil, a.refused(ctx, errNoToken, nil, source)
 	}
-	ctx := r.Context()
 	var tok *verifier.Token
+	var err error
 	if a.sv != nil {
-		tok, err = a.sv.VerifyFrom(ctx, raw, a.cfg.source(r))
+		tok, err = a.sv.VerifyFrom(ctx, raw, source)
 	} else {
-		tok, err = a.v.Verify(verifier.WithSource(ctx, a.cfg.source(r)), raw)
+		tok, err = a.v.Verify(verifier.WithSource(ctx, source), raw)
 	}
 	if err != nil {
-		return nil, a.classify(ctx, err)
+		return nil, a.refused(ctx, a.classify(ctx, err), nil, source)
 	}
 	if tok == nil {
-		return nil, errNilToken // fail closed
+		return nil, a.refused(ctx, errNilToken, nil, source) // fail closed
 	}
+	if err := a.policy(ctx, tok); err != nil {
+		return nil, a.refused(ctx, err, tok, source)
+	}
+	if a.cfg.onSuccess != nil {
+		a.cfg.onSuccess(ctx, Success{Token: tok, Source: source, Request: r})
+	}
+	return tok, nil
+}
+
+// policy applies the audience, the allowed subjects and the checks to a
+// verified token.
+func (a *Authenticator) policy(ctx context.Context, tok *verifier.Token) error {
 	if a.cfg.audience != "" && !tok.HasScope(a.cfg.audience) {
-		return nil, errNotAudience
+		return errNotAudience
 	}
 	if a.cfg.subjects != nil {
 		if _, ok := a.cfg.subjects[tok.Subject]; !ok {
-			return nil, errSubject
+			return errSubject
 		}
 	}
 	for _, check := range a.cfg.checks {
 		if err := check(ctx, tok); err != nil {
-			return nil, a.classifyCheck(ctx, err)
+			return a.classifyCheck(ctx, err)
 		}
 	}
-	return tok, nil
+	return nil
 }
 
 // classify turns a Verifier error into the result of Authenticate: a verdict

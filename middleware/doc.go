@@ -26,6 +26,17 @@
 // takes it as an argument, any other Verifier in the context
 // (verifier.WithSource).
 //
+// Other transports come in through AuthenticateToken, the same path without
+// the *http.Request: adapters/m2mgrpc takes the token out of the gRPC metadata
+// with ParseBearer (BearerToken's rules) and names the peer with AddrSource
+// (RemoteIP's rules), so the policy, the verdicts and the budget of a source
+// are one whichever door a request used.
+//
+// Logging and audit are off by default. WithLogger logs each refusal at Debug
+// (status, code, reason, source, and the subject and token ID once the token
+// was verified; never the token); WithOnSuccess calls a hook with each request
+// let through with a token, for audit lines.
+//
 // An Authenticator is immutable after New and safe for concurrent use by
 // multiple goroutines, provided its Verifier and the callbacks given as
 // options are too.

@@ -37,7 +37,35 @@ type Extractor func(r *http.Request) (string, error)
 //
 // BearerToken does not allocate.
 func BearerToken(r *http.Request) (string, error) {
-	vals := r.Header["Authorization"]
+	tok, err := bearer(r.Header["Authorization"])
+	if err != nil { // not a nil *MissingTokenError in a non-nil error
+		return "", err
+	}
+	return tok, nil
+}
+
+// ParseBearer applies BearerToken's rules to the values of an authorization
+// field outside HTTP (gRPC metadata "authorization", say): one value at most,
+// no longer than MaxAuthorizationLen, "Bearer " and an RFC 7235 token68. It
+// returns the token; ("", nil) when vals hold no bearer credentials at all
+// (no value, or another scheme), which Authenticator.AuthenticateToken treats
+// as "no token"; and a *MissingTokenError (matching ErrMissingToken) when
+// they are malformed.
+//
+// ParseBearer does not allocate.
+func ParseBearer(vals []string) (string, error) {
+	tok, err := bearer(vals)
+	switch {
+	case err == nil:
+		return tok, nil
+	case err.absent:
+		return "", nil
+	}
+	return "", err
+}
+
+// bearer holds the rules of BearerToken and ParseBearer.
+func bearer(vals []string) (string, *MissingTokenError) {
 	switch len(vals) {
 	case 0:
 		return "", errNoToken

@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -37,6 +38,8 @@ type config struct {
 	realm      string
 	retryAfter time.Duration
 	source     SourceFunc
+	logger     *slog.Logger // nil: no refusal is logged
+	onSuccess  SuccessFunc  // nil: no hook
 }
 
 // DefaultRealm is the realm of the WWW-Authenticate challenge unless WithRealm

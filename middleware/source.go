@@ -25,8 +25,16 @@ type SourceFunc func(r *http.Request) string
 // at 64 bytes.
 //
 // RemoteIP does not allocate for IPv4.
-func RemoteIP(r *http.Request) string {
-	ra := r.RemoteAddr
+func RemoteIP(r *http.Request) string { return AddrSource(r.RemoteAddr) }
+
+// AddrSource names the source of a peer address "ip:port" by RemoteIP's rules
+// (an IPv4 address as it is, an IPv6 one by its /64, an IPv4-mapped one as
+// IPv4; anything else as it is, cut at 64 bytes). Adapters for other
+// transports (gRPC's peer address) use it, so that a source is named the same
+// way whichever door a request came in by.
+//
+// AddrSource does not allocate for IPv4.
+func AddrSource(ra string) string {
 	i := strings.LastIndexByte(ra, ':')
 	if i < 0 {
 		return ra[:min(len(ra), 64)]
@@ -37,10 +45,7 @@ func RemoteIP(r *http.Request) string {
 		if err != nil {
 			return ra[:min(len(ra), 64)]
 		}
-		if addr = addr.Unmap(); addr.Is4() {
-			return addr.String()
-		}
-		return netip.PrefixFrom(addr.WithZone(""), 64).Masked().String()
+		return IPSource(addr)
 	}
 	if addr, err := netip.ParseAddr(host); err != nil || !addr.Is4() {
 		return ra[:min(len(ra), 64)]
@@ -62,6 +67,17 @@ func WithSourceFunc(f SourceFunc) Option {
 		c.source = f
 		return nil
 	}
+}
+
+// IPSource names the source of a peer's IP address by RemoteIP's rules: an
+// IPv4 (or IPv4-mapped) address as IPv4, an IPv6 address by its /64 prefix,
+// without its zone. It is AddrSource for a transport that hands out the
+// address parsed (*net.TCPAddr's AddrPort, say); it allocates the string.
+func IPSource(addr netip.Addr) string {
+	if addr = addr.Unmap(); addr.Is4() {
+		return addr.String()
+	}
+	return netip.PrefixFrom(addr.WithZone(""), 64).Masked().String()
 }
 
 // A SourceVerifier is a Verifier that takes the request's source as an

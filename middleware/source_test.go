@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,14 @@ func TestRemoteIP(t *testing.T) {
 			r.RemoteAddr = tc.remote
 			if got := middleware.RemoteIP(r); got != tc.want {
 				t.Errorf("RemoteIP(%q) = %q, want %q", tc.remote, got, tc.want)
+			}
+			if got := middleware.AddrSource(tc.remote); got != tc.want {
+				t.Errorf("AddrSource(%q) = %q, want %q", tc.remote, got, tc.want)
+			}
+			if ap, err := netip.ParseAddrPort(tc.remote); err == nil {
+				if got := middleware.IPSource(ap.Addr()); got != tc.want {
+					t.Errorf("IPSource(%v) = %q, want %q", ap.Addr(), got, tc.want)
+				}
 			}
 		})
 	}

@@ -159,6 +159,18 @@
 // [WithMaxSources] sources; calls to Clerk are bounded by the budgets and the
 // cap above. BENCHMARKS.md gives the measured memory per entry.
 //
+// # Watching it
+//
+// [Verifier.Stats] returns its counters (read them at scrape time: the
+// modules metrics/m2mprom and metrics/m2motel do). [WithObserver] adds what
+// counters cannot say: the start and end of each miss and of each call to
+// Clerk (verify, JWKS), with a context for spans, an [Outcome], the HTTP
+// status and the duration; never a token, key, subject or source. A cache hit
+// tells the Observer nothing. [Verifier.Ready] is for readiness probes: it
+// reports a misconfigured key or an unreachable Clerk, with a free call to
+// Clerk at most once per [ReadyTTL] (Clerk secret key) or none at all
+// (machine key: what the Verifier has seen).
+//
 // # Concurrency
 //
 // A [Verifier] is safe for concurrent use by multiple goroutines. The

@@ -61,19 +61,24 @@ func (e *env) verifier(opts ...verifier.Option) *verifier.Verifier {
 
 func (e *env) verifierWithKey(key string, opts ...verifier.Option) *verifier.Verifier {
 	e.t.Helper()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	base := []verifier.Option{
-		verifier.WithBaseURL(e.srv.URL),
-		verifier.WithHTTPClient(&http.Client{Transport: tr}),
-	}
+	var clock []verifier.Option
 	if e.clk != nil {
-		base = append(base, verifier.WithClock(e.clk.Now))
+		clock = append(clock, verifier.WithClock(e.clk.Now))
 	}
+	return newTestVerifier(e.t, key, e.srv.URL, append(clock, opts...)...)
+}
+
+// newTestVerifier returns a Verifier with key on the Backend API at baseURL,
+// with its own HTTP transport; both are closed when t ends.
+func newTestVerifier(t testing.TB, key, baseURL string, opts ...verifier.Option) *verifier.Verifier {
+	t.Helper()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	base := []verifier.Option{verifier.WithBaseURL(baseURL), verifier.WithHTTPClient(&http.Client{Transport: tr})}
 	v, err := verifier.New(key, append(base, opts...)...)
 	if err != nil {
-		e.t.Fatalf("verifier.New: %v", err)
+		t.Fatalf("verifier.New: %v", err)
 	}
-	e.t.Cleanup(func() {
+	t.Cleanup(func() {
 		v.Close()
 		tr.CloseIdleConnections()
 	})

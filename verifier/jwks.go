@@ -128,13 +128,13 @@ var errUnknownKey = &InvalidTokenError{Reason: "JWT signed by an unknown key"}
 // are usable, costs Clerk at most that. It returns errUnknownKey (invalid)
 // when freshly fetched keys lack kid, and ErrUnavailable or ErrMisconfigured
 // when no keys are usable.
-func (v *Verifier) signingKey(kid string) (*rsa.PublicKey, error) {
+func (v *Verifier) signingKey(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	now := v.now()
 	s := v.jwks.state.Load()
 	if !s.due(kid, now) {
 		return s.key(kid, now)
 	}
-	s, fetched := v.refreshJWKS(s)
+	s, fetched := v.refreshJWKS(ctx, s)
 	k, err := s.key(kid, v.now())
 	if err != nil && fetched && s.err != nil {
 		return nil, s.err // the fetch's own answer, as Clerk gave it (Retry-After capped)
@@ -151,7 +151,7 @@ func (v *Verifier) signingKey(kid string) (*rsa.PublicKey, error) {
 // A failed fetch keeps the previous keys (see JWKSMaxStale). The next fetch
 // may come JWKSMinRefetch later, or after Clerk's Retry-After (a 429, or a
 // 5xx carrying one) capped by WithMaxBackoff when that is longer.
-func (v *Verifier) refreshJWKS(seen *keySnapshot) (*keySnapshot, bool) {
+func (v *Verifier) refreshJWKS(parent context.Context, seen *keySnapshot) (*keySnapshot, bool) {
 	type outcome struct {
 		s       *keySnapshot
 		fetched bool
@@ -160,14 +160,7 @@ func (v *Verifier) refreshJWKS(seen *keySnapshot) (*keySnapshot, bool) {
 		if cur := v.jwks.state.Load(); cur != seen {
 			return outcome{cur, false}, nil
 		}
-		ctx, cancel := context.WithTimeout(v.closing, v.cfg.timeout)
-		defer cancel()
-		v.stats.jwks.Add(1)
-		set, err := v.client.JWKS(ctx)
-		var keys map[string]*rsa.PublicKey
-		if err == nil {
-			keys, err = parseJWKS(set)
-		}
+		keys, err, mapped := v.fetchJWKS(parent, v.cfg.timeout)
 		next := &keySnapshot{tried: v.now(), retryCap: v.retryCap()}
 		wait := JWKSMinRefetch
 		if err != nil {
@@ -175,7 +168,7 @@ func (v *Verifier) refreshJWKS(seen *keySnapshot) (*keySnapshot, bool) {
 			if errors.As(err, &ae) && opens(ae) {
 				wait = max(wait, min(ae.RetryAfter, v.cfg.maxBackoff))
 			}
-			next.err = v.jwksError(ctx, err)
+			next.err = mapped
 			if seen != nil {
 				next.keys, next.fetched = seen.keys, seen.fetched
 			}
@@ -188,6 +181,28 @@ func (v *Verifier) refreshJWKS(seen *keySnapshot) (*keySnapshot, bool) {
 	})
 	o := r.(outcome)
 	return o.s, o.fetched
+}
+
+// fetchJWKS makes one GET /jwks, on a context with parent's values (an
+// Observer's span) but not its cancellation, bounded by timeout and
+// cancelled by Close, and returns the keys, or the raw error and the error it
+// maps to (see jwksError).
+func (v *Verifier) fetchJWKS(parent context.Context, timeout time.Duration) (keys map[string]*rsa.PublicKey, raw, mapped error) {
+	parent, observed := v.startCall(context.WithoutCancel(parent), EndpointJWKS) // WithObserver
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	defer cancel()
+	stop := context.AfterFunc(v.closing, cancel) // Close cancels the fetch
+	defer stop()
+	v.stats.jwks.Add(1)
+	set, raw := v.client.JWKS(ctx)
+	if raw == nil {
+		keys, raw = parseJWKS(set)
+	}
+	if raw != nil {
+		mapped = v.jwksError(ctx, raw)
+	}
+	observed(raw, mapped)
+	return keys, raw, mapped
 }
 
 // parseJWKS keeps the set's RSA signing keys usable with RS256, parsed by

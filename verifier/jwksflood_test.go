@@ -66,18 +66,8 @@ func newFlakyJWKS(t testing.TB, key *rsa.PrivateKey) *flakyJWKS {
 
 func (f *flakyJWKS) verifier(t testing.TB, clk *clerktest.Clock, opts ...verifier.Option) *verifier.Verifier {
 	t.Helper()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	base := []verifier.Option{verifier.WithBaseURL(f.URL + "/v1"), verifier.WithHTTPClient(&http.Client{Transport: tr}),
-		verifier.WithClock(clk.Now), verifier.WithLogger(discardLogger)}
-	v, err := verifier.New("sk_test_flakyjwkskey", append(base, opts...)...)
-	if err != nil {
-		t.Fatalf("verifier.New: %v", err)
-	}
-	t.Cleanup(func() {
-		v.Close()
-		tr.CloseIdleConnections()
-	})
-	return v
+	return newTestVerifier(t, "sk_test_flakyjwkskey", f.URL+"/v1",
+		append([]verifier.Option{verifier.WithClock(clk.Now), verifier.WithLogger(discardLogger)}, opts...)...)
 }
 
 var (

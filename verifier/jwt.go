@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -76,9 +77,9 @@ func (v *Verifier) isLocalJWT(token string) bool {
 // valid token is stored until min(TTL, exp + JWTLeeway), a failed check is
 // remembered like Clerk's refusal; a JWKS that cannot be had is an error
 // (ErrUnavailable or ErrMisconfigured), never a refusal.
-func (v *Verifier) resolveJWT(token string) verdict {
+func (v *Verifier) resolveJWT(ctx context.Context, token string) verdict {
 	v.stats.localJWT.Add(1)
-	t, err := v.checkJWT(token)
+	t, err := v.checkJWT(ctx, token)
 	if err != nil {
 		var inv *InvalidTokenError
 		if errors.As(err, &inv) {
@@ -94,8 +95,9 @@ func (v *Verifier) resolveJWT(token string) verdict {
 }
 
 // checkJWT verifies token and returns its Token, an *InvalidTokenError, or the
-// JWKS fetch's error.
-func (v *Verifier) checkJWT(token string) (*Token, error) {
+// JWKS fetch's error. ctx carries values only (an Observer's span), for a
+// fetch of the JWKS.
+func (v *Verifier) checkJWT(ctx context.Context, token string) (*Token, error) {
 	jws, err := jwt.ParseSigned(token, jwtAlgorithms)
 	if err != nil || len(jws.Headers) != 1 {
 		return nil, errJWTMalformed
@@ -107,7 +109,7 @@ func (v *Verifier) checkJWT(token string) (*Token, error) {
 	if h.KeyID == "" {
 		return nil, errJWTNoKeyID
 	}
-	pub, err := v.signingKey(h.KeyID)
+	pub, err := v.signingKey(ctx, h.KeyID)
 	if err != nil {
 		return nil, err
 	}

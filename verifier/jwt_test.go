@@ -132,21 +132,7 @@ func (ks *keyServer) setKeys(keys map[string]*rsa.PrivateKey) {
 // verifier returns a Verifier on ks with a Clerk secret key and clock clk.
 func (ks *keyServer) verifier(t testing.TB, clk *clerktest.Clock, opts ...verifier.Option) *verifier.Verifier {
 	t.Helper()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	base := []verifier.Option{
-		verifier.WithBaseURL(ks.URL + "/v1"),
-		verifier.WithHTTPClient(&http.Client{Transport: tr}),
-		verifier.WithClock(clk.Now),
-	}
-	v, err := verifier.New("sk_test_keyserverkey", append(base, opts...)...)
-	if err != nil {
-		t.Fatalf("verifier.New: %v", err)
-	}
-	t.Cleanup(func() {
-		v.Close()
-		tr.CloseIdleConnections()
-	})
-	return v
+	return newTestVerifier(t, "sk_test_keyserverkey", ks.URL+"/v1", append([]verifier.Option{verifier.WithClock(clk.Now)}, opts...)...)
 }
 
 // TestLocalJWT: a JWT minted by the emulator verifies without Clerk's verify

@@ -57,18 +57,8 @@ const notClerkKey = "sk_test_NotClerkKey/x+y=Tail0123456789"
 // verifier returns a Verifier on c with a Clerk secret key and opts.
 func (c *canned) verifier(t testing.TB, opts ...verifier.Option) *verifier.Verifier {
 	t.Helper()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	base := []verifier.Option{verifier.WithBaseURL(c.URL + "/v1"), verifier.WithHTTPClient(&http.Client{Transport: tr}),
-		verifier.WithClock(func() time.Time { return t0 })}
-	v, err := verifier.New(notClerkKey, append(base, opts...)...)
-	if err != nil {
-		t.Fatalf("verifier.New: %v", err)
-	}
-	t.Cleanup(func() {
-		v.Close()
-		tr.CloseIdleConnections()
-	})
-	return v
+	return newTestVerifier(t, notClerkKey, c.URL+"/v1",
+		append([]verifier.Option{verifier.WithClock(func() time.Time { return t0 })}, opts...)...)
 }
 
 // TestNotClerk: an answer that is not Clerk's (an HTML or plain 404, JSON of

@@ -44,6 +44,7 @@ type config struct {
 	localJWT    localJWTMode
 	now         func() time.Time
 	logger      *slog.Logger // nil: Error lines to slog.Default(), nothing else
+	observer    Observer     // nil: none (WithObserver)
 
 	sourceRate      float64
 	sourceBurst     int

@@ -31,7 +31,7 @@ func (v *Verifier) flight(parent context.Context, key cache.Key, token string, s
 // goes to Clerk's verify endpoint (resolveClerk).
 func (v *Verifier) resolve(parent context.Context, token string, src *budget) verdict {
 	if v.isLocalJWT(token) {
-		return v.resolveJWT(token)
+		return v.resolveJWT(parent, token)
 	}
 	return v.resolveClerk(parent, token, src)
 }
@@ -49,6 +49,7 @@ func (v *Verifier) resolveClerk(parent context.Context, token string, src *budge
 	if err != nil {
 		return verdict{err: err}
 	}
+	parent, observed := v.startCall(parent, EndpointVerify) // WithObserver
 	ctx, cancel := context.WithTimeout(parent, v.cfg.timeout)
 	defer cancel()
 	stop := context.AfterFunc(v.closing, cancel) // Close cancels calls in flight
@@ -60,10 +61,16 @@ func (v *Verifier) resolveClerk(parent context.Context, token string, src *budge
 	} else {
 		end(err)
 	}
+	var d verdict
 	if err != nil {
-		return v.upstreamError(ctx, err)
+		d = v.upstreamError(ctx, err)
+	} else {
+		d = v.judge(m, token)
 	}
-	return v.judge(m, token)
+	_, derr := d.result()
+	v.health.sawVerify(derr)
+	observed(err, derr)
+	return d
 }
 
 // judge checks Clerk's 200 answer: a token Clerk reports as revoked or

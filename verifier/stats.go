@@ -25,7 +25,8 @@ type Stats struct {
 	// LocalJWTChecks counts JWT-format tokens verified locally (WithLocalJWT):
 	// one per cold token, valid or not; a cache hit is not one.
 	LocalJWTChecks uint64
-	// JWKSFetches counts calls to Clerk's GET /jwks, failed ones included.
+	// JWKSFetches counts calls to Clerk's GET /jwks, failed ones and
+	// readiness probes (Ready) included.
 	JWKSFetches uint64
 
 	// Refusals of admission, without a call to Clerk (see WithSourceBudget

@@ -50,7 +50,8 @@ type Verifier struct {
 	// Each kind of misconfiguration is logged once per Verifier.
 	keyRefusedLogged, notClerkLogged atomic.Bool
 
-	stats counters
+	stats  counters
+	health health // Ready
 
 	shared *shared // WithSharedCache; nil: none
 }
@@ -187,7 +188,9 @@ func hashToken(token string) cache.Key {
 // miss is what follows a cache miss: admission (stage 5), then the one
 // shared call for key (stage 6: flight, which resolves and stores), waited
 // for until it answers or ctx ends.
-func (v *Verifier) miss(ctx context.Context, key cache.Key, token string, from origin) (*Token, error) {
+func (v *Verifier) miss(ctx context.Context, key cache.Key, token string, from origin) (_ *Token, err error) {
+	ctx, observed := v.startMiss(ctx) // WithObserver
+	defer func() { observed(err) }()
 	if err := ctx.Err(); err != nil {
 		v.stats.canceled.Add(1)
 		return nil, err

@@ -18,8 +18,8 @@ import (
 // TestAudience shows the fail-closed audience rule end to end: for each kind
 // of Verifier × audience option, whether middleware.New builds an
 // Authenticator, and what a token scoped to this service (the caller's) and
-// one not scoped to it (the stranger's) get through each of the three
-// adapters, on real HTTP servers, with the real verifier on the emulator.
+// one not scoped to it (the stranger's) get through each adapter, on real
+// HTTP servers, with the real verifier on the emulator.
 func TestAudience(t *testing.T) {
 	f := newFixture(t)
 	newVerifier := func(key string) *verifier.Verifier {

@@ -8,9 +8,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/labstack/echo/v4"
+	echo5 "github.com/labstack/echo/v5"
 
 	"github.com/m2mauth/m2mauth/adapters/internal/adaptertest"
 	"github.com/m2mauth/m2mauth/adapters/m2mecho"
+	"github.com/m2mauth/m2mauth/adapters/m2mecho5"
 	"github.com/m2mauth/m2mauth/adapters/m2mgin"
 	"github.com/m2mauth/m2mauth/adapters/m2mhttp"
 	"github.com/m2mauth/m2mauth/clerktest"
@@ -38,6 +40,11 @@ func BenchmarkCacheHit(b *testing.B) {
 		e.GET("/api", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }, mw...)
 		return e
 	}
+	echo5Route := func(mw ...echo5.MiddlewareFunc) http.Handler {
+		e := echo5.New()
+		e.GET("/api", func(c *echo5.Context) error { return c.NoContent(http.StatusNoContent) }, mw...)
+		return e
+	}
 	ginRoute := func(mw ...gin.HandlerFunc) http.Handler {
 		e := gin.New()
 		e.GET("/api", append(mw, func(c *gin.Context) { c.Status(http.StatusNoContent) })...)
@@ -58,6 +65,14 @@ func BenchmarkCacheHit(b *testing.B) {
 			}
 		})},
 		{"echo/m2mecho", echoRoute(m2mecho.Middleware(a))},
+		{"echo5/bare", echo5Route()},
+		{"echo5/baseline-ctx", echo5Route(func(next echo5.HandlerFunc) echo5.HandlerFunc {
+			return func(c *echo5.Context) error {
+				c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), adaptertest.ContextKey{}, b)))
+				return next(c)
+			}
+		})},
+		{"echo5/m2mecho5", echo5Route(m2mecho5.Middleware(a))},
 		{"gin/bare", ginRoute()},
 		{"gin/baseline-ctx", ginRoute(func(c *gin.Context) {
 			c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), adaptertest.ContextKey{}, b))

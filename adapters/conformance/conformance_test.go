@@ -21,8 +21,9 @@ type answer struct {
 	Subject      string // the JSON body's "subject" (on success)
 }
 
-// TestConformance runs every scenario against all three adapters through
-// real HTTP servers, backed by the real verifier and the clerktest emulator.
+// TestConformance runs every scenario against every adapter (net/http, Echo
+// v4, Echo v5, Gin) through real HTTP servers, backed by the real verifier
+// and the clerktest emulator.
 func TestConformance(t *testing.T) {
 	f := newFixture(t)
 	servers := f.servers(t)

@@ -9,8 +9,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/labstack/echo/v4"
+	echo5 "github.com/labstack/echo/v5"
 
 	"github.com/m2mauth/m2mauth/adapters/m2mecho"
+	"github.com/m2mauth/m2mauth/adapters/m2mecho5"
 	"github.com/m2mauth/m2mauth/adapters/m2mgin"
 	"github.com/m2mauth/m2mauth/adapters/m2mhttp"
 	"github.com/m2mauth/m2mauth/clerkapi"
@@ -21,7 +23,7 @@ import (
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
-// The three adapters, each building the same service: GET /api/whoami answers
+// The adapters, each building the same service: GET /api/whoami answers
 // the subject of the token it finds in the request's context.
 var adapters = []struct {
 	name    string
@@ -38,6 +40,14 @@ var adapters = []struct {
 			whoami(c.Response(), c.Request())
 			return nil
 		}, m2mecho.Middleware(a))
+		return e
+	}},
+	{"echo5", func(a *middleware.Authenticator) http.Handler {
+		e := echo5.New()
+		e.GET("/api/whoami", func(c *echo5.Context) error {
+			whoami(c.Response(), c.Request())
+			return nil
+		}, m2mecho5.Middleware(a))
 		return e
 	}},
 	{"gin", func(a *middleware.Authenticator) http.Handler {

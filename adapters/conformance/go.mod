@@ -8,11 +8,15 @@ replace github.com/m2mauth/m2mauth/adapters/m2mgin => ../m2mgin
 
 replace github.com/m2mauth/m2mauth/adapters/m2mecho => ../m2mecho
 
+replace github.com/m2mauth/m2mauth/adapters/m2mecho5 => ../m2mecho5
+
 require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/labstack/echo/v4 v4.16.0
+	github.com/labstack/echo/v5 v5.4.4
 	github.com/m2mauth/m2mauth v0.0.0-00010101000000-000000000000
 	github.com/m2mauth/m2mauth/adapters/m2mecho v0.0.0-00010101000000-000000000000
+	github.com/m2mauth/m2mauth/adapters/m2mecho5 v0.0.0-00010101000000-000000000000
 	github.com/m2mauth/m2mauth/adapters/m2mgin v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0
 )
@@ -48,10 +52,10 @@ require (
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
-	golang.org/x/crypto v0.53.0 // indirect
-	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
+	golang.org/x/net v0.57.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
-	golang.org/x/sys v0.46.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect

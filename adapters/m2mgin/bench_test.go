@@ -13,7 +13,8 @@ import (
 
 // BenchmarkMiddleware compares, through Gin's router, a handler behind no
 // middleware, behind hand-written baselines that store a token the Gin ways
-// (c.Set; the request context), and behind m2mgin with a fixed-token verifier.
+// (c.Set; the request context; both, as the adapter does), and behind m2mgin
+// with a fixed-token verifier.
 func BenchmarkMiddleware(b *testing.B) {
 	a := adaptertest.NewReceiver(b)
 	for _, bc := range []struct {
@@ -23,6 +24,10 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"bare", nil},
 		{"baseline-c.Set", []gin.HandlerFunc{func(c *gin.Context) { c.Set("token", adaptertest.Token) }}},
 		{"baseline-Request.WithContext", []gin.HandlerFunc{func(c *gin.Context) {
+			c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), adaptertest.ContextKey{}, adaptertest.Token))
+		}}},
+		{"baseline-both", []gin.HandlerFunc{func(c *gin.Context) {
+			c.Set("token", adaptertest.Token)
 			c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), adaptertest.ContextKey{}, adaptertest.Token))
 		}}},
 		{"m2mgin", []gin.HandlerFunc{m2mgin.Middleware(a)}},

@@ -1,7 +1,8 @@
 // Command echo is a small service protected by m2mauth with Echo v4: GET
 // /healthz is public, GET /api/whoami needs a valid M2M token scoped to this
 // service, GET /api/reports also needs the claim {"role":"reporter"}. It is
-// examples/nethttp written with Echo.
+// examples/nethttp written with Echo, with its GET /readyz (readiness probe)
+// and GET /metrics (Prometheus, always served, unauthenticated).
 //
 // With no CLERK_SECRET_KEY / CLERK_MACHINE_SECRET_KEY it starts the embedded
 // Clerk emulator and prints a ready token and curl lines:
@@ -33,10 +34,15 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/m2mauth/m2mauth/adapters/m2mecho"
 	"github.com/m2mauth/m2mauth/cache/rediscache"
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/metrics/m2mprom"
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
 )
@@ -70,7 +76,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		key, apiURL, audience, token = demo.SecretKey, demo.URL, demo.Receiver.ID, demo.Token
 	}
 
-	vopts := []verifier.Option{verifier.WithBaseURL(apiURL)}
+	obs, err := m2mprom.NewObserver() // latency histograms of misses and Clerk calls
+	if err != nil {
+		return err
+	}
+	vopts := []verifier.Option{verifier.WithBaseURL(apiURL), verifier.WithObserver(obs)}
 	if u := getenv("REDIS_URL"); u != "" {
 		// Many replicas: one call to Clerk per token for all of them, and
 		// revocations and Clerk's back-off reach every one (see the README).
@@ -86,6 +96,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	defer v.Close()
+	metrics, err := metricsHandler(v, obs)
+	if err != nil {
+		return err
+	}
 
 	// Any valid token scoped to this service; with a Clerk secret key (sk_…)
 	// the audience is what keeps other services' tokens out.
@@ -102,9 +116,20 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/healthz", healthz)
+	e.GET("/readyz", readyz(v))
+	e.GET("/metrics", echo.WrapHandler(metrics))
 	api := e.Group("/api")
 	api.GET("/whoami", whoami, m2mecho.Middleware(auth))
-	api.GET("/reports", reports, m2mecho.Middleware(reporters))
+	// The same with Echo's hooks: the refusal reaches the ErrorHandler (the
+	// cause inside, never the token), and whatever it returns goes to Echo's
+	// HTTPErrorHandler; returning err keeps the default answer.
+	api.GET("/reports", reports, m2mecho.MiddlewareWithConfig(m2mecho.Config{
+		Authenticator: reporters,
+		ErrorHandler: func(c echo.Context, err error) error {
+			c.Logger().Debugf("refused %s %s: %v", c.Request().Method, c.Path(), err)
+			return err
+		},
+	}))
 
 	srv := &http.Server{
 		Handler:           e,
@@ -118,7 +143,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "Try:\n  curl %s/healthz\n", base)
+	fmt.Fprintf(stdout, "Try:\n  curl %s/healthz\n  curl %s/readyz\n  curl %s/metrics\n", base, base, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' %s/api/whoami\n", token, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' %s/api/reports\n", token, base)
 	fmt.Fprintf(stdout, "Listening on %s\n", base) // the last line: ready
@@ -139,6 +164,35 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 func healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 {"status":"ready"} while v can verify tokens, else 503
+// {"status":"misconfigured"} or {"status":"unavailable"}: v.Ready probes
+// Clerk at most once per verifier.ReadyTTL, however often it is asked.
+func readyz(v *verifier.Verifier) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := v.Ready(c.Request().Context()); err != nil {
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": string(verifier.OutcomeOf(err))})
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	}
+}
+
+// metricsHandler serves v's metrics, obs's histograms and the Go runtime's
+// in Prometheus's format, from a registry of its own.
+func metricsHandler(v *verifier.Verifier, obs *m2mprom.Observer) (http.Handler, error) {
+	c, err := m2mprom.NewCollector(v, m2mprom.WithObserver(obs))
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		return nil, err
+	}
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, err
+	}
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), nil
 }
 
 // whoAmI is the answer of GET /api/whoami: who called (never the token itself).
@@ -162,7 +216,7 @@ func whoami(c echo.Context) error {
 }
 
 func reports(c echo.Context) error {
-	tok, ok := m2mecho.Token(c)
+	tok, ok := c.Get(m2mecho.DefaultContextKey).(*verifier.Token) // or m2mecho.Token(c)
 	if !ok {
 		return echo.NewHTTPError(http.StatusInternalServerError, "not authenticated")
 	}

@@ -1,7 +1,8 @@
 // Command gin is a small service protected by m2mauth with Gin: GET /healthz
 // is public, GET /api/whoami needs a valid M2M token scoped to this service,
 // GET /api/reports also needs the claim {"role":"reporter"}. It is
-// examples/nethttp written with Gin.
+// examples/nethttp written with Gin, with its GET /readyz (readiness probe)
+// and GET /metrics (Prometheus, always served, unauthenticated).
 //
 // With no CLERK_SECRET_KEY / CLERK_MACHINE_SECRET_KEY it starts the embedded
 // Clerk emulator and prints a ready token and curl lines:
@@ -33,10 +34,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/m2mauth/m2mauth/adapters/m2mgin"
 	"github.com/m2mauth/m2mauth/cache/rediscache"
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/metrics/m2mprom"
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
 )
@@ -70,7 +76,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		key, apiURL, audience, token = demo.SecretKey, demo.URL, demo.Receiver.ID, demo.Token
 	}
 
-	vopts := []verifier.Option{verifier.WithBaseURL(apiURL)}
+	obs, err := m2mprom.NewObserver() // latency histograms of misses and Clerk calls
+	if err != nil {
+		return err
+	}
+	vopts := []verifier.Option{verifier.WithBaseURL(apiURL), verifier.WithObserver(obs)}
 	if u := getenv("REDIS_URL"); u != "" {
 		// Many replicas: one call to Clerk per token for all of them, and
 		// revocations and Clerk's back-off reach every one (see the README).
@@ -86,6 +96,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	defer v.Close()
+	metrics, err := metricsHandler(v, obs)
+	if err != nil {
+		return err
+	}
 
 	// Any valid token scoped to this service; with a Clerk secret key (sk_…)
 	// the audience is what keeps other services' tokens out.
@@ -103,6 +117,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	r := gin.New()
 	r.Use(gin.Recovery())
 	r.GET("/healthz", healthz)
+	r.GET("/readyz", readyz(v))
+	r.GET("/metrics", gin.WrapH(metrics))
 	api := r.Group("/api")
 	api.GET("/whoami", m2mgin.Middleware(auth), whoami)
 	api.GET("/reports", m2mgin.Middleware(reporters), reports)
@@ -119,7 +135,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "Try:\n  curl %s/healthz\n", base)
+	fmt.Fprintf(stdout, "Try:\n  curl %s/healthz\n  curl %s/readyz\n  curl %s/metrics\n", base, base, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' %s/api/whoami\n", token, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' %s/api/reports\n", token, base)
 	fmt.Fprintf(stdout, "Listening on %s\n", base) // the last line: ready
@@ -140,6 +156,36 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 func healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz answers 200 {"status":"ready"} while v can verify tokens, else 503
+// {"status":"misconfigured"} or {"status":"unavailable"}: v.Ready probes
+// Clerk at most once per verifier.ReadyTTL, however often it is asked.
+func readyz(v *verifier.Verifier) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := v.Ready(c.Request.Context()); err != nil {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": string(verifier.OutcomeOf(err))})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	}
+}
+
+// metricsHandler serves v's metrics, obs's histograms and the Go runtime's
+// in Prometheus's format, from a registry of its own.
+func metricsHandler(v *verifier.Verifier, obs *m2mprom.Observer) (http.Handler, error) {
+	c, err := m2mprom.NewCollector(v, m2mprom.WithObserver(obs))
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		return nil, err
+	}
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, err
+	}
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), nil
 }
 
 // whoAmI is the answer of GET /api/whoami: who called (never the token itself).

@@ -30,6 +30,7 @@ func Check(t *testing.T, run RunFunc) {
 	t.Run("embedded emulator", func(t *testing.T) { checkEmbedded(t, run) })
 	t.Run("configured", func(t *testing.T) { checkConfigured(t, run) })
 	t.Run("refused configuration", func(t *testing.T) { checkRefused(t, run) })
+	t.Run("readiness and metrics", func(t *testing.T) { checkOperations(t, run) })
 }
 
 var (

@@ -3,7 +3,8 @@
 // with ADDR=127.0.0.1:0, waits for its last start-up line, "Listening on
 // <url>" (no sleeps, no timers: a hang is caught by go test -timeout), calls
 // the routes over real HTTP — with the embedded emulator, and configured as
-// against a real Clerk with a Clerk secret key and with a machine key — then
+// against a real Clerk with a Clerk secret key and with a machine key, and
+// their GET /readyz and GET /metrics after a scripted run — then
 // cancels run's context and expects run to return nil. It also holds the
 // tests of clerktest.StartDemo, which the examples call.
 //

@@ -1,0 +1,45 @@
+package m2mecho5
+
+import (
+	"github.com/labstack/echo/v5"
+
+	"github.com/m2mauth/m2mauth/middleware"
+)
+
+// refuse answers a request that Authenticate refused with err: by
+// cfg.ErrorHandler, else by the Authenticator's middleware.WithErrorHandler,
+// else by returning the refusal to Echo's HTTPErrorHandler.
+func (cfg Config) refuse(c *echo.Context, err error, next echo.HandlerFunc) error {
+	a := cfg.Authenticator
+	if cfg.ErrorHandler == nil {
+		if h := a.ErrorHandler(); h != nil {
+			h(c.Response(), c.Request(), err)
+			return nil
+		}
+		return refusal(a, c, err)
+	}
+	re := refusal(a, c, err)
+	if herr := cfg.ErrorHandler(c, re); herr != nil {
+		return herr
+	}
+	if cfg.ContinueOnIgnoredError {
+		h := c.Response().Header()
+		h.Del("WWW-Authenticate")
+		h.Del("Retry-After")
+		h.Del("Cache-Control")
+		return next(c)
+	}
+	if r, uerr := echo.UnwrapResponse(c.Response()); uerr == nil && !r.Committed {
+		return re // the handler wrote nothing: fail closed
+	}
+	return nil
+}
+
+// refusal sets the headers of err's default answer on c.Response() and
+// returns the *RefusalError that carries its status, body and cause.
+func refusal(a *middleware.Authenticator, c *echo.Context, err error) *RefusalError {
+	resp := a.Response(err)
+	resp.SetHeaders(c.Response().Header())
+	return &RefusalError{Status: resp.Status, Body: resp.Body,
+		http: echo.HTTPError{Code: resp.Status, Message: resp.Body.Description}.Wrap(err)}
+}
