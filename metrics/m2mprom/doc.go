@@ -24,6 +24,11 @@
 //	m2mauth_admission_refusals_total{reason}     misses refused without a call: backoff, overload, breaker, source_budget
 //	m2mauth_refreshes_total                      background refreshes (refresh-ahead)
 //	m2mauth_refresh_failures_total               … that got no verdict
+//	m2mauth_shared_cache_lookups_total{result}   with WithSharedCache: lookups in it, result="hit" or "miss"
+//	m2mauth_shared_cache_cluster_waits_total     … misses that waited for another replica's call
+//	m2mauth_shared_cache_errors_total            … calls to it that failed (each fell back to this replica)
+//	m2mauth_shared_cache_rejected_total          … entries or messages that did not authenticate
+//	m2mauth_shared_cache_purges_total            … (re)subscriptions, each emptying this replica's cache
 //
 // Gauges:
 //

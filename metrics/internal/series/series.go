@@ -77,6 +77,18 @@ var All = []Series{
 		one(func(s *verifier.Stats) uint64 { return s.Refreshes })},
 	{"refresh_failures", "Background refreshes that got no verdict.", Counter, "",
 		one(func(s *verifier.Stats) uint64 { return s.RefreshFailures })},
+	{"shared_cache_lookups", "Lookups in the shared cache (WithSharedCache), by result: hit, miss.", Counter, "result",
+		func(s *verifier.Stats) []Value {
+			return []Value{{"hit", float64(s.SharedHits)}, {"miss", float64(s.SharedMisses)}}
+		}},
+	{"shared_cache_cluster_waits", "Misses that waited for another replica's call to Clerk (cluster singleflight).", Counter, "",
+		one(func(s *verifier.Stats) uint64 { return s.ClusterWaits })},
+	{"shared_cache_errors", "Calls to the shared cache that failed (down, slow); each fell back to this replica alone.", Counter, "",
+		one(func(s *verifier.Stats) uint64 { return s.SharedErrors })},
+	{"shared_cache_rejected", "Entries or messages in the shared cache that did not authenticate, ignored.", Counter, "",
+		one(func(s *verifier.Stats) uint64 { return s.SharedRejected })},
+	{"shared_cache_purges", "(Re)subscriptions to the shared cache's broadcasts, each of which emptied this replica's own cache.", Counter, "",
+		one(func(s *verifier.Stats) uint64 { return s.SharedPurges })},
 	{"upstream_in_flight", "Calls to Clerk's verify endpoint in flight.", Gauge, "",
 		func(s *verifier.Stats) []Value { return []Value{{V: float64(s.InFlight)}} }},
 	{"cache_entries", "Entries in the cache.", Gauge, "",
