@@ -7,10 +7,10 @@ import (
 )
 
 // lookup is stage 3 of Verify: what the cache (then the shared cache, if
-// any) knows of key at now. A positive
-// entry gives its Token (and, late in its TTL, starts one background refresh:
-// see WithRefreshAhead); a negative one, or a positive one whose token has
-// expired since, gives the reason it is invalid. ok is false on a miss.
+// any) knows of key at now. A positive entry gives its Token (and, late in
+// its TTL, starts one background refresh: see WithRefreshAhead); a negative
+// one, or a positive one whose token has expired since, gives the reason it
+// is invalid. ok is false on a miss.
 //
 // A hit does not allocate.
 func (v *Verifier) lookup(key cache.Key, token string, now time.Time) (tok *Token, err error, ok bool) {
