@@ -177,7 +177,7 @@ func (f *fixture) newVerifier(t testing.TB) *verifier.Verifier {
 
 func (f *fixture) verifierFunc(v *verifier.Verifier) func(context.Context, string) error {
 	return func(ctx context.Context, tok string) error {
-		_, err := v.Verify(ctx, tok)
+		_, err := v.Verify(ctx, tok, "")
 		return err
 	}
 }

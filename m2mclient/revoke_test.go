@@ -37,7 +37,7 @@ func TestRevoke_VerifierInvalidateID(t *testing.T) {
 		t.Fatalf("RevokeAll revoked %d tokens, want exactly %s", len(revoked), old.ID)
 	}
 	verifyCalls := f.srv.Calls(clerktest.EndpointVerify)
-	if _, err := v.Verify(ctx, old.Value); err != nil {
+	if _, err := v.Verify(ctx, old.Value, ""); err != nil {
 		t.Fatalf("before InvalidateID: Verify = %v, want the cached success (this is why InvalidateID exists)", err)
 	}
 	if got := f.srv.Calls(clerktest.EndpointVerify); got != verifyCalls {
@@ -45,7 +45,7 @@ func TestRevoke_VerifierInvalidateID(t *testing.T) {
 	}
 
 	v.InvalidateID(old.ID)
-	if _, err := v.Verify(ctx, old.Value); !errors.Is(err, verifier.ErrInvalidToken) {
+	if _, err := v.Verify(ctx, old.Value, ""); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Fatalf("right after InvalidateID: Verify = %v, want ErrInvalidToken", err)
 	}
 
@@ -92,13 +92,13 @@ func TestRevokeForgets(t *testing.T) {
 			ts := f.source(t)
 			v := f.newVerifier(t)
 			tok := mustToken(t, ts)
-			if _, err := v.Verify(ctx, tok.Value); err != nil {
+			if _, err := v.Verify(ctx, tok.Value, ""); err != nil {
 				t.Fatalf("before: %v", err)
 			}
 			if err := tt.revoke(ctx, ts.API(), tok.ID, tok.Subject, v); err != nil {
 				t.Fatalf("revoke: %v", err)
 			}
-			if _, err := v.Verify(ctx, tok.Value); !errors.Is(err, verifier.ErrInvalidToken) {
+			if _, err := v.Verify(ctx, tok.Value, ""); !errors.Is(err, verifier.ErrInvalidToken) {
 				t.Fatalf("right after: got %v, want ErrInvalidToken", err)
 			}
 		})
@@ -109,7 +109,7 @@ func TestRevokeForgets(t *testing.T) {
 		ts := f.source(t)
 		v := f.newVerifier(t)
 		tok := mustToken(t, ts)
-		if _, err := v.Verify(ctx, tok.Value); err != nil {
+		if _, err := v.Verify(ctx, tok.Value, ""); err != nil {
 			t.Fatal(err)
 		}
 		f.srv.InjectOn(clerktest.EndpointRevoke, clerktest.FailNext(1, http.StatusInternalServerError))
@@ -117,7 +117,7 @@ func TestRevokeForgets(t *testing.T) {
 			t.Fatal("got no error, want Clerk's 500")
 		}
 		calls := f.srv.Calls(clerktest.EndpointVerify)
-		if _, err := v.Verify(ctx, tok.Value); err != nil {
+		if _, err := v.Verify(ctx, tok.Value, ""); err != nil {
 			t.Fatalf("after a refused revocation: got %v, want the cached token", err)
 		}
 		if got := f.srv.Calls(clerktest.EndpointVerify); got != calls {

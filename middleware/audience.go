@@ -5,27 +5,15 @@ import (
 	"strings"
 )
 
-// ErrNoAudience is returned by New when the Verifier accepts tokens of any
-// machine of the Clerk instance (a Clerk secret key, sk_…, or a Verifier that
-// does not say otherwise) and neither WithAudience(machineID) nor
-// WithAnyAudience was given: such an Authenticator would let through a token
-// that was never granted to this service.
-var ErrNoAudience = errors.New("middleware: New: this Verifier accepts a token of any machine of the Clerk instance " +
-	"(a Clerk secret key, sk_…): add WithAudience(this service's machine ID, mch_…) to accept only tokens granted to this service, " +
-	"or WithAnyAudience() to accept every machine of the instance")
-
 var errAudienceConflict = errors.New("middleware: New: WithAudience(machineID) and WithAnyAudience() contradict each other: keep one")
 
-// An AudienceEnforcer is a Verifier that can tell whether every token it
-// accepts was already granted to this service. *verifier.Verifier implements
-// it: true with a machine secret key (ak_…), with which Clerk refuses tokens
-// not granted to the key's machine; false with a Clerk secret key (sk_…).
-//
-// New treats a Verifier that does not implement AudienceEnforcer (a
-// VerifierFunc, a wrapper around *verifier.Verifier) as one that enforces
-// nothing, and then requires WithAudience or WithAnyAudience. A wrapper that
-// delegates to a *verifier.Verifier can forward its EnforcesAudience method.
-type AudienceEnforcer interface {
+// audienceEnforcer is a Verifier that can tell whether every token it
+// accepts was already granted to this service: *verifier.Verifier's
+// EnforcesAudience is true with a machine secret key (ak_…), with which Clerk
+// refuses tokens not granted to the key's machine, false with a Clerk secret
+// key (sk_…). New treats a Verifier without the method (a VerifierFunc, a
+// wrapper that does not forward it) as one that enforces nothing.
+type audienceEnforcer interface {
 	EnforcesAudience() bool
 }
 
@@ -33,7 +21,8 @@ type AudienceEnforcer interface {
 // token's scopes; other tokens are refused with 403.
 //
 // With a Verifier that accepts tokens of any machine of the instance (a Clerk
-// secret key, sk_…, or a custom Verifier that is not an AudienceEnforcer),
+// secret key, sk_…, or a custom Verifier without an EnforcesAudience method
+// that reports true),
 // New needs either an audience or WithAnyAudience. With a machine secret key
 // (ak_…) Clerk already refuses tokens not granted to the key's machine, so no
 // audience is needed; setting one costs nothing and also catches a key of the
@@ -46,8 +35,8 @@ type AudienceEnforcer interface {
 // machine ID: "mch_" and no white space. A later WithAudience replaces an
 // earlier one.
 //
-// Default: no audience (which New accepts only from an AudienceEnforcer
-// reporting true, or with WithAnyAudience).
+// Default: no audience (which New accepts only from a Verifier whose
+// EnforcesAudience reports true, or with WithAnyAudience).
 func WithAudience(machineID string) Option {
 	return func(c *config) error {
 		if machineID != "" && (!strings.HasPrefix(machineID, "mch_") || strings.ContainsAny(machineID, " \t\r\n")) {
@@ -86,7 +75,7 @@ func (c *config) checkAudience(v Verifier) error {
 	if c.audience != "" || c.anyAud {
 		return nil
 	}
-	if e, ok := v.(AudienceEnforcer); ok && e.EnforcesAudience() {
+	if e, ok := v.(audienceEnforcer); ok && e.EnforcesAudience() {
 		return nil
 	}
 	return ErrNoAudience

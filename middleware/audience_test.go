@@ -35,7 +35,7 @@ func TestNewAudience(t *testing.T) {
 		t.Cleanup(func() { _ = v.Close() })
 		return v
 	}
-	custom := middleware.VerifierFunc(func(context.Context, string) (*verifier.Token, error) { return nil, nil })
+	custom := middleware.VerifierFunc(func(context.Context, string, string) (*verifier.Token, error) { return nil, nil })
 	const (
 		ok       = ""
 		none     = "no audience"

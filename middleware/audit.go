@@ -15,7 +15,7 @@ type Success struct {
 	// Token is the verified token; read-only, shared with the handler.
 	Token *verifier.Token
 	// Source is the request's source as the per-source budget names it (the
-	// client's IP by default, see RemoteIP and AddrSource).
+	// client's IP by default, see RemoteIP).
 	Source string
 	// Request is the HTTP request, nil when the request came through
 	// AuthenticateToken (gRPC: grpc.Method(ctx) names the RPC there).

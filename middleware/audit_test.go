@@ -12,6 +12,7 @@ import (
 
 	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
+	"github.com/m2mauth/m2mauth/internal/wire"
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
 )
@@ -215,7 +216,7 @@ func TestOnSuccess(t *testing.T) {
 // TestAuthenticateToken: the token-level door gives the verdicts of
 // Authenticate, with the same policy, and takes the source as given.
 func TestAuthenticateToken(t *testing.T) {
-	sv := &sourceVerifier{fixedVerifier: fixedVerifier{tok: validToken()}}
+	sv := &fixedVerifier{tok: validToken()}
 	for _, tc := range []struct {
 		name      string
 		opts      []middleware.Option
@@ -268,7 +269,7 @@ func TestParseBearer(t *testing.T) {
 		{"two values", []string{"Bearer " + goodToken, "Bearer " + goodToken}, "", true},
 		{"empty token", []string{"Bearer "}, "", true},
 		{"not token68", []string{"Bearer a b"}, "", true},
-		{"too large", []string{"Bearer " + strings.Repeat("a", middleware.MaxAuthorizationLen)}, "", true},
+		{"too large", []string{"Bearer " + strings.Repeat("a", wire.MaxAuthorizationLen)}, "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := middleware.ParseBearer(tc.vals)

@@ -8,25 +8,27 @@ import (
 	"github.com/m2mauth/m2mauth/verifier"
 )
 
-// A Verifier checks a token's value. *verifier.Verifier is the production
-// implementation; it must be safe for concurrent use.
+// A Verifier checks a token's value; source names the request's client
+// (see WithSourceFunc), for the verifier's per-source budget of calls to
+// Clerk. *verifier.Verifier is the production implementation; it must be safe
+// for concurrent use.
 type Verifier interface {
-	Verify(ctx context.Context, token string) (*verifier.Token, error)
+	Verify(ctx context.Context, token, source string) (*verifier.Token, error)
 }
 
-// VerifierFunc adapts a function to the Verifier interface (handy in tests).
-type VerifierFunc func(ctx context.Context, token string) (*verifier.Token, error)
+// VerifierFunc adapts a function to the Verifier interface: a fake verifier
+// for the tests of a service's handlers.
+type VerifierFunc func(ctx context.Context, token, source string) (*verifier.Token, error)
 
-// Verify calls f(ctx, token).
-func (f VerifierFunc) Verify(ctx context.Context, token string) (*verifier.Token, error) {
-	return f(ctx, token)
+// Verify calls f(ctx, token, source).
+func (f VerifierFunc) Verify(ctx context.Context, token, source string) (*verifier.Token, error) {
+	return f(ctx, token, source)
 }
 
 // An Authenticator decides whether a request may pass. It is immutable and
 // safe for concurrent use. Build one with New and hand it to an adapter.
 type Authenticator struct {
 	v   Verifier
-	sv  SourceVerifier // v, when it takes the source as an argument
 	cfg config
 
 	// Precomputed at New: the challenge and its error-carrying prefixes.
@@ -40,8 +42,9 @@ var errNilToken = errors.New("middleware: verifier returned neither a token nor 
 
 // New returns an Authenticator that verifies tokens with v.
 //
-// It fails closed on the audience: unless v is an AudienceEnforcer reporting
-// true (a *verifier.Verifier with a machine secret key, ak_…), New returns
+// It fails closed on the audience: unless v reports that Clerk enforces it (a
+// *verifier.Verifier with a machine secret key, ak_…, whose EnforcesAudience
+// method says so; a wrapper may forward that method), New returns
 // ErrNoAudience when neither WithAudience(machineID) nor WithAnyAudience is
 // given, since such a Verifier accepts a token of any machine of the Clerk
 // instance. A non-empty WithAudience together with WithAnyAudience is an
@@ -63,7 +66,6 @@ func New(v Verifier, opts ...Option) (*Authenticator, error) {
 		return nil, err
 	}
 	a := &Authenticator{v: v, cfg: cfg}
-	a.sv, _ = v.(SourceVerifier)
 	a.challenge = `Bearer realm="` + cfg.realm + `"`
 	a.invalidPrefix = a.challenge + `, error="invalid_token", error_description="`
 	a.forbiddenPrefix = a.challenge + `, error="insufficient_scope", error_description="`
@@ -116,7 +118,8 @@ func (a *Authenticator) Authenticate(r *http.Request) (*verifier.Token, error) {
 // AuthenticateToken verifies a bearer token already taken out of its request
 // and checks it against the policy, for adapters of other transports (gRPC):
 // token is the bare token (see ParseBearer), source names the caller for the
-// Verifier's per-source budget (see AddrSource), ctx is the request's.
+// Verifier's per-source budget (as RemoteIP does: the peer's IP), ctx is the
+// request's.
 //
 // It returns what Authenticate returns, with the same errors; token "" means
 // "no token": (nil, nil) with WithOptional, else ErrMissingToken. The options
@@ -135,13 +138,7 @@ func (a *Authenticator) authenticate(ctx context.Context, raw, source string, r 
 		}
 		return nil, a.refused(ctx, errNoToken, nil, source)
 	}
-	var tok *verifier.Token
-	var err error
-	if a.sv != nil {
-		tok, err = a.sv.VerifyFrom(ctx, raw, source)
-	} else {
-		tok, err = a.v.Verify(verifier.WithSource(ctx, source), raw)
-	}
+	tok, err := a.v.Verify(ctx, raw, source)
 	if err != nil {
 		return nil, a.refused(ctx, a.classify(ctx, err), nil, source)
 	}

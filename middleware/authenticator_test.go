@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
 )
@@ -29,12 +31,18 @@ type fixedVerifier struct {
 	err    error
 	scoped bool
 	calls  atomic.Int64
+
+	mu   sync.Mutex
+	last string // the last source given
 }
 
 func (f *fixedVerifier) EnforcesAudience() bool { return f.scoped }
 
-func (f *fixedVerifier) Verify(ctx context.Context, token string) (*verifier.Token, error) {
+func (f *fixedVerifier) Verify(ctx context.Context, token, source string) (*verifier.Token, error) {
 	f.calls.Add(1)
+	f.mu.Lock()
+	f.last = source
+	f.mu.Unlock()
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -48,7 +56,7 @@ func validToken() *verifier.Token {
 	return &verifier.Token{
 		ID: "mt_00000000000000000000000000000001", Subject: callerID,
 		Scopes: []string{receiverID}, Claims: json.RawMessage(`{"role":"reporter"}`),
-		ExpiresAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Format: verifier.FormatOpaque,
+		ExpiresAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Format: clerkapi.FormatOpaque,
 	}
 }
 
@@ -211,7 +219,7 @@ func TestErrorHandlerOverride(t *testing.T) {
 }
 
 func TestNilTokenFailsClosed(t *testing.T) {
-	a, err := middleware.New(middleware.VerifierFunc(func(context.Context, string) (*verifier.Token, error) { return nil, nil }),
+	a, err := middleware.New(middleware.VerifierFunc(func(context.Context, string, string) (*verifier.Token, error) { return nil, nil }),
 		middleware.WithAnyAudience())
 	if err != nil {
 		t.Fatal(err)
@@ -276,9 +284,8 @@ func TestContext(t *testing.T) {
 }
 
 func TestAuthenticateDoesNotAllocate(t *testing.T) {
-	// A SourceVerifier (as *verifier.Verifier is) gets the source as an
-	// argument: no context is made for it.
-	a, err := middleware.New(&sourceVerifier{fixedVerifier: fixedVerifier{tok: validToken()}},
+	// The Verifier gets the source as an argument: no context is made for it.
+	a, err := middleware.New(&fixedVerifier{tok: validToken()},
 		middleware.WithAudience(receiverID), middleware.WithAllowedSubjects(callerID))
 	if err != nil {
 		t.Fatal(err)

@@ -4,33 +4,36 @@
 // (audience, allowed subjects, custom checks) and maps every failure to an
 // RFC 6750 response (status, WWW-Authenticate, Retry-After, a small JSON body).
 //
-// The framework adapters (adapters/m2mhttp, adapters/m2mecho, adapters/m2mgin)
-// call Authenticator.Authenticate and write Authenticator.Response their own
-// way; this package imports no web framework.
+// The framework adapters (adapters/m2mhttp for net/http, adapters/m2mecho and
+// adapters/m2mecho5 for Echo v4 and v5, adapters/m2mgin for Gin,
+// adapters/m2mgrpc for gRPC) call the Authenticator and write its Response
+// their own way; this package imports no framework.
 //
 // New fails closed on the audience. With a Clerk secret key (sk_…) Clerk
 // verifies a token of any machine of the instance, so New returns
 // ErrNoAudience unless WithAudience(this service's machine ID) or the
 // explicit opt-out WithAnyAudience is given; with a machine secret key
 // (ak_…) Clerk refuses tokens not granted to that machine and no audience is
-// needed. A Verifier tells New which case it is by implementing
-// AudienceEnforcer, as *verifier.Verifier does; any other Verifier is treated
-// like an sk_ one. WithAudience("") means no audience, so
+// needed. A Verifier tells New which case it is with an EnforcesAudience
+// method, as *verifier.Verifier has; any other Verifier is treated like an
+// sk_ one. WithAudience("") means no audience, so
 // WithAudience(os.Getenv("M2M_AUDIENCE")) works with either key.
 //
 // Every request's source — the client's IP (RemoteIP, an IPv6 address by its
 // /64), or what WithSourceFunc says behind a trusted proxy; X-Forwarded-For is
 // never trusted by default — goes to the Verifier with the token, so that the
 // calls to Clerk that one source's cache misses cause come out of its own
-// budget (verifier.WithSourceBudget). A *verifier.Verifier (a SourceVerifier)
-// takes it as an argument, any other Verifier in the context
-// (verifier.WithSource).
+// budget (verifier.Limits.SourceRate): it is Verify's source argument.
 //
 // Other transports come in through AuthenticateToken, the same path without
 // the *http.Request: adapters/m2mgrpc takes the token out of the gRPC metadata
-// with ParseBearer (BearerToken's rules) and names the peer with AddrSource
-// (RemoteIP's rules), so the policy, the verdicts and the budget of a source
-// are one whichever door a request used.
+// with ParseBearer (BearerToken's rules) and names the peer by RemoteIP's
+// rules, so the policy, the verdicts and the budget of a source are one
+// whichever door a request used.
+//
+// For the tests of a service's handlers, NewContext puts a token in a
+// request's context as an adapter would, and VerifierFunc makes a fake
+// Verifier; package clerktest emulates Clerk for tests end to end.
 //
 // Logging and audit are off by default. WithLogger logs each refusal at Debug
 // (status, code, reason, source, and the subject and token ID once the token

@@ -18,6 +18,16 @@ var (
 	// the server's own deadline passed) before the token could be verified.
 	// It says nothing about the token or Clerk. Answered with 499.
 	ErrClientGone = errors.New("middleware: request context ended")
+
+	// ErrNoAudience is returned by New when the Verifier accepts tokens of
+	// any machine of the Clerk instance (a Clerk secret key, sk_…, or a
+	// Verifier that does not say otherwise) and neither
+	// WithAudience(machineID) nor WithAnyAudience was given: such an
+	// Authenticator would let through a token that was never granted to this
+	// service.
+	ErrNoAudience = errors.New("middleware: New: this Verifier accepts a token of any machine of the Clerk instance " +
+		"(a Clerk secret key, sk_…): add WithAudience(this service's machine ID, mch_…) to accept only tokens granted to this service, " +
+		"or WithAnyAudience() to accept every machine of the instance")
 )
 
 // MissingTokenError says why no usable token was found. It matches

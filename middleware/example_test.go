@@ -13,7 +13,7 @@ import (
 
 // Every error Authenticate can return, and the answer an adapter writes for it.
 func ExampleAuthenticator_Response() {
-	v := middleware.VerifierFunc(func(context.Context, string) (*verifier.Token, error) { return nil, nil })
+	v := middleware.VerifierFunc(func(context.Context, string, string) (*verifier.Token, error) { return nil, nil })
 	a, err := middleware.New(v, middleware.WithAudience("mch_billing"), middleware.WithRealm("billing"))
 	if err != nil {
 		panic(err)
@@ -40,7 +40,7 @@ func ExampleAuthenticator_Response() {
 
 // A custom policy: only tokens whose claims say {"role":"reporter"}.
 func ExampleWithCheck() {
-	v := middleware.VerifierFunc(func(_ context.Context, tok string) (*verifier.Token, error) {
+	v := middleware.VerifierFunc(func(_ context.Context, tok, _ string) (*verifier.Token, error) {
 		return &verifier.Token{Subject: "mch_caller", Scopes: []string{"mch_reports"}, Claims: []byte(`{"role":"` + tok + `"}`)}, nil
 	})
 	a, err := middleware.New(v, middleware.WithAudience("mch_reports"), middleware.WithCheck(func(_ context.Context, t *verifier.Token) error {

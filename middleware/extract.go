@@ -4,17 +4,7 @@ import (
 	"net/http"
 
 	"github.com/m2mauth/m2mauth/internal/wire"
-	"github.com/m2mauth/m2mauth/verifier"
 )
-
-// MaxAuthorizationLen is the largest Authorization header value BearerToken
-// accepts: "Bearer " and a token of up to verifier.MaxTokenLength (32 KiB),
-// with room for extra spaces. Clerk's opaque tokens are about 35 bytes; its
-// JWTs list the scoped machines twice and reach about 14 KB for a machine
-// scoped to 150. Go's http.Server reads up to 1 MiB of headers by default
-// (MaxHeaderBytes); a proxy in front may need a larger header buffer for such
-// JWTs (nginx's large_client_header_buffers is 8 KiB by default).
-const MaxAuthorizationLen = verifier.MaxTokenLength + 64
 
 // An Extractor finds the bearer token in a request. It returns (token, nil)
 // when it found one, ("", nil) when the request carries no token at all (which
@@ -27,12 +17,18 @@ type Extractor func(r *http.Request) (string, error)
 // header "Bearer <token>" (RFC 6750 §2.1; the scheme is case-insensitive, one
 // or more spaces may follow it). The token must be a non-empty RFC 7235
 // token68 (letters, digits, - . _ ~ + / followed by optional =), so it never
-// contains spaces or control characters.
+// contains spaces or control characters, and the header at most 32 KiB + 64
+// bytes: "Bearer " and a token of up to 32 KiB, the verifier's bound. Clerk's
+// opaque tokens are about 35 bytes; its JWTs list the scoped machines twice
+// and reach about 14 KB for a machine scoped to 150. Go's http.Server reads
+// up to 1 MiB of headers by default (MaxHeaderBytes); a proxy in front may
+// need a larger header buffer for such JWTs (nginx's
+// large_client_header_buffers is 8 KiB by default).
 //
 // Every failure is a *MissingTokenError (matching ErrMissingToken). No
 // Authorization header, or one with another scheme, counts as "no token",
 // which WithOptional lets through; more than one Authorization header, a value
-// over MaxAuthorizationLen bytes, an empty or malformed token count as
+// over that bound, an empty or malformed token count as
 // malformed and are refused even with WithOptional.
 //
 // BearerToken does not allocate.
@@ -46,7 +42,7 @@ func BearerToken(r *http.Request) (string, error) {
 
 // ParseBearer applies BearerToken's rules to the values of an authorization
 // field outside HTTP (gRPC metadata "authorization", say): one value at most,
-// no longer than MaxAuthorizationLen, "Bearer " and an RFC 7235 token68. It
+// no longer than BearerToken's bound, "Bearer " and an RFC 7235 token68. It
 // returns the token; ("", nil) when vals hold no bearer credentials at all
 // (no value, or another scheme), which Authenticator.AuthenticateToken treats
 // as "no token"; and a *MissingTokenError (matching ErrMissingToken) when
@@ -74,7 +70,7 @@ func bearer(vals []string) (string, *MissingTokenError) {
 		return "", errMultiple
 	}
 	v := vals[0]
-	if len(v) > MaxAuthorizationLen {
+	if len(v) > wire.MaxAuthorizationLen {
 		return "", errTooLarge
 	}
 	// Go's server trims the value; a hand-built request may not have.

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/m2mauth/m2mauth/internal/wire"
 	"github.com/m2mauth/m2mauth/middleware"
-	"github.com/m2mauth/m2mauth/verifier"
 )
 
 const goodToken = "mt_0123456789abcdefghijklmnopqrstuv"
@@ -44,11 +44,11 @@ func TestBearerToken(t *testing.T) {
 		{"empty header", []string{""}, "", "authorization scheme is not Bearer"},
 		{"two headers", []string{"Bearer " + goodToken, "Bearer " + goodToken}, "", "more than one Authorization header"},
 		{"two headers, one empty", []string{"Bearer " + goodToken, ""}, "", "more than one Authorization header"},
-		{"too large", []string{"Bearer " + strings.Repeat("a", middleware.MaxAuthorizationLen)}, "", "Authorization header too large"},
+		{"too large", []string{"Bearer " + strings.Repeat("a", wire.MaxAuthorizationLen)}, "", "Authorization header too large"},
 		{"JWT of 150 scopes (14 KB)", []string{"Bearer " + bigJWT(14_000)}, bigJWT(14_000), ""},
-		{"token at verifier.MaxTokenLength", []string{"Bearer  " + bigJWT(verifier.MaxTokenLength)}, bigJWT(verifier.MaxTokenLength), ""},
-		{"header at the limit", []string{"Bearer " + strings.Repeat(" ", middleware.MaxAuthorizationLen-len("Bearer ")-len(goodToken)) + goodToken}, goodToken, ""},
-		{"header one byte over the limit", []string{"Bearer " + strings.Repeat(" ", middleware.MaxAuthorizationLen-len("Bearer ")-len(goodToken)+1) + goodToken}, "", "Authorization header too large"},
+		{"token at wire.MaxTokenLength", []string{"Bearer  " + bigJWT(wire.MaxTokenLength)}, bigJWT(wire.MaxTokenLength), ""},
+		{"header at the limit", []string{"Bearer " + strings.Repeat(" ", wire.MaxAuthorizationLen-len("Bearer ")-len(goodToken)) + goodToken}, goodToken, ""},
+		{"header one byte over the limit", []string{"Bearer " + strings.Repeat(" ", wire.MaxAuthorizationLen-len("Bearer ")-len(goodToken)+1) + goodToken}, "", "Authorization header too large"},
 		{"token with space", []string{"Bearer abc def"}, "", "malformed bearer token"},
 		{"token with tab", []string{"Bearer abc\tdef"}, "", "malformed bearer token"},
 		{"token with comma", []string{"Bearer abc,def"}, "", "malformed bearer token"},

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/m2mauth/m2mauth/internal/wire"
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
 )
@@ -53,8 +54,8 @@ func FuzzExtractBearer(f *testing.F) {
 				t.Fatalf("token %q has byte %#x at %d", tok, c, i)
 			}
 		}
-		if len(values[0]) > middleware.MaxAuthorizationLen {
-			t.Fatalf("accepted a %d-byte header, limit %d", len(values[0]), middleware.MaxAuthorizationLen)
+		if len(values[0]) > wire.MaxAuthorizationLen {
+			t.Fatalf("accepted a %d-byte header, limit %d", len(values[0]), wire.MaxAuthorizationLen)
 		}
 		r.Header["Authorization"] = []string{"Bearer " + tok}
 		again, err := middleware.BearerToken(r)

@@ -42,19 +42,11 @@ type config struct {
 	onSuccess  SuccessFunc  // nil: no hook
 }
 
-// DefaultRealm is the realm of the WWW-Authenticate challenge unless WithRealm
-// says otherwise.
-const DefaultRealm = "api"
-
-// DefaultRetryAfter is the Retry-After sent with a 503 when Clerk gave none,
-// unless WithRetryAfter says otherwise.
-const DefaultRetryAfter = 2 * time.Second
-
 func defaultConfig() config {
 	return config{
 		extract:    BearerToken,
-		realm:      DefaultRealm,
-		retryAfter: DefaultRetryAfter,
+		realm:      "api",
+		retryAfter: 2 * time.Second,
 		source:     RemoteIP,
 	}
 }
@@ -154,7 +146,7 @@ func WithErrorHandler(h ErrorHandler) Option {
 // WithRealm sets the realm of the WWW-Authenticate challenge. It must be
 // printable ASCII without '"' or '\'.
 //
-// Default: DefaultRealm ("api").
+// Default: "api".
 func WithRealm(realm string) Option {
 	return func(c *config) error {
 		if realm == "" || len(realm) > 128 || !isQuotedSafe(realm) {
@@ -168,7 +160,7 @@ func WithRealm(realm string) Option {
 // WithRetryAfter sets the Retry-After of a 503 when Clerk gave none. It is
 // rounded up to whole seconds.
 //
-// Default: DefaultRetryAfter (2s).
+// Default: 2s.
 func WithRetryAfter(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 || d > time.Hour {

@@ -11,13 +11,8 @@ import (
 	"github.com/m2mauth/m2mauth/verifier"
 )
 
-// StatusClientClosedRequest is the status recorded when the request's context
-// ended before its token was verified (nginx's 499). The client is usually
-// gone and never sees it; it keeps such requests apart from real 401s and
-// 503s in logs and metrics.
-const StatusClientClosedRequest = 499
-
-// The "error" values of the JSON body.
+// The "error" values of the JSON body, and the status of a request whose
+// client left.
 const (
 	CodeMissingToken        = "missing_token"           // 401, no challenge error code (RFC 6750 §3.1)
 	CodeInvalidToken        = "invalid_token"           // 401
@@ -26,6 +21,12 @@ const (
 	CodeServerError         = "server_error"            // 500
 	CodeClientClosedRequest = "client_closed_request"   // 499
 	CodeTooManyRequests     = "too_many_requests"       // 429
+
+	// StatusClientClosedRequest is the status recorded when the request's
+	// context ended before its token was verified (nginx's 499). The client
+	// is usually gone and never sees it; it keeps such requests apart from
+	// real 401s and 503s in logs and metrics.
+	StatusClientClosedRequest = 499
 )
 
 // ErrorBody is the JSON body of every refusal. It never contains the token;

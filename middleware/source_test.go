@@ -5,30 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
 )
-
-// sourceVerifier is a fixedVerifier that also takes the source as an
-// argument (as *verifier.Verifier does) and records the last one.
-type sourceVerifier struct {
-	fixedVerifier
-	mu   sync.Mutex
-	last string
-}
-
-func (s *sourceVerifier) VerifyFrom(ctx context.Context, token, source string) (*verifier.Token, error) {
-	s.mu.Lock()
-	s.last = source
-	s.mu.Unlock()
-	return s.Verify(ctx, token)
-}
 
 func TestRemoteIP(t *testing.T) {
 	for _, tc := range []struct {
@@ -49,14 +32,6 @@ func TestRemoteIP(t *testing.T) {
 			r.RemoteAddr = tc.remote
 			if got := middleware.RemoteIP(r); got != tc.want {
 				t.Errorf("RemoteIP(%q) = %q, want %q", tc.remote, got, tc.want)
-			}
-			if got := middleware.AddrSource(tc.remote); got != tc.want {
-				t.Errorf("AddrSource(%q) = %q, want %q", tc.remote, got, tc.want)
-			}
-			if ap, err := netip.ParseAddrPort(tc.remote); err == nil {
-				if got := middleware.IPSource(ap.Addr()); got != tc.want {
-					t.Errorf("IPSource(%v) = %q, want %q", ap.Addr(), got, tc.want)
-				}
 			}
 		})
 	}
@@ -81,43 +56,42 @@ func TestRemoteIPDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// TestSourceReachesVerifier: the source goes to a SourceVerifier as an
-// argument and to any other Verifier in the context; WithSourceFunc replaces
-// RemoteIP.
+// TestSourceReachesVerifier: the source goes to the Verifier as Verify's
+// argument: RemoteIP's by default, WithSourceFunc's in its place, never a
+// header the client sets.
 func TestSourceReachesVerifier(t *testing.T) {
 	r := requestWith("Bearer " + goodToken)
 	r.RemoteAddr = "192.0.2.7:1"
 	r.Header.Set("X-Client", "proxy-said")
-
-	sv := &sourceVerifier{fixedVerifier: fixedVerifier{tok: validToken()}}
-	a, err := middleware.New(sv, middleware.WithAnyAudience())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Authenticate(r); err != nil {
-		t.Fatal(err)
-	}
-	if sv.last != "192.0.2.7" {
-		t.Errorf("SourceVerifier got source %q, want 192.0.2.7", sv.last)
-	}
+	r.Header.Set("X-Forwarded-For", "198.51.100.1")
 
 	var seen string
-	plain := middleware.VerifierFunc(func(ctx context.Context, token string) (*verifier.Token, error) {
-		seen, _ = verifier.SourceFromContext(ctx)
+	v := middleware.VerifierFunc(func(_ context.Context, _, source string) (*verifier.Token, error) {
+		seen = source
 		return validToken(), nil
 	})
-	a, err = middleware.New(plain, middleware.WithAnyAudience(),
-		middleware.WithSourceFunc(func(r *http.Request) string { return r.Header.Get("X-Client") }))
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		opts []middleware.Option
+		want string
+	}{
+		{"default: the peer", nil, "192.0.2.7"},
+		{"WithSourceFunc", []middleware.Option{middleware.WithSourceFunc(func(r *http.Request) string { return r.Header.Get("X-Client") })}, "proxy-said"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := middleware.New(v, append(tc.opts, middleware.WithAnyAudience())...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.Authenticate(r); err != nil {
+				t.Fatal(err)
+			}
+			if seen != tc.want {
+				t.Errorf("Verifier got source %q, want %q", seen, tc.want)
+			}
+		})
 	}
-	if _, err := a.Authenticate(r); err != nil {
-		t.Fatal(err)
-	}
-	if seen != "proxy-said" {
-		t.Errorf("Verifier saw source %q in the context, want proxy-said", seen)
-	}
-	if _, err := middleware.New(plain, middleware.WithSourceFunc(nil)); err == nil {
+	if _, err := middleware.New(v, middleware.WithSourceFunc(nil)); err == nil {
 		t.Error("WithSourceFunc(nil) accepted")
 	}
 }

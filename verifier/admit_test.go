@@ -14,11 +14,11 @@ import (
 
 // goVerifyAll verifies each token in its own goroutine; the channel yields
 // their errors as they return, one per token.
-func goVerifyAll(ctx context.Context, v *verifier.Verifier, tokens ...string) <-chan error {
+func goVerifyAll(ctx context.Context, v *verifier.Verifier, source string, tokens ...string) <-chan error {
 	ch := make(chan error, len(tokens))
 	for _, tok := range tokens {
 		go func() {
-			_, err := v.Verify(ctx, tok)
+			_, err := v.Verify(ctx, tok, source)
 			ch <- err
 		}()
 	}
@@ -52,29 +52,29 @@ func TestMaxInFlight(t *testing.T) {
 	const limit = 3
 	ctx := context.Background()
 	e := newEnv(t)
-	v := e.verifier(verifier.WithMaxInFlight(limit), verifier.WithQueueWait(0))
+	v := e.verifier(verifier.WithLimits(verifier.Limits{MaxInFlight: limit, QueueWait: -1}))
 	hot := e.token(clerkapi.CreateParams{})
-	if _, err := v.Verify(ctx, hot); err != nil {
+	if _, err := v.Verify(ctx, hot, ""); err != nil {
 		t.Fatalf("warming the cache: %v", err)
 	}
 	gate := clerktest.NewGate()
 	e.srv.InjectOn(clerktest.EndpointVerify, gate)
 	t.Cleanup(gate.Release) // first: a failed test lets the held calls go
 
-	held := goVerifyAll(ctx, v, newTokens(e, limit)...)
+	held := goVerifyAll(ctx, v, "", newTokens(e, limit)...)
 	awaitHeld(t, gate, limit, held)
 	if got := v.Stats().InFlight; got != limit {
 		t.Errorf("got %d calls in flight, want %d", got, limit)
 	}
 	extra := e.token(clerkapi.CreateParams{})
-	_, err := v.Verify(ctx, extra)
+	_, err := v.Verify(ctx, extra, "")
 	if !errors.Is(err, verifier.ErrOverloaded) || !errors.Is(err, verifier.ErrUnavailable) {
 		t.Fatalf("miss beyond the cap: got %v, want ErrOverloaded (ErrUnavailable)", err)
 	}
 	if got := verifier.RetryAfter(err); got != time.Second {
 		t.Errorf("got Retry-After %v, want 1s", got)
 	}
-	if _, err := v.Verify(ctx, hot); err != nil {
+	if _, err := v.Verify(ctx, hot, ""); err != nil {
 		t.Errorf("cache hit while the cap is reached: %v", err)
 	}
 	// Every call is held until the release: Clerk sees exactly the cap at once.
@@ -87,7 +87,7 @@ func TestMaxInFlight(t *testing.T) {
 			t.Errorf("held token: %v", err)
 		}
 	}
-	if _, err := v.Verify(ctx, extra); err != nil {
+	if _, err := v.Verify(ctx, extra, ""); err != nil {
 		t.Errorf("the refused token once the calls ended: %v", err)
 	}
 	st := v.Stats()
@@ -111,11 +111,11 @@ func TestQueueWait(t *testing.T) {
 		ctx := context.Background()
 		holdFirst := make(chan struct{})
 		f := &fakeClerk{mode: "ok", hold: holdFirst}
-		v := newFakeVerifier(t, f, verifier.WithMaxInFlight(1), verifier.WithQueueWait(time.Hour))
+		v := newFakeVerifier(t, f, verifier.WithLimits(verifier.Limits{MaxInFlight: 1, QueueWait: time.Hour}))
 		defer v.Close()
-		first := goVerifyAll(ctx, v, unknownToken(1))
+		first := goVerifyAll(ctx, v, "", unknownToken(1))
 		synctest.Wait() // the first call is held
-		second := goVerifyAll(ctx, v, unknownToken(2))
+		second := goVerifyAll(ctx, v, "", unknownToken(2))
 		synctest.Wait() // the second miss waits for the slot
 		if got, st := f.count(), v.Stats(); got != 1 || st.InFlight != 1 {
 			t.Errorf("got %d calls to Clerk and %d in flight while the second miss waits, want 1 and 1", got, st.InFlight)
@@ -152,17 +152,16 @@ func TestQueueWait(t *testing.T) {
 // refills on the Verifier's clock.
 func TestSourceBudget(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier(verifier.WithSourceBudget(1, 2), verifier.WithCallBudget(0, 0))
-	a := verifier.WithSource(context.Background(), "192.0.2.1")
-	b := verifier.WithSource(context.Background(), "192.0.2.2")
+	v := e.verifier(verifier.WithLimits(verifier.Limits{SourceRate: 1, SourceBurst: 2, CallRate: -1}))
+	ctx, a, b := context.Background(), "192.0.2.1", "192.0.2.2"
 	valid := e.token(clerkapi.CreateParams{})
-	if _, err := v.Verify(a, valid); err != nil {
+	if _, err := v.Verify(ctx, valid, a); err != nil {
 		t.Fatalf("valid token: %v", err)
 	}
-	if _, err := v.Verify(a, unknownToken(1)); !errors.Is(err, verifier.ErrInvalidToken) {
+	if _, err := v.Verify(ctx, unknownToken(1), a); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Fatalf("second miss of a: got %v, want ErrInvalidToken", err)
 	}
-	_, err := v.Verify(a, unknownToken(2))
+	_, err := v.Verify(ctx, unknownToken(2), a)
 	if !errors.Is(err, verifier.ErrRateLimited) || errors.Is(err, verifier.ErrUnavailable) {
 		t.Fatalf("third miss of a: got %v, want ErrRateLimited only", err)
 	}
@@ -173,18 +172,18 @@ func TestSourceBudget(t *testing.T) {
 		t.Errorf("got %d verify calls, want 2 (the refused miss costs none)", got)
 	}
 	for range 100 {
-		if _, err := v.Verify(a, valid); err != nil {
+		if _, err := v.Verify(ctx, valid, a); err != nil {
 			t.Fatalf("cache hit of a source over its budget: %v", err)
 		}
 	}
-	if _, err := v.Verify(b, unknownToken(3)); !errors.Is(err, verifier.ErrInvalidToken) {
+	if _, err := v.Verify(ctx, unknownToken(3), b); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Errorf("another source: got %v, want ErrInvalidToken from Clerk", err)
 	}
-	if _, err := v.Verify(context.Background(), unknownToken(4)); !errors.Is(err, verifier.ErrInvalidToken) {
+	if _, err := v.Verify(context.Background(), unknownToken(4), ""); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Errorf("no source: got %v, want ErrInvalidToken from Clerk (charged to no source)", err)
 	}
 	e.clk.Advance(time.Second)
-	if _, err := v.Verify(a, unknownToken(5)); !errors.Is(err, verifier.ErrInvalidToken) {
+	if _, err := v.Verify(ctx, unknownToken(5), a); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Errorf("a, a second later: got %v, want ErrInvalidToken from Clerk", err)
 	}
 	if st := v.Stats(); st.RateLimited != 1 || st.Unavailable != 0 {
@@ -199,17 +198,17 @@ func TestSourceBudget(t *testing.T) {
 func TestSourceBudgetChargesFlights(t *testing.T) {
 	const n = 100
 	e := newEnv(t)
-	v := e.verifier(verifier.WithSourceBudget(1, 1))
+	v := e.verifier(verifier.WithLimits(verifier.Limits{SourceRate: 1, SourceBurst: 1}))
 	gate := clerktest.NewGate()
 	e.srv.InjectOn(clerktest.EndpointVerify, gate)
 	t.Cleanup(gate.Release)
-	ctx := verifier.WithSource(context.Background(), "192.0.2.1")
+	ctx := context.Background()
 	tok := e.token(clerkapi.CreateParams{})
 	toks := make([]string, n)
 	for i := range toks {
 		toks[i] = tok
 	}
-	res := goVerifyAll(ctx, v, toks...)
+	res := goVerifyAll(ctx, v, "192.0.2.1", toks...)
 	awaitHeld(t, gate, 1, res)
 	gate.Release()
 	for i := range n {
@@ -226,17 +225,17 @@ func TestSourceBudgetChargesFlights(t *testing.T) {
 // kept; a forgotten source starts again with a full bucket.
 func TestSourceBudgetBounded(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier(verifier.WithSourceBudget(1, 1), verifier.WithMaxSources(2), verifier.WithCallBudget(0, 0))
-	src := func(s string) context.Context { return verifier.WithSource(context.Background(), s) }
+	v := e.verifier(verifier.WithLimits(verifier.Limits{SourceRate: 1, SourceBurst: 1, MaxSources: 2, CallRate: -1}))
+	ctx := context.Background()
 	for i, s := range []string{"a", "b", "c"} {
-		if _, err := v.Verify(src(s), unknownToken(10+i)); !errors.Is(err, verifier.ErrInvalidToken) {
+		if _, err := v.Verify(ctx, unknownToken(10+i), s); !errors.Is(err, verifier.ErrInvalidToken) {
 			t.Fatalf("first miss of %s: %v", s, err)
 		}
 	}
-	if _, err := v.Verify(src("c"), unknownToken(20)); !errors.Is(err, verifier.ErrRateLimited) {
+	if _, err := v.Verify(ctx, unknownToken(20), "c"); !errors.Is(err, verifier.ErrRateLimited) {
 		t.Errorf("c again: got %v, want ErrRateLimited", err)
 	}
-	if _, err := v.Verify(src("a"), unknownToken(21)); !errors.Is(err, verifier.ErrInvalidToken) {
+	if _, err := v.Verify(ctx, unknownToken(21), "a"); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Errorf("a, forgotten: got %v, want a full bucket again", err)
 	}
 }
@@ -245,14 +244,13 @@ func TestSourceBudgetBounded(t *testing.T) {
 // a miss is ErrUnavailable / ErrOverloaded with Retry-After, without a call.
 func TestCallBudget(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier(verifier.WithCallBudget(1, 2))
+	v := e.verifier(verifier.WithLimits(verifier.Limits{CallRate: 1, CallBurst: 2}))
 	for i := range 2 {
-		ctx := verifier.WithSource(context.Background(), string(rune('a'+i)))
-		if _, err := v.Verify(ctx, unknownToken(i+1)); !errors.Is(err, verifier.ErrInvalidToken) {
+		if _, err := v.Verify(context.Background(), unknownToken(i+1), string(rune('a'+i))); !errors.Is(err, verifier.ErrInvalidToken) {
 			t.Fatalf("miss %d: %v", i, err)
 		}
 	}
-	_, err := v.Verify(verifier.WithSource(context.Background(), "z"), unknownToken(3))
+	_, err := v.Verify(context.Background(), unknownToken(3), "z")
 	if !errors.Is(err, verifier.ErrOverloaded) || !errors.Is(err, verifier.ErrUnavailable) {
 		t.Fatalf("third miss: got %v, want ErrOverloaded", err)
 	}
@@ -263,7 +261,7 @@ func TestCallBudget(t *testing.T) {
 		t.Errorf("got %d verify calls, want 2", got)
 	}
 	e.clk.Advance(time.Second)
-	if _, err := v.Verify(context.Background(), unknownToken(3)); !errors.Is(err, verifier.ErrInvalidToken) {
+	if _, err := v.Verify(context.Background(), unknownToken(3), ""); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Errorf("a second later: got %v, want ErrInvalidToken", err)
 	}
 }
@@ -272,10 +270,9 @@ func TestCallBudget(t *testing.T) {
 // verify endpoint, so no budget refuses them.
 func TestAdmissionSkipsLocalJWTs(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier(verifier.WithSourceBudget(1, 1), verifier.WithCallBudget(1, 1))
-	ctx := verifier.WithSource(context.Background(), "192.0.2.9")
+	v := e.verifier(verifier.WithLimits(verifier.Limits{SourceRate: 1, SourceBurst: 1, CallRate: 1, CallBurst: 1}))
 	for i := range 5 {
-		if _, err := v.Verify(ctx, e.jwt(clerkapi.CreateParams{})); err != nil {
+		if _, err := v.Verify(context.Background(), e.jwt(clerkapi.CreateParams{}), "192.0.2.9"); err != nil {
 			t.Fatalf("JWT %d: %v", i, err)
 		}
 	}

@@ -69,7 +69,7 @@ func TestAnswers(t *testing.T) {
 			defer v.Close()
 			tok := "mt_" + strings.Repeat("Q", 32)
 			for i := range 2 {
-				got, err := v.Verify(context.Background(), tok)
+				got, err := v.Verify(context.Background(), tok, "")
 				if tc.want == nil {
 					if err != nil || got == nil || got.ID != "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e" {
 						t.Fatalf("call %d: got %+v, %v; want the token", i, got, err)
@@ -91,7 +91,7 @@ func TestAnswers(t *testing.T) {
 			if tc.status < 400 {
 				return
 			}
-			_, err = v.Verify(context.Background(), tok)
+			_, err = v.Verify(context.Background(), tok, "")
 			var ae *clerkapi.APIError
 			if !errors.As(err, &ae) || ae.StatusCode != tc.status {
 				t.Errorf("got %v, want Clerk's %d as a *clerkapi.APIError via errors.As", err, tc.status)

@@ -29,11 +29,11 @@ func TestBackoffAfterRateLimit(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier()
 	cached := e.token(clerkapi.CreateParams{})
-	if _, err := v.Verify(context.Background(), cached); err != nil {
+	if _, err := v.Verify(context.Background(), cached, ""); err != nil {
 		t.Fatalf("Verify(cached): %v", err)
 	}
 	unknown := unknownToken(7)
-	if _, err := v.Verify(context.Background(), unknown); !errors.Is(err, verifier.ErrInvalidToken) {
+	if _, err := v.Verify(context.Background(), unknown, ""); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Fatalf("Verify(unknown): got %v, want ErrInvalidToken", err)
 	}
 	const n = 1000
@@ -43,7 +43,7 @@ func TestBackoffAfterRateLimit(t *testing.T) {
 	}
 
 	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.RateLimited(7*time.Second))
-	_, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}))
+	_, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), "")
 	if !errors.Is(err, verifier.ErrUnavailable) || errors.Is(err, verifier.ErrBackoff) {
 		t.Fatalf("Verify during the 429: got %v, want Clerk's ErrUnavailable (not a back-off refusal)", err)
 	}
@@ -62,7 +62,7 @@ func TestBackoffAfterRateLimit(t *testing.T) {
 	step := 7 * time.Second / n
 	for i, tok := range fresh {
 		e.clk.Set(start.Add(time.Duration(i) * step))
-		_, err := v.Verify(context.Background(), tok)
+		_, err := v.Verify(context.Background(), tok, "")
 		if !errors.Is(err, verifier.ErrUnavailable) || !errors.Is(err, verifier.ErrBackoff) {
 			t.Fatalf("token %d: got %v, want ErrUnavailable and ErrBackoff", i, err)
 		}
@@ -79,13 +79,13 @@ func TestBackoffAfterRateLimit(t *testing.T) {
 		}
 		prev = ra
 		if i%100 == 0 {
-			if _, err := v.Verify(context.Background(), cached); err != nil {
+			if _, err := v.Verify(context.Background(), cached, ""); err != nil {
 				t.Fatalf("cached token at +%v: %v, want it served from the cache", time.Duration(i)*step, err)
 			}
-			if _, err := v.Verify(context.Background(), unknown); !errors.Is(err, verifier.ErrInvalidToken) {
+			if _, err := v.Verify(context.Background(), unknown, ""); !errors.Is(err, verifier.ErrInvalidToken) {
 				t.Fatalf("refused token at +%v: got %v, want ErrInvalidToken from the cache", time.Duration(i)*step, err)
 			}
-			if _, err := v.Verify(context.Background(), "not-a-token"); !errors.Is(err, verifier.ErrInvalidToken) {
+			if _, err := v.Verify(context.Background(), "not-a-token", ""); !errors.Is(err, verifier.ErrInvalidToken) {
 				t.Fatalf("malformed token at +%v: got %v, want ErrInvalidToken", time.Duration(i)*step, err)
 			}
 		}
@@ -103,7 +103,7 @@ func TestBackoffAfterRateLimit(t *testing.T) {
 
 	e.clk.Set(start.Add(7 * time.Second))
 	for i, tok := range fresh[:3] {
-		if _, err := v.Verify(context.Background(), tok); err != nil {
+		if _, err := v.Verify(context.Background(), tok, ""); err != nil {
 			t.Fatalf("token %d after the window: %v, want it verified", i, err)
 		}
 		if got, want := e.verifyCalls(), int64(wantCalls+i+1); got != want {
@@ -120,17 +120,17 @@ func TestBackoffRateLimitWindow(t *testing.T) {
 	v := e.verifier()
 	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.RateLimit(3, 10*time.Second))
 	for i := range 3 {
-		if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{})); err != nil {
+		if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), ""); err != nil {
 			t.Fatalf("token %d within the limit: %v", i, err)
 		}
 		e.clk.Advance(time.Second)
 	}
-	_, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}))
+	_, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), "")
 	if got := verifier.RetryAfter(err); !errors.Is(err, verifier.ErrUnavailable) || got != 7*time.Second {
 		t.Fatalf("fourth token: got %v (Retry-After %v), want ErrUnavailable with 7s", err, got)
 	}
 	for i := range 100 {
-		_, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}))
+		_, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), "")
 		if got := verifier.RetryAfter(err); !errors.Is(err, verifier.ErrBackoff) || got != 7*time.Second {
 			t.Fatalf("new token %d in the window: got %v (Retry-After %v), want ErrBackoff with 7s", i, err, got)
 		}
@@ -139,7 +139,7 @@ func TestBackoffRateLimitWindow(t *testing.T) {
 		t.Fatalf("got %d verify calls, want 4 (none while backing off)", got)
 	}
 	e.clk.Advance(7 * time.Second)
-	if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{})); err != nil {
+	if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), ""); err != nil {
 		t.Fatalf("new token after the window: %v", err)
 	}
 	if got := e.verifyCalls(); got != 5 {
@@ -160,17 +160,17 @@ func TestBackoffNotStarted(t *testing.T) {
 		{"500 without Retry-After", clerktest.FailNext(1<<20, http.StatusInternalServerError), nil, 1},
 		{"dropped connection", clerktest.Drop(), nil, 2},
 		{"malformed answer", clerktest.Malformed(), nil, 1},
-		{"429 with the gate disabled", clerktest.RateLimited(7 * time.Second), []verifier.Option{verifier.WithMaxBackoff(0)}, 1},
+		{"429 with the gate disabled", clerktest.RateLimited(7 * time.Second), []verifier.Option{verifier.WithLimits(verifier.Limits{MaxBackoff: -1})}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			// Without the breaker, which would open after these failures
 			// (see TestBreaker).
-			v := e.verifier(append(tc.opts, verifier.WithBreaker(0, 0))...)
+			v := e.verifier(append(tc.opts, verifier.WithLimits(verifier.Limits{BreakerFailures: -1}))...)
 			e.srv.InjectOn(clerktest.EndpointVerify, tc.fault)
 			const n = 5
 			for i := range n {
-				_, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}))
+				_, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), "")
 				if !errors.Is(err, verifier.ErrUnavailable) || errors.Is(err, verifier.ErrBackoff) {
 					t.Fatalf("token %d: got %v, want ErrUnavailable from Clerk, not a back-off", i, err)
 				}
@@ -179,7 +179,7 @@ func TestBackoffNotStarted(t *testing.T) {
 				t.Errorf("got %d verify calls for %d new tokens, want %d", got, n, want)
 			}
 			e.srv.ClearFaults()
-			if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{})); err != nil {
+			if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), ""); err != nil {
 				t.Errorf("new token after ClearFaults: %v", err)
 			}
 			if st := v.Stats(); st.BackoffRefusals != 0 {
@@ -199,27 +199,27 @@ func TestBackoffCap(t *testing.T) {
 		want time.Duration
 	}{
 		{"default cap", nil, verifier.DefaultMaxBackoff},
-		{"10s cap", []verifier.Option{verifier.WithMaxBackoff(10 * time.Second)}, 10 * time.Second},
-		{"cap above Retry-After", []verifier.Option{verifier.WithMaxBackoff(time.Hour)}, 5 * time.Minute},
+		{"10s cap", []verifier.Option{verifier.WithLimits(verifier.Limits{MaxBackoff: 10 * time.Second})}, 10 * time.Second},
+		{"cap above Retry-After", []verifier.Option{verifier.WithLimits(verifier.Limits{MaxBackoff: time.Hour})}, 5 * time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			v := e.verifier(tc.opts...)
 			e.srv.InjectOn(clerktest.EndpointVerify, clerktest.RateLimited(5*time.Minute))
-			if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{})); verifier.RetryAfter(err) != tc.want {
+			if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), ""); verifier.RetryAfter(err) != tc.want {
 				t.Fatalf("got %v (Retry-After %v), want Clerk's 429 with %v (5m capped)", err, verifier.RetryAfter(err), tc.want)
 			}
 			e.srv.ClearFaults()
-			_, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}))
+			_, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), "")
 			if got := verifier.RetryAfter(err); !errors.Is(err, verifier.ErrBackoff) || got != tc.want {
 				t.Fatalf("got %v (Retry-After %v), want ErrBackoff with %v", err, got, tc.want)
 			}
 			e.clk.Advance(tc.want - time.Nanosecond)
-			if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{})); verifier.RetryAfter(err) != time.Second {
+			if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), ""); verifier.RetryAfter(err) != time.Second {
 				t.Fatalf("1ns before the end: got %v, want ErrBackoff with 1s", err)
 			}
 			e.clk.Advance(time.Nanosecond)
-			if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{})); err != nil {
+			if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), ""); err != nil {
 				t.Fatalf("at the end of the back-off: %v, want the token", err)
 			}
 			if got := e.verifyCalls(); got != 2 {
@@ -236,7 +236,7 @@ func TestBackoffConcurrent(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier()
 	cached := e.token(clerkapi.CreateParams{})
-	if _, err := v.Verify(context.Background(), cached); err != nil {
+	if _, err := v.Verify(context.Background(), cached, ""); err != nil {
 		t.Fatal(err)
 	}
 	const n = 1000
@@ -250,7 +250,7 @@ func TestBackoffConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{})); !errors.Is(err, verifier.ErrUnavailable) {
+			if _, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{}), ""); !errors.Is(err, verifier.ErrUnavailable) {
 				t.Errorf("cold token under 429: got %v, want ErrUnavailable", err)
 			}
 		})
@@ -272,11 +272,11 @@ func TestBackoffConcurrent(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			_, err := v.Verify(context.Background(), fresh[i])
+			_, err := v.Verify(context.Background(), fresh[i], "")
 			if ra := verifier.RetryAfter(err); !errors.Is(err, verifier.ErrBackoff) || ra < time.Second || ra > 7*time.Second {
 				t.Errorf("new token %d: got %v (Retry-After %v), want ErrBackoff within [1s, 7s]", i, err, ra)
 			}
-			if _, err := v.Verify(context.Background(), cached); err != nil {
+			if _, err := v.Verify(context.Background(), cached, ""); err != nil {
 				t.Errorf("cached token: %v", err)
 			}
 		})
@@ -303,7 +303,7 @@ func TestBackoffLogsOnce(t *testing.T) {
 		for range 10 {
 			tok := e.token(clerkapi.CreateParams{})
 			toks = append(toks, tok)
-			if _, err := v.Verify(context.Background(), tok); !errors.Is(err, verifier.ErrUnavailable) {
+			if _, err := v.Verify(context.Background(), tok, ""); !errors.Is(err, verifier.ErrUnavailable) {
 				t.Fatalf("round %d: got %v, want ErrUnavailable", round, err)
 			}
 		}
@@ -330,7 +330,7 @@ func BenchmarkBackoffRefusalParallel(b *testing.B) {
 	e := newRealTimeEnv(b)
 	v := e.verifier()
 	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.RateLimited(time.Minute))
-	if _, err := v.Verify(context.Background(), unknownToken(0)); !errors.Is(err, verifier.ErrUnavailable) {
+	if _, err := v.Verify(context.Background(), unknownToken(0), ""); !errors.Is(err, verifier.ErrUnavailable) {
 		b.Fatalf("got %v, want Clerk's 429", err)
 	}
 	toks := make([]string, 4096)
@@ -341,7 +341,7 @@ func BenchmarkBackoffRefusalParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, err := v.Verify(context.Background(), toks[i%len(toks)]); !errors.Is(err, verifier.ErrBackoff) {
+			if _, err := v.Verify(context.Background(), toks[i%len(toks)], ""); !errors.Is(err, verifier.ErrBackoff) {
 				b.Fatalf("got %v, want ErrBackoff", err)
 			}
 			i++

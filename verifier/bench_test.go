@@ -22,12 +22,12 @@ func BenchmarkVerifyHit(b *testing.B) {
 	v := e.verifier()
 	tok := e.token(clerkapi.CreateParams{})
 	ctx := context.Background()
-	if _, err := v.Verify(ctx, tok); err != nil {
+	if _, err := v.Verify(ctx, tok, ""); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := v.Verify(ctx, tok); err != nil {
+		if _, err := v.Verify(ctx, tok, ""); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -97,7 +97,7 @@ func BenchmarkVerifyHitParallel(b *testing.B) {
 	}
 	for _, v := range verifiers {
 		for _, tok := range tokens {
-			if _, err := v.Verify(ctx, tok); err != nil {
+			if _, err := v.Verify(ctx, tok, ""); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -117,7 +117,7 @@ func BenchmarkVerifyHitParallel(b *testing.B) {
 						tok = tokens[next.Add(1)%int64(len(tokens))]
 					}
 					for pb.Next() {
-						if _, err := v.Verify(ctx, tok); err != nil {
+						if _, err := v.Verify(ctx, tok, ""); err != nil {
 							b.Error(err)
 							return
 						}
@@ -146,13 +146,13 @@ func BenchmarkClockParallel(b *testing.B) {
 // BenchmarkVerifyMiss: every iteration forgets the token and asks the emulator.
 func BenchmarkVerifyMiss(b *testing.B) {
 	e := newRealTimeEnv(b)
-	v := e.verifier(verifier.WithCallBudget(0, 0)) // measure the miss, not the budget
+	v := e.verifier(verifier.WithLimits(verifier.Limits{CallRate: -1})) // measure the miss, not the budget
 	tok := e.token(clerkapi.CreateParams{})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		v.Invalidate(tok)
-		if _, err := v.Verify(ctx, tok); err != nil {
+		if _, err := v.Verify(ctx, tok, ""); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -165,7 +165,7 @@ func BenchmarkColdToken(b *testing.B) {
 	for _, n := range []int{1, 10, 100, 1000} {
 		b.Run(fmt.Sprint("goroutines=", n), func(b *testing.B) {
 			e := newRealTimeEnv(b)
-			v := e.verifier(verifier.WithCallBudget(0, 0)) // one call per iteration, as fast as it goes
+			v := e.verifier(verifier.WithLimits(verifier.Limits{CallRate: -1})) // one call per iteration, as fast as it goes
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -178,7 +178,7 @@ func BenchmarkColdToken(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						<-start
-						if _, err := v.Verify(ctx, tok); err != nil {
+						if _, err := v.Verify(ctx, tok, ""); err != nil {
 							b.Error(err)
 						}
 					}()

@@ -9,7 +9,7 @@ import (
 	"github.com/m2mauth/m2mauth/clerkapi"
 )
 
-// breaker stops calling a sick Clerk: after WithBreaker's number of
+// breaker stops calling a sick Clerk: after Limits.BreakerFailures
 // consecutive failed calls (timeouts, network failures, 5xx), misses fail fast
 // with ErrUnavailable for the cool-down instead of each waiting for its
 // timeout; then one probe at a time tests recovery (half-open), and a success
@@ -150,7 +150,7 @@ func (b *breaker) set(s breakerState, now time.Time) {
 // cool-down (at least one second). b.mu is held.
 func (b *breaker) openError(now time.Time) error {
 	left := b.openedAt.Add(b.cooldown).Sub(now)
-	return &UnavailableError{RetryAfter: ceilSeconds(left), Err: ErrBreakerOpen}
+	return &UnavailableError{RetryAfter: ceilSeconds(left), Err: errBreakerOpen}
 }
 
 // stateName returns the breaker's state for Stats: "closed", "open",

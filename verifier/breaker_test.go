@@ -18,14 +18,14 @@ func TestBreaker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		f := &fakeClerk{mode: "ok"}
-		v := newFakeVerifier(t, f, verifier.WithBreaker(3, 10*time.Second))
+		v := newFakeVerifier(t, f, verifier.WithLimits(verifier.Limits{BreakerFailures: 3, BreakerCooldown: 10 * time.Second}))
 		defer v.Close()
-		if _, err := v.Verify(ctx, unknownToken(1)); err != nil {
+		if _, err := v.Verify(ctx, unknownToken(1), ""); err != nil {
 			t.Fatalf("warming the cache: %v", err)
 		}
 		f.set("down", nil)
 		for i := range 3 {
-			if _, err := v.Verify(ctx, unknownToken(10+i)); !errors.Is(err, verifier.ErrUnavailable) || errors.Is(err, verifier.ErrBreakerOpen) {
+			if _, err := v.Verify(ctx, unknownToken(10+i), ""); !errors.Is(err, verifier.ErrUnavailable) || errors.Is(err, verifier.ErrBreakerOpen) {
 				t.Fatalf("failure %d: got %v, want Clerk's 503 as ErrUnavailable", i, err)
 			}
 		}
@@ -33,7 +33,7 @@ func TestBreaker(t *testing.T) {
 			t.Errorf("got breaker %q after 3 failures, want open", got)
 		}
 		calls := f.count()
-		_, err := v.Verify(ctx, unknownToken(20))
+		_, err := v.Verify(ctx, unknownToken(20), "")
 		if !errors.Is(err, verifier.ErrBreakerOpen) || !errors.Is(err, verifier.ErrUnavailable) {
 			t.Fatalf("miss while open: got %v, want ErrBreakerOpen", err)
 		}
@@ -43,11 +43,11 @@ func TestBreaker(t *testing.T) {
 		if got := f.count(); got != calls {
 			t.Errorf("a miss while open made %d calls, want 0", got-calls)
 		}
-		if _, err := v.Verify(ctx, unknownToken(1)); err != nil {
+		if _, err := v.Verify(ctx, unknownToken(1), ""); err != nil {
 			t.Errorf("cache hit while open: %v", err)
 		}
 		time.Sleep(4 * time.Second) // fake time: the bubble's clock
-		if _, err := v.Verify(ctx, unknownToken(21)); verifier.RetryAfter(err) != 6*time.Second {
+		if _, err := v.Verify(ctx, unknownToken(21), ""); verifier.RetryAfter(err) != 6*time.Second {
 			t.Errorf("4s later: got %v with Retry-After %v, want 6s left", err, verifier.RetryAfter(err))
 		}
 
@@ -55,9 +55,9 @@ func TestBreaker(t *testing.T) {
 		hold := make(chan struct{})
 		f.set("unknown", hold)
 		probe := make(chan error, 1)
-		go func() { _, err := v.Verify(ctx, unknownToken(30)); probe <- err }()
+		go func() { _, err := v.Verify(ctx, unknownToken(30), ""); probe <- err }()
 		synctest.Wait() // the probe is in flight, held
-		if _, err := v.Verify(ctx, unknownToken(31)); !errors.Is(err, verifier.ErrBreakerOpen) {
+		if _, err := v.Verify(ctx, unknownToken(31), ""); !errors.Is(err, verifier.ErrBreakerOpen) {
 			t.Errorf("second miss during the probe: got %v, want ErrBreakerOpen", err)
 		}
 		close(hold)
@@ -67,7 +67,7 @@ func TestBreaker(t *testing.T) {
 		if got := v.Stats().BreakerState; got != "closed" {
 			t.Errorf("got breaker %q after a good probe, want closed", got)
 		}
-		if _, err := v.Verify(ctx, unknownToken(32)); !errors.Is(err, verifier.ErrInvalidToken) {
+		if _, err := v.Verify(ctx, unknownToken(32), ""); !errors.Is(err, verifier.ErrInvalidToken) {
 			t.Errorf("after closing: got %v, want Clerk's verdict", err)
 		}
 		if st := v.Stats(); st.BreakerRefusals != 3 {
@@ -81,10 +81,10 @@ func TestBreaker(t *testing.T) {
 func TestBreakerIgnoresVerdicts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeClerk{mode: "unknown"}
-		v := newFakeVerifier(t, f, verifier.WithBreaker(2, time.Minute), verifier.WithCallBudget(0, 0))
+		v := newFakeVerifier(t, f, verifier.WithLimits(verifier.Limits{BreakerFailures: 2, BreakerCooldown: time.Minute, CallRate: -1}))
 		defer v.Close()
 		for i := range 20 {
-			if _, err := v.Verify(context.Background(), unknownToken(i+1)); !errors.Is(err, verifier.ErrInvalidToken) {
+			if _, err := v.Verify(context.Background(), unknownToken(i+1), ""); !errors.Is(err, verifier.ErrInvalidToken) {
 				t.Fatalf("token %d: got %v, want ErrInvalidToken", i, err)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
 	"github.com/m2mauth/m2mauth/verifier"
 )
@@ -124,11 +125,11 @@ func TestClerkShapedJWTLocal(t *testing.T) {
 	for _, tc := range clerkShapes {
 		t.Run(tc.name, func(t *testing.T) {
 			tok, scopes := tc.shape.build(t, key, t0)
-			got, err := v.Verify(context.Background(), tok)
+			got, err := v.Verify(context.Background(), tok, "")
 			if err != nil {
 				t.Fatalf("Verify of a %d-byte Clerk JWT: got %v, want the token", len(tok), err)
 			}
-			if got.ID != tc.shape.jti || got.Subject != "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk" || got.Format != verifier.FormatJWT {
+			if got.ID != tc.shape.jti || got.Subject != "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk" || got.Format != clerkapi.FormatJWT {
 				t.Errorf("got ID %q subject %q format %q, want %q mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk jwt", got.ID, got.Subject, got.Format, tc.shape.jti)
 			}
 			if !reflect.DeepEqual(got.Scopes, scopes) || !got.HasScope(scopes[len(scopes)-1]) {
@@ -172,7 +173,7 @@ func TestClerkShapedJWTBounds(t *testing.T) {
 		{"over MaxTokenLength", signJWT(t, key, jose.RS256, clerkKID, cat, with("pad", strings.Repeat("p", verifier.MaxTokenLength))), "too long"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := v.Verify(context.Background(), tc.token)
+			_, err := v.Verify(context.Background(), tc.token, "")
 			var inv *verifier.InvalidTokenError
 			if !errors.As(err, &inv) || !strings.Contains(inv.Reason, tc.reason) {
 				t.Errorf("got %v, want invalid about %q", err, tc.reason)

@@ -33,7 +33,7 @@ func TestOneCallPerColdToken(t *testing.T) {
 	)
 	for range n {
 		wg.Go(func() {
-			got, err := v.Verify(context.Background(), tok)
+			got, err := v.Verify(context.Background(), tok, "")
 			if err != nil {
 				errs <- err
 				return
@@ -69,7 +69,7 @@ func TestOneCallPerColdToken(t *testing.T) {
 
 	e.srv.ClearFaults()
 	for i := range 100_000 {
-		if _, err := v.Verify(context.Background(), tok); err != nil {
+		if _, err := v.Verify(context.Background(), tok, ""); err != nil {
 			t.Fatalf("hit %d: %v", i, err)
 		}
 	}
@@ -93,7 +93,7 @@ func TestSharedWaits(t *testing.T) {
 		errs := make(chan error, n)
 		for range n {
 			go func() {
-				_, err := v.Verify(context.Background(), tok)
+				_, err := v.Verify(context.Background(), tok, "")
 				errs <- err
 			}()
 		}
@@ -128,14 +128,14 @@ func TestCanceledWaiter(t *testing.T) {
 
 		patient := make(chan error, 1)
 		go func() {
-			_, err := v.Verify(context.Background(), tok)
+			_, err := v.Verify(context.Background(), tok, "")
 			patient <- err
 		}()
 		synctest.Wait() // its call is held
 		ctx, cancel := context.WithCancel(context.Background())
 		impatient := make(chan error, 1)
 		go func() {
-			_, err := v.Verify(ctx, tok)
+			_, err := v.Verify(ctx, tok, "")
 			impatient <- err
 		}()
 		synctest.Wait() // it missed the cache and waits for the call
@@ -169,7 +169,7 @@ func TestCanceledWaiter(t *testing.T) {
 			t.Errorf("got %d canceled and %d shared waits in stats, want 1 and 0", st.Canceled, st.SharedWaits)
 		}
 		// The shared call stored its answer although a waiter left.
-		if _, err := v.Verify(context.Background(), tok); err != nil || f.count() != 1 {
+		if _, err := v.Verify(context.Background(), tok, ""); err != nil || f.count() != 1 {
 			t.Errorf("Verify after the flight = %v with %d calls, want a cache hit", err, f.count())
 		}
 	})
@@ -182,14 +182,14 @@ func TestDeadlineWaiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		hold := make(chan struct{})
 		f := &fakeClerk{mode: "ok", hold: hold}
-		v := newFakeVerifier(t, f, verifier.WithTimeout(5*time.Second))
+		v := newFakeVerifier(t, f, verifier.WithLimits(verifier.Limits{Timeout: 5 * time.Second}))
 		defer v.Close()
 		tok := unknownToken(1)
 		const deadline = 50 * time.Millisecond
 		ctx, cancel := context.WithTimeout(context.Background(), deadline)
 		defer cancel()
 		began := time.Now()
-		if _, err := v.Verify(ctx, tok); err != context.DeadlineExceeded {
+		if _, err := v.Verify(ctx, tok, ""); err != context.DeadlineExceeded {
 			t.Fatalf("got %v, want context.DeadlineExceeded itself", err)
 		}
 		if waited := time.Since(began); waited != deadline {
@@ -204,7 +204,7 @@ func TestDeadlineWaiter(t *testing.T) {
 		if got := v.Stats().CacheEntries; got != 1 {
 			t.Errorf("got %d cache entries after the detached call, want 1", got)
 		}
-		if _, err := v.Verify(context.Background(), tok); err != nil {
+		if _, err := v.Verify(context.Background(), tok, ""); err != nil {
 			t.Errorf("Verify after the detached call: %v", err)
 		}
 		if got := f.count(); got != 1 {
@@ -216,13 +216,13 @@ func TestDeadlineWaiter(t *testing.T) {
 // TestCloseCancelsFlight: Close ends a call in flight; its waiters fail closed.
 func TestCloseCancelsFlight(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier(verifier.WithTimeout(time.Minute))
+	v := e.verifier(verifier.WithLimits(verifier.Limits{Timeout: time.Minute}))
 	tok := e.token(clerkapi.CreateParams{})
 	hang := clerktest.Hang()
 	e.srv.InjectOn(clerktest.EndpointVerify, hang)
 	done := make(chan error, 1)
 	go func() {
-		_, err := v.Verify(context.Background(), tok)
+		_, err := v.Verify(context.Background(), tok, "")
 		done <- err
 	}()
 	<-hang.Arrived(1) // the call is at the emulator, hanging
@@ -241,7 +241,7 @@ func TestCloseCancelsFlight(t *testing.T) {
 // under the race detector.
 func TestConcurrentMixed(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier(verifier.WithCacheSize(8), verifier.WithCallBudget(0, 0)) // misses on a frozen clock
+	v := e.verifier(verifier.WithCacheSize(8), verifier.WithLimits(verifier.Limits{CallRate: -1})) // misses on a frozen clock
 	tokens := make([]string, 4)
 	for i := range tokens {
 		tokens[i] = e.token(clerkapi.CreateParams{})
@@ -257,11 +257,11 @@ func TestConcurrentMixed(t *testing.T) {
 				case 0:
 					v.Invalidate(tok)
 				case 1:
-					_, _ = v.Verify(context.Background(), unknownToken(g*1000+i))
+					_, _ = v.Verify(context.Background(), unknownToken(g*1000+i), "")
 				case 2:
-					_, _ = v.Verify(context.Background(), "garbage")
+					_, _ = v.Verify(context.Background(), "garbage", "")
 				default:
-					if _, err := v.Verify(context.Background(), tok); err != nil {
+					if _, err := v.Verify(context.Background(), tok, ""); err != nil {
 						t.Errorf("Verify(valid token): %v", err)
 						return
 					}

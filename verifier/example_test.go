@@ -29,7 +29,7 @@ func Example() {
 	defer v.Close()
 
 	ctx := context.Background()
-	tok, err := v.Verify(ctx, minted.Token)
+	tok, err := v.Verify(ctx, minted.Token, "")
 	if err != nil {
 		panic(err)
 	}
@@ -38,11 +38,11 @@ func Example() {
 	fmt.Println("format:", tok.Format)
 	fmt.Println("claims:", string(tok.Claims))
 
-	_, err = v.Verify(ctx, "mt_00000000000000000000000000000000")
+	_, err = v.Verify(ctx, "mt_00000000000000000000000000000000", "")
 	fmt.Println("unknown token invalid:", errors.Is(err, verifier.ErrInvalidToken))
 
 	// The first Verify asked Clerk; a second one is a cache hit.
-	_, _ = v.Verify(ctx, minted.Token)
+	_, _ = v.Verify(ctx, minted.Token, "")
 	st := v.Stats()
 	fmt.Println("calls to Clerk:", srv.Calls(clerktest.EndpointVerify), "hits:", st.Hits)
 	// Output:
@@ -54,9 +54,9 @@ func Example() {
 	// calls to Clerk: 2 hits: 1
 }
 
-// ExampleWithLocalJWT: with a Clerk secret key, a JWT-format token is verified
+// Example_jwt: with a Clerk secret key, a JWT-format token is verified
 // against the instance's JWKS, without Clerk's verify endpoint.
-func ExampleWithLocalJWT() {
+func Example_jwt() {
 	srv := clerktest.NewServer()
 	defer srv.Close()
 	orders := srv.CreateMachine("orders")
@@ -67,13 +67,13 @@ func ExampleWithLocalJWT() {
 		panic(err)
 	}
 
-	v, err := verifier.New(srv.SecretKey, verifier.WithBaseURL(srv.URL)) // WithLocalJWT(true) is the default
+	v, err := verifier.New(srv.SecretKey, verifier.WithBaseURL(srv.URL))
 	if err != nil {
 		panic(err)
 	}
 	defer v.Close()
 
-	tok, err := v.Verify(context.Background(), minted.Token)
+	tok, err := v.Verify(context.Background(), minted.Token, "")
 	if err != nil {
 		panic(err)
 	}

@@ -1,5 +1,11 @@
 package verifier
 
+import (
+	"time"
+
+	"github.com/m2mauth/m2mauth/internal/wire"
+)
+
 // CheckSyntax exposes the local syntax check of step 1 to the external tests,
 // which build Clerk-shaped tokens.
 func CheckSyntax(tok string) error {
@@ -12,3 +18,31 @@ func CheckSyntax(tok string) error {
 // WaitForRefreshes returns when the background refreshes started so far have
 // ended: tests use it as the join point of a refresh, instead of sleeping.
 func WaitForRefreshes(v *Verifier) { v.refreshes.Wait() }
+
+// WithoutLocalJWT sends JWT-format tokens to Clerk's verify endpoint even
+// with a Clerk secret key, as a machine key does: tests compare the two paths.
+func WithoutLocalJWT() Option {
+	return func(c *config) error {
+		c.localJWT = false
+		return nil
+	}
+}
+
+// The unexported causes and timings, for the external tests.
+var (
+	ErrBackoff     = errBackoff
+	ErrOverloaded  = errOverloaded
+	ErrBreakerOpen = errBreakerOpen
+	ErrClosed      = errClosed
+)
+
+const (
+	JWKSTTL           = jwksTTL
+	JWKSMinRefetch    = jwksMinRefetch
+	JWKSMaxStale      = jwksMaxStale
+	ReadyTTL          = readyTTL
+	JWTCategory       = wire.JWTCategory
+	JWTLeeway         = wire.JWTLeeway
+	MaxTokenLength    = wire.MaxTokenLength
+	DefaultMaxBackoff = 60 * time.Second
+)

@@ -42,11 +42,11 @@ func TestFaults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			v := e.verifier(verifier.WithTimeout(timeout))
+			v := e.verifier(verifier.WithLimits(verifier.Limits{Timeout: timeout}))
 			tok := e.token(clerkapi.CreateParams{})
 			e.srv.InjectOn(clerktest.EndpointVerify, tc.fault)
 
-			_, err := v.Verify(context.Background(), tok)
+			_, err := v.Verify(context.Background(), tok, "")
 			if !errors.Is(err, verifier.ErrUnavailable) {
 				t.Fatalf("got error %v, want ErrUnavailable", err)
 			}
@@ -78,7 +78,7 @@ func TestFaults(t *testing.T) {
 				// Clerk asked us to wait: until then the token is refused
 				// without a call, then verified.
 				wantUnavailable = 2
-				if _, err := v.Verify(context.Background(), tok); !errors.Is(err, verifier.ErrBackoff) {
+				if _, err := v.Verify(context.Background(), tok, ""); !errors.Is(err, verifier.ErrBackoff) {
 					t.Errorf("Verify within Retry-After: got %v, want ErrBackoff", err)
 				}
 				if got := e.verifyCalls(); got != tc.wantCalls {
@@ -86,7 +86,7 @@ func TestFaults(t *testing.T) {
 				}
 				e.clk.Advance(ra)
 			}
-			if _, err := v.Verify(context.Background(), tok); err != nil {
+			if _, err := v.Verify(context.Background(), tok, ""); err != nil {
 				t.Errorf("Verify after ClearFaults: %v, want the token (failures are never cached)", err)
 			}
 			if st := v.Stats(); st.Unavailable != wantUnavailable || st.NegativeHits != 0 {
@@ -103,10 +103,10 @@ func TestFailNextOnce(t *testing.T) {
 	v := e.verifier()
 	tok := e.token(clerkapi.CreateParams{})
 	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.FailNext(1, 503))
-	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, verifier.ErrUnavailable) {
+	if _, err := v.Verify(context.Background(), tok, ""); !errors.Is(err, verifier.ErrUnavailable) {
 		t.Fatalf("got %v, want ErrUnavailable", err)
 	}
-	if _, err := v.Verify(context.Background(), tok); err != nil {
+	if _, err := v.Verify(context.Background(), tok, ""); err != nil {
 		t.Fatalf("second Verify: %v", err)
 	}
 	if got := e.verifyCalls(); got != 2 {
@@ -119,12 +119,12 @@ func TestConnectionRefused(t *testing.T) {
 	e := newEnv(t)
 	url := e.srv.URL
 	e.srv.Close() // the port now refuses connections
-	v, err := verifier.New(e.srv.SecretKey, verifier.WithBaseURL(url), verifier.WithTimeout(time.Second))
+	v, err := verifier.New(e.srv.SecretKey, verifier.WithBaseURL(url), verifier.WithLimits(verifier.Limits{Timeout: time.Second}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	_, err = v.Verify(context.Background(), unknownToken(3))
+	_, err = v.Verify(context.Background(), unknownToken(3), "")
 	if !errors.Is(err, verifier.ErrUnavailable) {
 		t.Fatalf("got %v, want ErrUnavailable", err)
 	}
@@ -148,7 +148,7 @@ func TestMisconfigured(t *testing.T) {
 			v := e.verifierWithKey(tc.key, verifier.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 			tok := e.token(clerkapi.CreateParams{})
 			for i := range 3 {
-				_, err := v.Verify(context.Background(), tok)
+				_, err := v.Verify(context.Background(), tok, "")
 				if !errors.Is(err, verifier.ErrMisconfigured) {
 					t.Fatalf("call %d: got %v, want ErrMisconfigured", i, err)
 				}
@@ -184,7 +184,7 @@ func TestMisconfigured(t *testing.T) {
 func TestNoSecretsInLogs(t *testing.T) {
 	e := newEnv(t)
 	var logs logBuffer
-	v := e.verifier(verifier.WithTimeout(100*time.Millisecond),
+	v := e.verifier(verifier.WithLimits(verifier.Limits{Timeout: 100 * time.Millisecond}),
 		verifier.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	tokens := []string{e.token(clerkapi.CreateParams{}), unknownToken(42)}
 	for _, f := range []clerktest.Fault{nil, clerktest.FailNext(1, 500), clerktest.Hang(), clerktest.Malformed(), clerktest.Drop(), clerktest.RateLimited(time.Second)} {
@@ -194,7 +194,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 		}
 		for _, tok := range tokens {
 			v.Invalidate(tok)
-			_, _ = v.Verify(context.Background(), tok)
+			_, _ = v.Verify(context.Background(), tok, "")
 		}
 	}
 	out := logs.String()

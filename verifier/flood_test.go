@@ -18,7 +18,7 @@ func TestGarbageFlood(t *testing.T) {
 	shapes := []string{"garbage-%d", "mt_%d", "%d.%d", "mt_%032d ", "Bearer %d", "a.b.c.%d", "mt_%030d\x00"}
 	for i := range 100_000 {
 		g := fmt.Sprintf(shapes[i%len(shapes)], i, i)
-		if _, err := v.Verify(context.Background(), g); !errors.Is(err, verifier.ErrInvalidToken) {
+		if _, err := v.Verify(context.Background(), g, ""); !errors.Is(err, verifier.ErrInvalidToken) {
 			t.Fatalf("Verify(%q) = %v, want ErrInvalidToken", g, err)
 		}
 	}
@@ -36,13 +36,13 @@ func TestGarbageFlood(t *testing.T) {
 func TestUnknownTokenFlood(t *testing.T) {
 	const size, n = 50, 400
 	e := newEnv(t)
-	v := e.verifier(verifier.WithCacheSize(size), verifier.WithCallBudget(0, 0)) // n misses on a frozen clock
+	v := e.verifier(verifier.WithCacheSize(size), verifier.WithLimits(verifier.Limits{CallRate: -1})) // n misses on a frozen clock
 	valid := e.token(clerkapi.CreateParams{})
 	for i := range n {
-		if _, err := v.Verify(context.Background(), unknownToken(i+1)); !errors.Is(err, verifier.ErrInvalidToken) {
+		if _, err := v.Verify(context.Background(), unknownToken(i+1), ""); !errors.Is(err, verifier.ErrInvalidToken) {
 			t.Fatalf("Verify(unknown %d) = %v, want ErrInvalidToken", i, err)
 		}
-		if _, err := v.Verify(context.Background(), valid); err != nil {
+		if _, err := v.Verify(context.Background(), valid, ""); err != nil {
 			t.Fatalf("Verify(valid) during the flood: %v", err)
 		}
 	}
@@ -70,8 +70,8 @@ func TestHitDoesNotAllocate(t *testing.T) {
 		{"garbage", "not a token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _ = v.Verify(ctx, tc.token) // fill the cache
-			if n := testing.AllocsPerRun(1000, func() { _, _ = v.Verify(ctx, tc.token) }); n != 0 {
+			_, _ = v.Verify(ctx, tc.token, "") // fill the cache
+			if n := testing.AllocsPerRun(1000, func() { _, _ = v.Verify(ctx, tc.token, "") }); n != 0 {
 				t.Errorf("got %v allocations per Verify, want 0", n)
 			}
 		})

@@ -36,11 +36,11 @@ func TestJunkFloodKeepsValidToken(t *testing.T) {
 	e := newEnv(t)
 	// Without the overall call budget: every junk token must reach Clerk and
 	// be cached as refused (the budget would refuse most of them first).
-	v := e.verifier(verifier.WithCacheSize(size), verifier.WithCallBudget(0, 0),
+	v := e.verifier(verifier.WithCacheSize(size), verifier.WithLimits(verifier.Limits{CallRate: -1}),
 		verifier.WithHTTPClient(&http.Client{Transport: inProcess{e.srv}}))
 	ctx := context.Background()
 	valid := e.token(clerkapi.CreateParams{})
-	if _, err := v.Verify(ctx, valid); err != nil {
+	if _, err := v.Verify(ctx, valid, ""); err != nil {
 		t.Fatalf("Verify(valid): %v", err)
 	}
 	// The flood comes from several goroutines at once, as from many callers
@@ -50,7 +50,7 @@ func TestJunkFloodKeepsValidToken(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < junk; i += workers {
-				if _, err := v.Verify(ctx, unknownToken(i+1)); !errors.Is(err, verifier.ErrInvalidToken) {
+				if _, err := v.Verify(ctx, unknownToken(i+1), ""); !errors.Is(err, verifier.ErrInvalidToken) {
 					t.Errorf("Verify(junk %d) = %v, want ErrInvalidToken", i, err)
 					return
 				}
@@ -69,7 +69,7 @@ func TestJunkFloodKeepsValidToken(t *testing.T) {
 	if before.CacheEntries > size {
 		t.Errorf("got %d cache entries, want at most %d", before.CacheEntries, size)
 	}
-	if _, err := v.Verify(ctx, valid); err != nil {
+	if _, err := v.Verify(ctx, valid, ""); err != nil {
 		t.Fatalf("Verify(valid) after the flood: %v", err)
 	}
 	if got := e.verifyCalls(); got != calls {

@@ -18,19 +18,19 @@ import (
 
 // Timing of the JWKS cache, on the Verifier's clock.
 const (
-	// JWKSTTL is how long fetched keys are used before the next JWT that
+	// jwksTTL is how long fetched keys are used before the next JWT that
 	// needs one fetches them again (as @clerk/backend does).
-	JWKSTTL = 5 * time.Minute
-	// JWKSMinRefetch is the least time between two fetches of the JWKS,
+	jwksTTL = 5 * time.Minute
+	// jwksMinRefetch is the least time between two fetches of the JWKS,
 	// whatever caused them (a key ID missing from a fresh set, no keys yet,
 	// keys too stale, a failed fetch): a flood of JWTs costs Clerk at most one
 	// call per interval. A Retry-After on /jwks makes it longer (capped by
-	// WithMaxBackoff).
-	JWKSMinRefetch = 30 * time.Second
-	// JWKSMaxStale is how long fetched keys stay usable while Clerk cannot be
+	// Limits.MaxBackoff).
+	jwksMinRefetch = 30 * time.Second
+	// jwksMaxStale is how long fetched keys stay usable while Clerk cannot be
 	// reached for new ones. Past it, with no fresh keys, JWTs are
 	// ErrUnavailable.
-	JWKSMaxStale = time.Hour
+	jwksMaxStale = time.Hour
 )
 
 // minRSABits is the smallest RSA modulus accepted from the JWKS.
@@ -49,7 +49,7 @@ type keySnapshot struct {
 	keys    map[string]*rsa.PublicKey // by kid: RS256 signing keys only
 	fetched time.Time                 // when keys were fetched; zero: never
 	tried   time.Time                 // when the last fetch ended, failed or not
-	next    time.Time                 // no fetch before it: tried + JWKSMinRefetch, or Clerk's Retry-After
+	next    time.Time                 // no fetch before it: tried + jwksMinRefetch, or Clerk's Retry-After
 	err     error                     // the last fetch's error (mapped), nil if it succeeded
 
 	retryCap time.Duration // the Verifier's retryCap, for refusal
@@ -57,13 +57,13 @@ type keySnapshot struct {
 
 // usable reports whether the snapshot's keys may still be used at now.
 func (s *keySnapshot) usable(now time.Time) bool {
-	return s != nil && !s.fetched.IsZero() && now.Sub(s.fetched) < JWKSMaxStale
+	return s != nil && !s.fetched.IsZero() && now.Sub(s.fetched) < jwksMaxStale
 }
 
 // due reports whether a JWT with key ID kid should fetch the JWKS at now: never
 // before s.next, whatever the state (no keys yet after a failure, keys too
 // stale, a kid missing, Clerk failing or rate limiting); after it, when there
-// is no snapshot, the keys are older than JWKSTTL or unusable, or kid is
+// is no snapshot, the keys are older than jwksTTL or unusable, or kid is
 // missing.
 func (s *keySnapshot) due(kid string, now time.Time) bool {
 	switch {
@@ -72,7 +72,7 @@ func (s *keySnapshot) due(kid string, now time.Time) bool {
 	case now.Before(s.next):
 		return false
 	}
-	return !s.usable(now) || now.Sub(s.fetched) >= JWKSTTL || s.keys[kid] == nil
+	return !s.usable(now) || now.Sub(s.fetched) >= jwksTTL || s.keys[kid] == nil
 }
 
 // key returns the public key with ID kid from s at now: errUnknownKey when
@@ -94,7 +94,7 @@ func (s *keySnapshot) key(kid string, now time.Time) (*rsa.PublicKey, error) {
 
 // refusal is the error of a JWT that needs keys the snapshot cannot give:
 // ErrMisconfigured as the last fetch found it, or ErrUnavailable with the time
-// until the next fetch as RetryAfter (ErrBackoff too when Clerk asked to
+// until the next fetch as RetryAfter (errBackoff too when Clerk asked to
 // wait), capped like every RetryAfter.
 func (s *keySnapshot) refusal(now time.Time) error {
 	var ue *UnavailableError
@@ -106,7 +106,7 @@ func (s *keySnapshot) refusal(now time.Time) error {
 	}
 	cause := ue.Err
 	if ae, ok := cause.(*clerkapi.APIError); ok && opens(ae) {
-		cause = &BackoffError{Err: ae}
+		cause = &backoffError{apiErr: ae}
 	}
 	wait := ceilSeconds(s.next.Sub(now))
 	if wait <= 0 {
@@ -122,8 +122,8 @@ var errNoKeys = errors.New("verifier: no usable JWKS keys")
 var errUnknownKey = &InvalidTokenError{Reason: "JWT signed by an unknown key"}
 
 // signingKey returns the public key with ID kid, fetching the JWKS when due
-// (see keySnapshot.due): at most one GET /jwks per JWKSMinRefetch, or per
-// Clerk's Retry-After (capped by WithMaxBackoff) when it is longer, in every
+// (see keySnapshot.due): at most one GET /jwks per jwksMinRefetch, or per
+// Clerk's Retry-After (capped by Limits.MaxBackoff) when it is longer, in every
 // state, so a flood of JWTs with made-up kids, or of any JWTs while no keys
 // are usable, costs Clerk at most that. It returns errUnknownKey (invalid)
 // when freshly fetched keys lack kid, and ErrUnavailable or ErrMisconfigured
@@ -143,14 +143,14 @@ func (v *Verifier) signingKey(ctx context.Context, kid string) (*rsa.PublicKey, 
 }
 
 // refreshJWKS fetches the JWKS once for all concurrent callers, on a context
-// detached from theirs, bounded by WithTimeout and cancelled by Close, and
+// detached from theirs, bounded by Limits.Timeout and cancelled by Close, and
 // returns the new snapshot, and whether this caller waited for a fetch (its
 // own or a concurrent caller's, shared). seen is the snapshot the caller
 // judged due: if another fetch has ended since, its outcome is returned
 // without a call.
-// A failed fetch keeps the previous keys (see JWKSMaxStale). The next fetch
-// may come JWKSMinRefetch later, or after Clerk's Retry-After (a 429, or a
-// 5xx carrying one) capped by WithMaxBackoff when that is longer.
+// A failed fetch keeps the previous keys (see jwksMaxStale). The next fetch
+// may come jwksMinRefetch later, or after Clerk's Retry-After (a 429, or a
+// 5xx carrying one) capped by Limits.MaxBackoff when that is longer.
 func (v *Verifier) refreshJWKS(parent context.Context, seen *keySnapshot) (*keySnapshot, bool) {
 	type outcome struct {
 		s       *keySnapshot
@@ -160,13 +160,13 @@ func (v *Verifier) refreshJWKS(parent context.Context, seen *keySnapshot) (*keyS
 		if cur := v.jwks.state.Load(); cur != seen {
 			return outcome{cur, false}, nil
 		}
-		keys, err, mapped := v.fetchJWKS(parent, v.cfg.timeout)
+		keys, err, mapped := v.fetchJWKS(parent, v.cfg.limits.Timeout)
 		next := &keySnapshot{tried: v.now(), retryCap: v.retryCap()}
-		wait := JWKSMinRefetch
+		wait := jwksMinRefetch
 		if err != nil {
 			var ae *clerkapi.APIError
 			if errors.As(err, &ae) && opens(ae) {
-				wait = max(wait, min(ae.RetryAfter, v.cfg.maxBackoff))
+				wait = max(wait, min(ae.RetryAfter, v.cfg.limits.MaxBackoff))
 			}
 			next.err = mapped
 			if seen != nil {
@@ -195,6 +195,7 @@ func (v *Verifier) fetchJWKS(parent context.Context, timeout time.Duration) (key
 	defer stop()
 	v.stats.jwks.Add(1)
 	set, raw := v.client.JWKS(ctx)
+	v.sawClerk(ctx, raw)
 	if raw == nil {
 		keys, raw = parseJWKS(set)
 	}

@@ -98,9 +98,9 @@ func TestJWKSFloodRateLimited(t *testing.T) {
 		{name: "never fetched, key refused", answer: answer401, want: verifier.ErrMisconfigured, interval: verifier.JWKSMinRefetch},
 		{name: "never fetched, 429 Retry-After 45", answer: answer429("45"), want: verifier.ErrUnavailable, interval: 45 * time.Second},
 		{name: "never fetched, 429 Retry-After 3600 (default cap)", answer: answer429("3600"), want: verifier.ErrUnavailable, interval: verifier.DefaultMaxBackoff},
-		{name: "never fetched, 429 Retry-After 3600, 10s cap", answer: answer429("3600"), opts: []verifier.Option{verifier.WithMaxBackoff(10 * time.Second)},
+		{name: "never fetched, 429 Retry-After 3600, 10s cap", answer: answer429("3600"), opts: []verifier.Option{verifier.WithLimits(verifier.Limits{MaxBackoff: 10 * time.Second})},
 			want: verifier.ErrUnavailable, interval: verifier.JWKSMinRefetch},
-		{name: "never fetched, 429 Retry-After 5, back-off disabled", answer: answer429("5"), opts: []verifier.Option{verifier.WithMaxBackoff(0)},
+		{name: "never fetched, 429 Retry-After 5, back-off disabled", answer: answer429("5"), opts: []verifier.Option{verifier.WithLimits(verifier.Limits{MaxBackoff: -1})},
 			want: verifier.ErrUnavailable, interval: verifier.JWKSMinRefetch},
 		{name: "never fetched, not Clerk", answer: &jwksAnswer{status: 404, body: "<h1>Not Found</h1>"}, want: verifier.ErrMisconfigured, interval: verifier.JWKSMinRefetch},
 		{name: "older than JWKSMaxStale, Clerk failing", answer: answer503, stale: true, want: verifier.ErrUnavailable, interval: verifier.JWKSMinRefetch},
@@ -113,7 +113,7 @@ func TestJWKSFloodRateLimited(t *testing.T) {
 			fetches := int64(0)
 			if tc.stale {
 				good, _ := clerkShape{scopes: 1, jti: hexJTI}.build(t, key, t0)
-				if _, err := v.Verify(context.Background(), good); err != nil {
+				if _, err := v.Verify(context.Background(), good, ""); err != nil {
 					t.Fatalf("Verify with keys served: %v", err)
 				}
 				fetches = 1
@@ -132,7 +132,7 @@ func TestJWKSFloodRateLimited(t *testing.T) {
 					n++
 					tok := junkJWT(n)
 					wg.Go(func() {
-						_, err := v.Verify(context.Background(), tok)
+						_, err := v.Verify(context.Background(), tok, "")
 						check(err)
 					})
 				}
@@ -141,7 +141,7 @@ func TestJWKSFloodRateLimited(t *testing.T) {
 			sequential := func(count int) {
 				for range count {
 					n++
-					_, err := v.Verify(context.Background(), junkJWT(n))
+					_, err := v.Verify(context.Background(), junkJWT(n), "")
 					check(err)
 				}
 			}
@@ -191,14 +191,14 @@ func TestJWKSRetryAfter(t *testing.T) {
 	v := up.verifier(t, clk)
 	up.fail.Store(answer429("45"))
 	good, _ := clerkShape{scopes: 1, jti: base62JTI}.build(t, key, t0)
-	_, err := v.Verify(context.Background(), good)
+	_, err := v.Verify(context.Background(), good, "")
 	if !errors.Is(err, verifier.ErrUnavailable) || errors.Is(err, verifier.ErrBackoff) || verifier.RetryAfter(err) != 45*time.Second {
 		t.Fatalf("first answer: got %v (Retry-After %v), want Clerk's 429 with 45s", err, verifier.RetryAfter(err))
 	}
 	up.fail.Store(nil) // Clerk would answer now: only the Retry-After holds us back
 	for s := 0; s < 45; s += 5 {
 		clk.Set(t0.Add(time.Duration(s) * time.Second))
-		_, err := v.Verify(context.Background(), good)
+		_, err := v.Verify(context.Background(), good, "")
 		if !errors.Is(err, verifier.ErrBackoff) || verifier.RetryAfter(err) != time.Duration(45-s)*time.Second {
 			t.Fatalf("at +%ds: got %v (Retry-After %v), want ErrBackoff with %ds", s, err, verifier.RetryAfter(err), 45-s)
 		}
@@ -207,7 +207,7 @@ func TestJWKSRetryAfter(t *testing.T) {
 		t.Fatalf("got %d GET /jwks within Retry-After, want 1", got)
 	}
 	clk.Set(t0.Add(45 * time.Second))
-	if _, err := v.Verify(context.Background(), good); err != nil {
+	if _, err := v.Verify(context.Background(), good, ""); err != nil {
 		t.Fatalf("after Retry-After: got %v, want the token", err)
 	}
 	if got := up.jwks.Load(); got != 2 {
@@ -224,7 +224,7 @@ func TestJWKSKidMissingAfterFailedRefresh(t *testing.T) {
 	clk := clerktest.NewClock(t0)
 	v := up.verifier(t, clk)
 	good, _ := clerkShape{scopes: 1, jti: hexJTI}.build(t, key, t0)
-	if _, err := v.Verify(context.Background(), good); err != nil {
+	if _, err := v.Verify(context.Background(), good, ""); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	up.fail.Store(answer503)
@@ -233,11 +233,11 @@ func TestJWKSKidMissingAfterFailedRefresh(t *testing.T) {
 	rotated := signJWT(t, other, jose.RS256, "ins_rotated", map[jose.HeaderKey]any{"cat": verifier.JWTCategory},
 		map[string]any{"sub": "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "exp": clk.Now().Add(time.Hour).Unix()})
 	for i := range 2 {
-		if _, err := v.Verify(context.Background(), rotated); !errors.Is(err, verifier.ErrUnavailable) {
+		if _, err := v.Verify(context.Background(), rotated, ""); !errors.Is(err, verifier.ErrUnavailable) {
 			t.Fatalf("call %d: got %v, want ErrUnavailable", i, err)
 		}
 	}
-	if _, err := v.Verify(context.Background(), good); err != nil {
+	if _, err := v.Verify(context.Background(), good, ""); err != nil {
 		t.Errorf("known kid on stale keys: got %v, want the token", err)
 	}
 	if got := up.jwks.Load(); got != 2 {

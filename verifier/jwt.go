@@ -14,15 +14,6 @@ import (
 	"github.com/m2mauth/m2mauth/internal/wire"
 )
 
-// JWTCategory is the "cat" header of Clerk's M2M JWTs. A JWT carrying another
-// category (a session token, an OAuth token…) is not an M2M token; one without
-// the header (minted before mid-2026) is accepted.
-const JWTCategory = wire.JWTCategory
-
-// JWTLeeway is the clock skew allowed for a JWT's exp, nbf and iat, as
-// @clerk/backend allows.
-const JWTLeeway = wire.JWTLeeway
-
 // jwtAlgorithms are the signature algorithms accepted: Clerk signs with RS256.
 var jwtAlgorithms = []jose.SignatureAlgorithm{jose.RS256}
 
@@ -66,15 +57,14 @@ func validJWTID(jti string) bool {
 }
 
 // isLocalJWT reports whether token, which passed checkSyntax, is verified
-// here rather than by Clerk: a JWT-shaped token, with local JWT verification
-// on (a Clerk secret key and WithLocalJWT not false).
+// here rather than by Clerk: a JWT-shaped token, with a Clerk secret key.
 func (v *Verifier) isLocalJWT(token string) bool {
 	return v.localJWT && !strings.HasPrefix(token, "mt_")
 }
 
 // resolveJWT is resolve for a JWT-format token verified locally: signature
 // against the instance's JWKS, header and claims on the Verifier's clock. A
-// valid token is stored until min(TTL, exp + JWTLeeway), a failed check is
+// valid token is stored until min(TTL, exp + leeway), a failed check is
 // remembered like Clerk's refusal; a JWKS that cannot be had is an error
 // (ErrUnavailable or ErrMisconfigured), never a refusal.
 func (v *Verifier) resolveJWT(ctx context.Context, token string) verdict {
@@ -89,7 +79,7 @@ func (v *Verifier) resolveJWT(ctx context.Context, token string) verdict {
 	}
 	d := verdict{tok: t, expires: t.ExpiresAt, local: true}
 	if !d.expires.IsZero() {
-		d.expires = d.expires.Add(JWTLeeway)
+		d.expires = d.expires.Add(wire.JWTLeeway)
 	}
 	return d
 }
@@ -103,7 +93,7 @@ func (v *Verifier) checkJWT(ctx context.Context, token string) (*Token, error) {
 		return nil, errJWTMalformed
 	}
 	h := jws.Headers[0]
-	if cat, ok := h.ExtraHeaders["cat"]; ok && cat != JWTCategory {
+	if cat, ok := h.ExtraHeaders["cat"]; ok && cat != wire.JWTCategory {
 		return nil, errJWTCategory
 	}
 	if h.KeyID == "" {
@@ -129,14 +119,14 @@ func (v *Verifier) checkJWT(ctx context.Context, token string) (*Token, error) {
 	}
 	now := v.now()
 	switch {
-	case std.Expiry != nil && !now.Before(std.Expiry.Time().Add(JWTLeeway)):
+	case std.Expiry != nil && !now.Before(std.Expiry.Time().Add(wire.JWTLeeway)):
 		return nil, errTokenExpired
-	case std.NotBefore != nil && now.Add(JWTLeeway).Before(std.NotBefore.Time()):
+	case std.NotBefore != nil && now.Add(wire.JWTLeeway).Before(std.NotBefore.Time()):
 		return nil, errJWTNotYetValid
-	case std.IssuedAt != nil && now.Add(JWTLeeway).Before(std.IssuedAt.Time()):
+	case std.IssuedAt != nil && now.Add(wire.JWTLeeway).Before(std.IssuedAt.Time()):
 		return nil, errJWTFuture
 	}
-	t := &Token{ID: std.ID, Subject: std.Subject, Format: FormatJWT}
+	t := &Token{ID: std.ID, Subject: std.Subject, Format: clerkapi.FormatJWT}
 	if rs, ok := raw["scopes"]; ok {
 		var s string
 		if json.Unmarshal(rs, &s) != nil {

@@ -149,28 +149,28 @@ func TestLocalJWT(t *testing.T) {
 			e := newEnv(t)
 			tok := e.jwt(clerkapi.CreateParams{Claims: tc.claims})
 			local := e.verifier()
-			got, err := local.Verify(context.Background(), tok)
+			got, err := local.Verify(context.Background(), tok, "")
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
 			if v, j := e.verifyCalls(), e.jwksCalls(); v != 0 || j != 1 {
 				t.Errorf("got %d verify and %d JWKS calls, want 0 and 1", v, j)
 			}
-			if _, err := local.Verify(context.Background(), tok); err != nil {
+			if _, err := local.Verify(context.Background(), tok, ""); err != nil {
 				t.Fatalf("second Verify: %v", err)
 			}
 			if st := local.Stats(); st.LocalJWTChecks != 1 || st.JWKSFetches != 1 || st.Hits != 1 || st.UpstreamCalls != 0 {
 				t.Errorf("got stats %+v, want 1 local check, 1 JWKS fetch, 1 hit, 0 upstream calls", st)
 			}
 
-			want, err := e.verifier(verifier.WithLocalJWT(false)).Verify(context.Background(), tok)
+			want, err := e.verifier(verifier.WithoutLocalJWT()).Verify(context.Background(), tok, "")
 			if err != nil {
 				t.Fatalf("Verify through Clerk: %v", err)
 			}
 			if e.verifyCalls() != 1 {
-				t.Fatalf("got %d verify calls, want 1 from the WithLocalJWT(false) verifier", e.verifyCalls())
+				t.Fatalf("got %d verify calls, want 1 from the WithoutLocalJWT verifier", e.verifyCalls())
 			}
-			if got.ID != want.ID || got.Subject != want.Subject || got.Format != want.Format || got.Format != verifier.FormatJWT {
+			if got.ID != want.ID || got.Subject != want.Subject || got.Format != want.Format || got.Format != clerkapi.FormatJWT {
 				t.Errorf("got ID %q subject %q format %q, want %q %q %q", got.ID, got.Subject, got.Format, want.ID, want.Subject, want.Format)
 			}
 			if !reflect.DeepEqual(got.Scopes, want.Scopes) || !got.HasScope(e.callee.ID) {
@@ -215,7 +215,7 @@ func TestLocalJWTConcurrent(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				if _, err := v.Verify(context.Background(), tok(i)); err != nil {
+				if _, err := v.Verify(context.Background(), tok(i), ""); err != nil {
 					t.Errorf("Verify #%d: %v", i, err)
 				}
 			})
@@ -264,7 +264,7 @@ func TestLocalJWTInvalid(t *testing.T) {
 			v := e.verifier()
 			e.srv.ResetCalls()
 			for range 2 {
-				_, err := v.Verify(context.Background(), tc.token)
+				_, err := v.Verify(context.Background(), tc.token, "")
 				var inv *verifier.InvalidTokenError
 				if !errors.As(err, &inv) {
 					t.Fatalf("got %v, want an *InvalidTokenError", err)
@@ -332,7 +332,7 @@ func TestLocalJWTClaims(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := ks.verifier(t, clerktest.NewClock(t0))
-			tok, err := v.Verify(context.Background(), signJWT(t, key, jose.RS256, "ins_test", tc.hdr, tc.claims))
+			tok, err := v.Verify(context.Background(), signJWT(t, key, jose.RS256, "ins_test", tc.hdr, tc.claims), "")
 			if tc.wantErr != "" {
 				var inv *verifier.InvalidTokenError
 				if !errors.As(err, &inv) || !strings.Contains(inv.Reason, tc.wantErr) {
@@ -367,17 +367,17 @@ func TestLocalJWTExpiry(t *testing.T) {
 	v := e.verifier()
 	cached := e.jwt(clerkapi.CreateParams{SecondsUntilExpiration: clerkapi.Int64(60)})
 	cold := e.jwt(clerkapi.CreateParams{SecondsUntilExpiration: clerkapi.Int64(60)})
-	if _, err := v.Verify(context.Background(), cached); err != nil {
+	if _, err := v.Verify(context.Background(), cached, ""); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	e.clk.Advance(time.Minute + verifier.JWTLeeway - time.Second)
-	if _, err := v.Verify(context.Background(), cold); err != nil {
+	if _, err := v.Verify(context.Background(), cold, ""); err != nil {
 		t.Errorf("got %v within the leeway, want valid", err)
 	}
 	v.Invalidate(cold)
 	e.clk.Advance(time.Second)
 	for _, tok := range []string{cached, cold} {
-		if _, err := v.Verify(context.Background(), tok); !errors.Is(err, verifier.ErrInvalidToken) {
+		if _, err := v.Verify(context.Background(), tok, ""); !errors.Is(err, verifier.ErrInvalidToken) {
 			t.Errorf("got %v past exp + leeway, want ErrInvalidToken", err)
 		}
 	}
@@ -401,7 +401,7 @@ func TestLocalJWTKeyRefresh(t *testing.T) {
 		{time.Second, 3},
 	} {
 		e.clk.Advance(tc.advance)
-		if _, err := v.Verify(context.Background(), e.jwt(clerkapi.CreateParams{})); err != nil {
+		if _, err := v.Verify(context.Background(), e.jwt(clerkapi.CreateParams{}), ""); err != nil {
 			t.Fatalf("Verify: %v", err)
 		}
 		if got := e.jwksCalls(); got != tc.want {
@@ -422,11 +422,11 @@ func TestLocalJWTUnknownKid(t *testing.T) {
 		n++
 		return signJWT(t, key, jose.RS256, kid, nil, claimsAt(clk.Now(), n))
 	}
-	if _, err := v.Verify(context.Background(), forged("ins_old", old)); err != nil {
+	if _, err := v.Verify(context.Background(), forged("ins_old", old), ""); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	for i := range 50 {
-		if _, err := v.Verify(context.Background(), forged("ins_forged", rotated)); !errors.Is(err, verifier.ErrInvalidToken) {
+		if _, err := v.Verify(context.Background(), forged("ins_forged", rotated), ""); !errors.Is(err, verifier.ErrInvalidToken) {
 			t.Fatalf("forged #%d: got %v, want ErrInvalidToken", i, err)
 		}
 	}
@@ -435,11 +435,11 @@ func TestLocalJWTUnknownKid(t *testing.T) {
 	}
 	ks.setKeys(map[string]*rsa.PrivateKey{"ins_old": old, "ins_new": rotated})
 	clk.Advance(verifier.JWKSMinRefetch)
-	if _, err := v.Verify(context.Background(), forged("ins_new", rotated)); err != nil {
+	if _, err := v.Verify(context.Background(), forged("ins_new", rotated), ""); err != nil {
 		t.Errorf("got %v for a key added since the last fetch, want valid", err)
 	}
 	for range 50 {
-		_, _ = v.Verify(context.Background(), forged("ins_forged", rotated))
+		_, _ = v.Verify(context.Background(), forged("ins_forged", rotated), "")
 	}
 	if got := ks.jwks.Load(); got != 2 {
 		t.Errorf("got %d JWKS calls, want 2", got)
@@ -466,20 +466,20 @@ func TestLocalJWTKeysUnavailable(t *testing.T) {
 			v := e.verifier()
 			tok := e.jwt(clerkapi.CreateParams{})
 			e.srv.InjectOn(clerktest.EndpointJWKS, tc.fault)
-			if _, err := v.Verify(context.Background(), tok); !errors.Is(err, tc.want) || errors.Is(err, verifier.ErrInvalidToken) {
+			if _, err := v.Verify(context.Background(), tok, ""); !errors.Is(err, tc.want) || errors.Is(err, verifier.ErrInvalidToken) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 			e.srv.ClearFaults()
 			// The next fetch waits JWKSMinRefetch (the 429's 3 s is shorter):
 			// until then the token is still refused, without a fetch.
-			if _, err := v.Verify(context.Background(), tok); !errors.Is(err, tc.want) || errors.Is(err, verifier.ErrInvalidToken) {
+			if _, err := v.Verify(context.Background(), tok, ""); !errors.Is(err, tc.want) || errors.Is(err, verifier.ErrInvalidToken) {
 				t.Fatalf("within JWKSMinRefetch: got %v, want %v", err, tc.want)
 			}
 			if got := e.jwksCalls(); got != 1 {
 				t.Fatalf("got %d JWKS calls within JWKSMinRefetch, want 1", got)
 			}
 			e.clk.Advance(verifier.JWKSMinRefetch)
-			if _, err := v.Verify(context.Background(), tok); err != nil {
+			if _, err := v.Verify(context.Background(), tok, ""); err != nil {
 				t.Errorf("got %v once the JWKS is back, want valid (the failure was not cached)", err)
 			}
 			if got := e.verifyCalls(); got != 0 {
@@ -490,7 +490,7 @@ func TestLocalJWTKeysUnavailable(t *testing.T) {
 	t.Run("refused key", func(t *testing.T) {
 		e := newEnv(t)
 		v := e.verifierWithKey("sk_test_notthisinstanceskey")
-		if _, err := v.Verify(context.Background(), e.jwt(clerkapi.CreateParams{})); !errors.Is(err, verifier.ErrMisconfigured) {
+		if _, err := v.Verify(context.Background(), e.jwt(clerkapi.CreateParams{}), ""); !errors.Is(err, verifier.ErrMisconfigured) {
 			t.Errorf("got %v, want ErrMisconfigured", err)
 		}
 	})
@@ -503,7 +503,7 @@ func TestLocalJWTStaleKeys(t *testing.T) {
 	v := e.verifier()
 	verify := func(step string, want error) {
 		t.Helper()
-		_, err := v.Verify(context.Background(), e.jwt(clerkapi.CreateParams{}))
+		_, err := v.Verify(context.Background(), e.jwt(clerkapi.CreateParams{}), "")
 		if (want == nil && err != nil) || (want != nil && !errors.Is(err, want)) {
 			t.Errorf("%s: got %v, want %v", step, err, want)
 		}
@@ -529,22 +529,21 @@ func TestLocalJWTStaleKeys(t *testing.T) {
 	verify("recovered", nil)
 }
 
-// TestLocalJWTOff: with WithLocalJWT(false) or a machine key, JWTs go to
-// Clerk's verify endpoint and the JWKS is never fetched.
+// TestLocalJWTOff: with a machine key (or the tests' WithoutLocalJWT), JWTs
+// go to Clerk's verify endpoint and the JWKS is never fetched.
 func TestLocalJWTOff(t *testing.T) {
 	e := newEnv(t)
 	for _, tc := range []struct {
 		name string
 		v    *verifier.Verifier
 	}{
-		{"WithLocalJWT(false)", e.verifier(verifier.WithLocalJWT(false))},
+		{"WithoutLocalJWT", e.verifier(verifier.WithoutLocalJWT())},
 		{"machine key", e.verifierWithKey(e.callee.SecretKey)},
-		{"machine key, WithLocalJWT(false)", e.verifierWithKey(e.callee.SecretKey, verifier.WithLocalJWT(false))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.srv.ResetCalls()
-			tok, err := tc.v.Verify(context.Background(), e.jwt(clerkapi.CreateParams{}))
-			if err != nil || tok.Format != verifier.FormatJWT {
+			tok, err := tc.v.Verify(context.Background(), e.jwt(clerkapi.CreateParams{}), "")
+			if err != nil || tok.Format != clerkapi.FormatJWT {
 				t.Fatalf("got %v, %v, want a JWT token", tok, err)
 			}
 			if vc, j := e.verifyCalls(), e.jwksCalls(); vc != 1 || j != 0 {
@@ -555,9 +554,6 @@ func TestLocalJWTOff(t *testing.T) {
 			}
 		})
 	}
-	if _, err := verifier.New(e.callee.SecretKey, verifier.WithLocalJWT(true)); err == nil {
-		t.Error("New(ak_…, WithLocalJWT(true)): got nil error, want one (the JWKS needs a Clerk secret key)")
-	}
 }
 
 // TestLocalJWTBackoff: the back-off gate that Clerk's 429 on verify opens does
@@ -566,13 +562,13 @@ func TestLocalJWTBackoff(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier()
 	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.RateLimited(30*time.Second))
-	if _, err := v.Verify(context.Background(), unknownToken(1)); !errors.Is(err, verifier.ErrUnavailable) {
+	if _, err := v.Verify(context.Background(), unknownToken(1), ""); !errors.Is(err, verifier.ErrUnavailable) {
 		t.Fatalf("got %v, want ErrUnavailable (429)", err)
 	}
-	if _, err := v.Verify(context.Background(), unknownToken(2)); !errors.Is(err, verifier.ErrBackoff) {
+	if _, err := v.Verify(context.Background(), unknownToken(2), ""); !errors.Is(err, verifier.ErrBackoff) {
 		t.Fatalf("got %v, want ErrBackoff", err)
 	}
-	if _, err := v.Verify(context.Background(), e.jwt(clerkapi.CreateParams{})); err != nil {
+	if _, err := v.Verify(context.Background(), e.jwt(clerkapi.CreateParams{}), ""); err != nil {
 		t.Errorf("got %v for a JWT while backing off, want valid", err)
 	}
 }
@@ -580,13 +576,13 @@ func TestLocalJWTBackoff(t *testing.T) {
 // TestLocalJWTCloseDuringFetch: Close cancels a JWKS fetch in flight.
 func TestLocalJWTCloseDuringFetch(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier(verifier.WithTimeout(time.Minute))
+	v := e.verifier(verifier.WithLimits(verifier.Limits{Timeout: time.Minute}))
 	hang := clerktest.Hang()
 	e.srv.InjectOn(clerktest.EndpointJWKS, hang)
 	tok := e.jwt(clerkapi.CreateParams{})
 	done := make(chan error, 1)
 	go func() {
-		_, err := v.Verify(context.Background(), tok)
+		_, err := v.Verify(context.Background(), tok, "")
 		done <- err
 	}()
 	<-hang.Arrived(1) // the fetch is at the emulator, hanging
@@ -611,7 +607,7 @@ func BenchmarkJWTCold(b *testing.B) {
 		toks[i] = e.token(clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT, Claims: json.RawMessage(`{"role":"billing"}`)})
 	}
 	ctx := context.Background()
-	if _, err := v.Verify(ctx, toks[0]); err != nil { // fetch the JWKS
+	if _, err := v.Verify(ctx, toks[0], ""); err != nil { // fetch the JWKS
 		b.Fatal(err)
 	}
 	var next atomic.Int64
@@ -621,7 +617,7 @@ func BenchmarkJWTCold(b *testing.B) {
 		tok := toks[next.Add(1)%int64(len(toks))]
 		for pb.Next() {
 			v.Invalidate(tok)
-			if _, err := v.Verify(ctx, tok); err != nil {
+			if _, err := v.Verify(ctx, tok, ""); err != nil {
 				b.Error(err)
 				return
 			}
@@ -635,13 +631,13 @@ func BenchmarkJWTHit(b *testing.B) {
 	v := e.verifier()
 	tok := e.token(clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
 	ctx := context.Background()
-	if _, err := v.Verify(ctx, tok); err != nil {
+	if _, err := v.Verify(ctx, tok, ""); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := v.Verify(ctx, tok); err != nil {
+			if _, err := v.Verify(ctx, tok, ""); err != nil {
 				b.Error(err)
 				return
 			}

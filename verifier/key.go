@@ -1,15 +1,9 @@
 package verifier
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
-
-// ErrSecretKey: New was given a string that is not a usable secret key. The
-// error says what is wrong (empty, white space around it, a publishable key,
-// an unknown prefix…) and never contains any part of the key.
-var ErrSecretKey = errors.New("verifier: unusable secret key")
 
 // Bounds of a secret key's tail, after its prefix.
 const (
@@ -68,4 +62,17 @@ func checkKey(secretKey string) (string, error) {
 		}
 	}
 	return kind, nil
+}
+
+// EnforcesAudience reports whether Clerk itself refuses the tokens that were
+// not granted to this service: true with a machine secret key (ak_…), with
+// which Clerk's verify answers 404 for a token whose scopes lack the key's
+// machine; false with a Clerk secret key (sk_…), with which Clerk, and the
+// local JWT check, accept a token of any machine of the instance.
+//
+// middleware.New asks it to decide whether an Authenticator without an
+// audience is safe; a wrapper around a Verifier can forward it. A nil
+// Verifier enforces nothing.
+func (v *Verifier) EnforcesAudience() bool {
+	return v != nil && v.keyKind == "ak"
 }

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"errors"
 	"time"
 
 	"github.com/m2mauth/m2mauth/cache"
@@ -8,7 +9,7 @@ import (
 
 // lookup is stage 3 of Verify: what the cache (then the shared cache, if
 // any) knows of key at now. A positive entry gives its Token (and, late in
-// its TTL, starts one background refresh: see WithRefreshAhead); a negative
+// its TTL, starts one background refresh: see Limits.RefreshAhead); a negative
 // one, or a positive one whose token has expired since, gives the reason it
 // is invalid. ok is false on a miss.
 //
@@ -16,7 +17,7 @@ import (
 func (v *Verifier) lookup(key cache.Key, token string, now time.Time) (tok *Token, err error, ok bool) {
 	e, ok := v.cache.GetAt(key, now)
 	if !ok && v.shared != nil && !v.isLocalJWT(token) { // a local JWT is not shared: checking it is as cheap
-		e, ok = v.sharedLookup(key, now) // L2 (WithSharedCache)
+		e, ok = v.shared.lookup(key, now) // L2 (WithSharedCache)
 	}
 	if !ok {
 		return nil, nil, false
@@ -53,4 +54,31 @@ func (r *result) answer(negative bool, now time.Time) (*Token, error) {
 		return nil, errTokenExpired
 	}
 	return r.tok, nil
+}
+
+// refresh verifies a cached token again in the background (refresh-ahead,
+// see Limits.RefreshAhead), sharing the flight of any concurrent miss of the same
+// token. It returns at once. What Clerk answers replaces the entry: a new
+// positive entry, or a refusal that makes the token invalid from then on. A
+// refresh that gets no verdict leaves the entry until it expires. The
+// goroutine is the Verifier's: Close cancels its call and waits for it.
+func (v *Verifier) refresh(key cache.Key, token string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closed.Load() {
+		return
+	}
+	v.refreshes.Add(1)
+	go func() {
+		defer v.refreshes.Done()
+		_, err, _ := v.flights.Do(string(key[:]), func() (any, error) {
+			v.stats.refreshes.Add(1)
+			d := v.resolveClerk(v.closing, token, nil)
+			v.store(key, d, v.now())
+			return d.result()
+		})
+		if err != nil && !errors.Is(err, ErrInvalidToken) {
+			v.stats.refreshFailures.Add(1)
+		}
+	}()
 }

@@ -116,7 +116,7 @@ func TestWithBaseURLEmpty(t *testing.T) {
 				t.Fatalf("New: %v", err)
 			}
 			defer v.Close()
-			if _, err := v.Verify(context.Background(), unknownToken(1)); !errors.Is(err, verifier.ErrUnavailable) {
+			if _, err := v.Verify(context.Background(), unknownToken(1), ""); !errors.Is(err, verifier.ErrUnavailable) {
 				t.Fatalf("got %v, want ErrUnavailable from the failing transport", err)
 			}
 			want := clerkapi.DefaultBaseURL + "/m2m_tokens/verify"
@@ -144,8 +144,10 @@ func TestNewOptions(t *testing.T) {
 		{"cache size 0", verifier.WithCacheSize(0)},
 		{"TTL 0", verifier.WithTTL(0)},
 		{"negative TTL below 0", verifier.WithNegativeTTL(-time.Second)},
-		{"timeout 0", verifier.WithTimeout(0)},
-		{"max back-off below 0", verifier.WithMaxBackoff(-time.Second)},
+		{"negative timeout", verifier.WithLimits(verifier.Limits{Timeout: -time.Second})},
+		{"refresh-ahead 1", verifier.WithLimits(verifier.Limits{RefreshAhead: 1})},
+		{"negative max sources", verifier.WithLimits(verifier.Limits{MaxSources: -1})},
+		{"negative breaker cool-down", verifier.WithLimits(verifier.Limits{BreakerCooldown: -time.Second})},
 		{"nil clock", verifier.WithClock(nil)},
 		{"nil logger", verifier.WithLogger(nil)},
 	} {
@@ -159,7 +161,7 @@ func TestNewOptions(t *testing.T) {
 	v, err := verifier.New(key,
 		verifier.WithBaseURL("http://127.0.0.1:1/v1"), verifier.WithHTTPClient(http.DefaultClient),
 		verifier.WithCacheSize(1), verifier.WithTTL(time.Hour), verifier.WithNegativeTTL(0),
-		verifier.WithTimeout(time.Millisecond), verifier.WithClock(time.Now), verifier.WithMaxBackoff(0))
+		verifier.WithLimits(verifier.Limits{Timeout: time.Millisecond, MaxBackoff: -1}), verifier.WithClock(time.Now))
 	if err != nil {
 		t.Fatalf("New with valid options: %v", err)
 	}

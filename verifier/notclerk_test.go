@@ -106,7 +106,7 @@ func TestNotClerk(t *testing.T) {
 			tok := unknownToken(77)
 			targetCalls.Store(0)
 			for i := range 3 {
-				_, err := v.Verify(context.Background(), tok)
+				_, err := v.Verify(context.Background(), tok, "")
 				if tc.wantInvalid {
 					if !errors.Is(err, verifier.ErrInvalidToken) {
 						t.Fatalf("call %d: got %v, want ErrInvalidToken", i, err)
@@ -165,7 +165,7 @@ func TestNotClerkJWKS(t *testing.T) {
 			up := newCanned(t, tc.status, tc.ctype, tc.body, "http://127.0.0.1:1/")
 			var logs logBuffer
 			v := up.verifier(t, verifier.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
-			_, err := v.Verify(context.Background(), junkJWT(1))
+			_, err := v.Verify(context.Background(), junkJWT(1), "")
 			var me *verifier.MisconfiguredError
 			if !errors.As(err, &me) || me.Reason != tc.wantReason || errors.Is(err, verifier.ErrInvalidToken) {
 				t.Fatalf("got %v, want ErrMisconfigured with reason %q", err, tc.wantReason)
@@ -224,18 +224,18 @@ func TestMisconfiguredDefaultLogger(t *testing.T) {
 			e := newEnv(t)
 			v := e.verifierWithKey(wrongKey)
 			tok := e.token(clerkapi.CreateParams{})
-			return func() error { _, err := v.Verify(context.Background(), tok); return err }, []string{wrongKey, tok}
+			return func() error { _, err := v.Verify(context.Background(), tok, ""); return err }, []string{wrongKey, tok}
 		}, verifier.ReasonKeyRefused},
 		{"key refused on /jwks", func(t *testing.T) (func() error, []string) {
 			e := newEnv(t)
 			v := e.verifierWithKey(wrongKey)
 			tok := e.jwt(clerkapi.CreateParams{})
-			return func() error { _, err := v.Verify(context.Background(), tok); return err }, []string{wrongKey, tok}
+			return func() error { _, err := v.Verify(context.Background(), tok, ""); return err }, []string{wrongKey, tok}
 		}, verifier.ReasonKeyRefused},
 		{"base URL not Clerk", func(t *testing.T) (func() error, []string) {
 			up := newCanned(t, 404, "text/html", "<h1>Not Found</h1>", "")
 			v := up.verifier(t)
-			return func() error { _, err := v.Verify(context.Background(), unknownToken(5)); return err }, []string{notClerkKey, unknownToken(5)}
+			return func() error { _, err := v.Verify(context.Background(), unknownToken(5), ""); return err }, []string{notClerkKey, unknownToken(5)}
 		}, verifier.ReasonNotClerk},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

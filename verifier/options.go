@@ -9,27 +9,6 @@ import (
 	"github.com/m2mauth/m2mauth/clerkapi"
 )
 
-// Defaults of the options.
-const (
-	DefaultCacheSize   = 10_000
-	DefaultTTL         = 60 * time.Second
-	DefaultNegativeTTL = 10 * time.Second
-	DefaultTimeout     = 5 * time.Second
-	DefaultMaxBackoff  = 60 * time.Second
-
-	// Admission of cache misses (see WithSourceBudget and the options after it).
-	DefaultSourceRate      = 5.0 // calls to Clerk per second and source
-	DefaultSourceBurst     = 20
-	DefaultMaxSources      = 10_000
-	DefaultCallRate        = 50.0 // calls to Clerk per second in all
-	DefaultCallBurst       = 100
-	DefaultMaxInFlight     = 32
-	DefaultQueueWait       = 100 * time.Millisecond
-	DefaultBreakerFailures = 5
-	DefaultBreakerCooldown = 10 * time.Second
-	DefaultRefreshAhead    = 0.2 // the last fifth of the TTL
-)
-
 // An Option configures a Verifier.
 type Option func(*config) error
 
@@ -39,48 +18,213 @@ type config struct {
 	cacheSize   int
 	ttl         time.Duration
 	negativeTTL time.Duration
-	timeout     time.Duration
-	maxBackoff  time.Duration
-	localJWT    localJWTMode
+	limits      Limits // as given to WithLimits; New resolves it (see Limits.resolve)
 	now         func() time.Time
-	logger      *slog.Logger // nil: Error lines to slog.Default(), nothing else
+	logger      *slog.Logger // nil: Info and above to slog.Default() (see WithLogger)
 	observer    Observer     // nil: none (WithObserver)
-
-	sourceRate      float64
-	sourceBurst     int
-	maxSources      int
-	callRate        float64
-	callBurst       int
-	maxInFlight     int
-	queueWait       time.Duration
-	breakerFailures int
-	breakerCooldown time.Duration
-	refreshAhead    float64
-
-	shared SharedCache // WithSharedCache; nil: none
+	shared      SharedCache  // WithSharedCache; nil: none
+	localJWT    bool         // tests only (export_test.go): false sends JWTs to Clerk with sk_
 }
 
 func defaultConfig() config {
 	return config{
 		baseURL:     clerkapi.DefaultBaseURL,
-		cacheSize:   DefaultCacheSize,
-		ttl:         DefaultTTL,
-		negativeTTL: DefaultNegativeTTL,
-		timeout:     DefaultTimeout,
-		maxBackoff:  DefaultMaxBackoff,
+		cacheSize:   10_000,
+		ttl:         60 * time.Second,
+		negativeTTL: 10 * time.Second,
 		now:         time.Now,
-
-		sourceRate:      DefaultSourceRate,
-		sourceBurst:     DefaultSourceBurst,
-		maxSources:      DefaultMaxSources,
-		callRate:        DefaultCallRate,
-		callBurst:       DefaultCallBurst,
-		maxInFlight:     DefaultMaxInFlight,
-		queueWait:       DefaultQueueWait,
-		breakerFailures: DefaultBreakerFailures,
-		breakerCooldown: DefaultBreakerCooldown,
-		refreshAhead:    DefaultRefreshAhead,
+		localJWT:    true,
 	}
+}
+
+// Limits bound what inbound traffic can make a Verifier spend at Clerk, and
+// how it treats a Clerk that is slow, failing or asking it to wait. Only a
+// cache miss can cost a call: hits, tokens refused by the local syntax check
+// and JWTs verified locally never do.
+//
+// A zero field takes its default. A negative one turns that bound off where
+// the field says it may be off, and is an error at New elsewhere (as
+// net/http's timeouts, negative meaning none).
+type Limits struct {
+	// Timeout bounds each call to Clerk (a verify call with its one quick
+	// retry, or a GET /jwks). The call runs detached from the callers'
+	// contexts; a caller whose context ends first stops waiting for it.
+	// Default: 5s. It may not be off.
+	Timeout time.Duration
+
+	// SourceRate and SourceBurst are the budget of one source (the request's
+	// client, named by the middleware: its IP by default): a token bucket of
+	// SourceBurst calls refilled at SourceRate per second. A miss of a source
+	// with an empty bucket is refused at once, without a call, with
+	// ErrRateLimited (a 429 with Retry-After). One call is charged per
+	// flight, not per waiting request: N concurrent requests for one new
+	// token cost one; hits are never charged. The default lets a caller that
+	// reuses each token for its life start 20 new tokens at once and 5 per
+	// second after that without noticing, while a flood of made-up tokens
+	// from one address costs Clerk at most 5 calls a second.
+	// Default: 5 per second, burst 20. A negative SourceRate: no per-source
+	// budget.
+	SourceRate  float64
+	SourceBurst int
+	// MaxSources is how many sources' budgets are kept, the least recently
+	// seen forgotten first (a forgotten source starts again with a full
+	// bucket). Default: 10,000. It may not be off.
+	MaxSources int
+
+	// CallRate and CallBurst are the budget of the whole Verifier, whatever
+	// the sources, background refreshes included: a miss beyond it gets
+	// ErrUnavailable with Retry-After, without a call. Default: 50 per second,
+	// burst 100 (half of Clerk's production rate limit). A negative CallRate:
+	// no overall budget.
+	CallRate  float64
+	CallBurst int
+
+	// MaxInFlight caps the calls to Clerk's verify endpoint in flight at
+	// once; a call beyond it waits at most QueueWait for a slot, then gets
+	// ErrUnavailable with Retry-After: 1. Goroutines, connections and memory
+	// spent on Clerk are so bounded by MaxInFlight, not by inbound rate ×
+	// Timeout. Default: 32. Negative: no cap.
+	MaxInFlight int
+	// QueueWait is how long a call waits for a slot. Default: 100ms.
+	// Negative: it does not wait.
+	QueueWait time.Duration
+
+	// BreakerFailures and BreakerCooldown set the breaker for a sick Clerk:
+	// after BreakerFailures consecutive calls failed for want of an answer
+	// (timeout, network failure) or with a 5xx, misses get ErrUnavailable at
+	// once for BreakerCooldown, with what is left of it as Retry-After; then
+	// one call at a time probes Clerk (half-open) and the first success
+	// closes the breaker. A refused token, a 429 or a refused key is a
+	// success: Clerk answered. The cool-down runs on the Verifier's clock.
+	// Default: 5 failures, 10s. A negative BreakerFailures: no breaker.
+	BreakerFailures int
+	BreakerCooldown time.Duration
+
+	// MaxBackoff caps the back-off gate: when Clerk answers 429, or a 5xx
+	// carrying Retry-After, the Verifier stops calling Clerk until now +
+	// min(Retry-After, MaxBackoff) on its clock. Meanwhile a token not in
+	// the cache gets ErrUnavailable at once with the time left as
+	// Retry-After, so that new tokens and floods of made-up ones cannot
+	// deepen a rate limit; cached tokens are served as usual. A later
+	// Retry-After that ends later extends the window. MaxBackoff also caps
+	// every Retry-After the Verifier returns (Clerk's 3600 becomes 60 s), and
+	// delays the next GET /jwks after a Retry-After on it. Default: 60s.
+	// Negative: no gate (every miss asks Clerk, whatever it said last;
+	// Retry-After is still capped at 60 s).
+	MaxBackoff time.Duration
+
+	// RefreshAhead is the refresh-ahead fraction: a cached token used during
+	// the last RefreshAhead of its TTL is verified again in the background,
+	// by one call within the budgets (charged to no source), so that a token
+	// in steady use never makes a request wait for Clerk. A refresh that
+	// finds the token revoked makes it refused from then on; one that fails
+	// transiently leaves the entry as it was, until its TTL ends and never
+	// past it. An entry that ends with the token's own expiry, or that was
+	// verified locally (a JWT), is not refreshed. Default: 0.2 (the last
+	// fifth). Negative: no refresh-ahead. It must be below 1.
+	RefreshAhead float64
+}
+
+// defaultLimits are the Limits of a Verifier without WithLimits.
+var defaultLimits = Limits{
+	Timeout:         5 * time.Second,
+	SourceRate:      5,
+	SourceBurst:     20,
+	MaxSources:      10_000,
+	CallRate:        50,
+	CallBurst:       100,
+	MaxInFlight:     32,
+	QueueWait:       100 * time.Millisecond,
+	BreakerFailures: 5,
+	BreakerCooldown: 10 * time.Second,
+	MaxBackoff:      60 * time.Second,
+	RefreshAhead:    0.2,
+}
+
+// WithLimits sets the bounds of Limits: its zero fields keep their defaults
+// (or what an earlier WithLimits set), its negative ones turn the bound off
+// where that is allowed. An invalid field (a negative Timeout, MaxSources,
+// burst or cool-down; RefreshAhead of 1 or more) is an error at New.
+//
+// Default: the defaults of each field of Limits.
+func WithLimits(l Limits) Option {
+	return func(c *config) error {
+		c.limits = c.limits.over(l)
+		return nil
+	}
+}
+
+// over returns l with the non-zero fields of top in place of its own.
+func (l Limits) over(top Limits) Limits {
+	overwrite(&l.Timeout, top.Timeout)
+	overwrite(&l.SourceRate, top.SourceRate)
+	overwrite(&l.SourceBurst, top.SourceBurst)
+	overwrite(&l.MaxSources, top.MaxSources)
+	overwrite(&l.CallRate, top.CallRate)
+	overwrite(&l.CallBurst, top.CallBurst)
+	overwrite(&l.MaxInFlight, top.MaxInFlight)
+	overwrite(&l.QueueWait, top.QueueWait)
+	overwrite(&l.BreakerFailures, top.BreakerFailures)
+	overwrite(&l.BreakerCooldown, top.BreakerCooldown)
+	overwrite(&l.MaxBackoff, top.MaxBackoff)
+	overwrite(&l.RefreshAhead, top.RefreshAhead)
+	return l
+}
+
+// overwrite sets *dst to v unless v is zero.
+func overwrite[T int | float64 | time.Duration](dst *T, v T) {
+	if v != 0 {
+		*dst = v
+	}
+}
+
+// resolve returns l with its zero fields set to their defaults and the bounds
+// turned off (negative) set to zero, which the Verifier reads as "off".
+func (l Limits) resolve() (Limits, error) {
+	d := defaultLimits
+	r := Limits{
+		SourceRate:      orOff(l.SourceRate, d.SourceRate),
+		CallRate:        orOff(l.CallRate, d.CallRate),
+		MaxInFlight:     orOff(l.MaxInFlight, d.MaxInFlight),
+		QueueWait:       orOff(l.QueueWait, d.QueueWait),
+		BreakerFailures: orOff(l.BreakerFailures, d.BreakerFailures),
+		MaxBackoff:      orOff(l.MaxBackoff, d.MaxBackoff),
+		RefreshAhead:    orOff(l.RefreshAhead, d.RefreshAhead),
+	}
+	var err error
+	r.Timeout = orDefault("Timeout", l.Timeout, d.Timeout, &err)
+	r.SourceBurst = orDefault("SourceBurst", l.SourceBurst, d.SourceBurst, &err)
+	r.MaxSources = orDefault("MaxSources", l.MaxSources, d.MaxSources, &err)
+	r.CallBurst = orDefault("CallBurst", l.CallBurst, d.CallBurst, &err)
+	r.BreakerCooldown = orDefault("BreakerCooldown", l.BreakerCooldown, d.BreakerCooldown, &err)
+	if err == nil && r.RefreshAhead >= 1 {
+		err = errors.New("verifier: Limits.RefreshAhead must be below 1")
+	}
+	return r, err
+}
+
+// orOff is a Limits field that may be off: def for zero, zero (off) for a
+// negative value.
+func orOff[T int | float64 | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
+// orDefault is a Limits field that may not be off: def for zero; a negative
+// value sets *err (the first one found).
+func orDefault[T int | float64 | time.Duration](name string, v, def T, err *error) T {
+	if v < 0 && *err == nil {
+		*err = errors.New("verifier: Limits." + name + " must not be negative")
+	}
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // WithBaseURL sets the Backend API's base URL, e.g. a clerktest emulator's URL.
@@ -101,8 +245,8 @@ func WithBaseURL(u string) Option {
 }
 
 // WithHTTPClient sets the HTTP client for calls to Clerk. Each call is bounded
-// by WithTimeout whatever the client's own timeout. The Verifier uses a copy
-// of hc that does not follow redirects (hc itself is not modified): a
+// by Limits.Timeout whatever the client's own timeout. The Verifier uses a
+// copy of hc that does not follow redirects (hc itself is not modified): a
 // redirect is not an answer Clerk gives, and is ErrMisconfigured.
 //
 // Default: a client on http.DefaultTransport.
@@ -117,9 +261,10 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithCacheSize sets how many verification results (positive and negative) are
-// kept; memory is bounded by it whatever the traffic.
+// kept; memory is bounded by it whatever the traffic. Refusals have their own
+// part, a quarter of it, so that junk cannot evict a valid token.
 //
-// Default: DefaultCacheSize (10,000).
+// Default: 10,000.
 func WithCacheSize(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -132,9 +277,10 @@ func WithCacheSize(n int) Option {
 
 // WithTTL sets how long a token Clerk accepted is trusted without asking again.
 // It is always capped by the token's own expiry. A token revoked at Clerk stays
-// accepted for at most this long (or until Invalidate / InvalidateID).
+// accepted for at most this long (or until Invalidate / InvalidateID), less
+// when refresh-ahead sees the revocation first (Limits.RefreshAhead).
 //
-// Default: DefaultTTL (60 s).
+// Default: 60s.
 func WithTTL(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -149,7 +295,7 @@ func WithTTL(d time.Duration) Option {
 // invalid. Zero disables negative caching. Transient failures (network,
 // timeouts, 5xx, 429) are never remembered.
 //
-// Default: DefaultNegativeTTL (10 s).
+// Default: 10s.
 func WithNegativeTTL(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
@@ -160,84 +306,9 @@ func WithNegativeTTL(d time.Duration) Option {
 	}
 }
 
-// WithTimeout bounds each call to Clerk, the one quick retry included. The
-// call runs detached from the callers' contexts; a caller whose context ends
-// first stops waiting for it.
-//
-// Default: DefaultTimeout (5 s).
-func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return errors.New("verifier: timeout must be positive")
-		}
-		c.timeout = d
-		return nil
-	}
-}
-
-// WithMaxBackoff caps the back-off gate. When Clerk answers 429, or a 5xx
-// carrying Retry-After, the Verifier stops calling Clerk until
-// now + min(Retry-After, d) on its clock (WithClock): in that window a token
-// not in the cache gets ErrUnavailable at once (an *UnavailableError wrapping a
-// *BackoffError, matching ErrBackoff, with the time left as RetryAfter), so new
-// tokens and floods of made-up ones cannot deepen the rate limit. Cached tokens
-// (accepted and refused) are served as usual, and malformed ones are still
-// refused locally as invalid. A later Retry-After that ends later extends the
-// window; an earlier one never shortens it. After the window the next cache
-// miss asks Clerk again. A 5xx without Retry-After, a timeout or a network
-// failure does not open the gate. Zero disables the gate: every miss then asks
-// Clerk, whatever it said last.
-//
-// d also caps every RetryAfter the Verifier returns, the first answer's
-// included (Clerk's Retry-After: 3600 becomes d); with the gate disabled the
-// cap is DefaultMaxBackoff. A Retry-After on GET /jwks delays the next fetch
-// of the keys by min(Retry-After, d), never less than JWKSMinRefetch.
-//
-// Default: DefaultMaxBackoff (60 s).
-func WithMaxBackoff(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return errors.New("verifier: max back-off must not be negative")
-		}
-		c.maxBackoff = d
-		return nil
-	}
-}
-
-// localJWTMode is WithLocalJWT's setting: unset (the default for the key),
-// on or off.
-type localJWTMode uint8
-
-const (
-	localJWTDefault localJWTMode = iota
-	localJWTOn
-	localJWTOff
-)
-
-// WithLocalJWT sets whether JWT-format M2M tokens are verified locally: their
-// RS256 signature against the instance's keys (GET /jwks, cached JWKSTTL),
-// their "cat" header, subject, ID, exp and nbf (JWTLeeway of clock skew) on
-// the Verifier's clock. That saves Clerk's round trip and the price of a
-// verification. Clerk does not check a locally verified JWT's scopes: the
-// receiver must check them (middleware.WithAudience, Token.HasScope), as with
-// any verification with a Clerk secret key. Local verification needs a Clerk
-// secret key (sk_…): with a machine key (ak_…) JWTs always go to Clerk's verify
-// endpoint, which enforces the machine's scope, and WithLocalJWT(true) is an
-// error in New. false sends JWTs to Clerk like opaque tokens.
-//
-// Default: true with a Clerk secret key, false with a machine secret key.
-func WithLocalJWT(on bool) Option {
-	return func(c *config) error {
-		c.localJWT = localJWTOff
-		if on {
-			c.localJWT = localJWTOn
-		}
-		return nil
-	}
-}
-
-// WithClock sets the clock used for cache expiry and token expiry checks, e.g.
-// a clerktest.Clock's Now shared with the emulator.
+// WithClock sets the clock used for cache expiry, token expiry checks, the
+// back-off gate, the breaker and the JWKS cache, e.g. a clerktest.Clock's Now
+// shared with the emulator.
 //
 // Default: time.Now.
 func WithClock(now func() time.Time) Option {
@@ -250,150 +321,27 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithLogger sets the logger. The Verifier logs at Error level, once per
-// Verifier each, that Clerk refused its secret key and that the base URL does
-// not answer like Clerk; at Warn level the start of each back-off; at Debug
-// level failed calls to Clerk. It never logs a token or a key.
+// WithLogger sets the logger. The Verifier logs:
+//   - at Error, once per Verifier each, that Clerk refused its secret key and
+//     that the base URL does not answer like Clerk's Backend API;
+//   - at Warn, the first failure of each Clerk outage (naming its cause: a
+//     refused connection, a timeout, a 5xx…), the start of each back-off
+//     that Clerk's 429 asks for, and each outage of the shared cache and its
+//     end;
+//   - at Debug, each failed call to Clerk.
 //
-// Default: the Error lines go to slog.Default(), looked up when each line is
-// written (so a default set after New is used); nothing else is logged.
+// None of these is logged per request, and no line ever holds a token or a
+// key.
+//
+// Default: the Warn and Error lines go to slog.Default(), looked up when each
+// line is written (so that a default set after New is used); nothing else is
+// logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
 			return errors.New("verifier: nil logger")
 		}
 		c.logger = l
-		return nil
-	}
-}
-
-// WithSourceBudget bounds the calls to Clerk that the cache misses of one
-// source can cause: a token bucket of burst calls refilled at perSecond. The
-// source is what WithSource put in the request's context (the middleware puts
-// the client's IP there; misses without one are charged to WithCallBudget
-// only). A miss of a
-// source with an empty bucket is refused at once with a *RateLimitedError
-// (ErrRateLimited: a 429 with Retry-After), without a call. One call is
-// charged per flight, not per waiting request: N concurrent requests for one
-// new token cost one. Cache hits are never charged. Buckets are kept for the
-// WithMaxSources most recent sources. perSecond 0 disables the budget.
-//
-// The default lets a well-behaved caller — which reuses each token for its
-// whole life, so that a miss is one per token per TTL — start 20 new tokens at
-// once and 5 per second after that without ever noticing, while a flood of
-// made-up tokens from one address costs Clerk at most 5 calls a second.
-//
-// Default: DefaultSourceRate (5/s), DefaultSourceBurst (20).
-func WithSourceBudget(perSecond float64, burst int) Option {
-	return func(c *config) error {
-		if perSecond < 0 || (perSecond > 0 && burst < 1) {
-			return errors.New("verifier: source budget: rate must not be negative, burst at least 1")
-		}
-		c.sourceRate, c.sourceBurst = perSecond, burst
-		return nil
-	}
-}
-
-// WithMaxSources sets how many sources' budgets (WithSourceBudget) are kept,
-// the least recently seen forgotten first; memory is bounded by it whatever
-// the number of sources.
-//
-// Default: DefaultMaxSources (10,000).
-func WithMaxSources(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return errors.New("verifier: max sources must be at least 1")
-		}
-		c.maxSources = n
-		return nil
-	}
-}
-
-// WithCallBudget bounds the calls to Clerk's verify endpoint of the whole
-// Verifier, whatever the sources: a token bucket of burst calls refilled at
-// perSecond. A miss beyond it gets ErrUnavailable (ErrOverloaded) with
-// Retry-After, without a call. Background refreshes are charged too.
-// perSecond 0 disables it.
-//
-// Default: DefaultCallRate (50/s), DefaultCallBurst (100), half of Clerk's
-// production rate limit.
-func WithCallBudget(perSecond float64, burst int) Option {
-	return func(c *config) error {
-		if perSecond < 0 || (perSecond > 0 && burst < 1) {
-			return errors.New("verifier: call budget: rate must not be negative, burst at least 1")
-		}
-		c.callRate, c.callBurst = perSecond, burst
-		return nil
-	}
-}
-
-// WithMaxInFlight caps the calls to Clerk's verify endpoint in flight at once.
-// A call beyond the cap waits at most WithQueueWait for a slot, then gets
-// ErrUnavailable (ErrOverloaded) with Retry-After: 1. Goroutines, connections
-// and memory spent on Clerk are so bounded by n and the inbound requests, not
-// by inbound rate × timeout. 0 removes the cap.
-//
-// Default: DefaultMaxInFlight (32).
-func WithMaxInFlight(n int) Option {
-	return func(c *config) error {
-		if n < 0 {
-			return errors.New("verifier: max in flight must not be negative")
-		}
-		c.maxInFlight = n
-		return nil
-	}
-}
-
-// WithQueueWait sets how long a call waits for a slot when WithMaxInFlight
-// calls are in flight. Zero refuses at once.
-//
-// Default: DefaultQueueWait (100 ms).
-func WithQueueWait(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return errors.New("verifier: queue wait must not be negative")
-		}
-		c.queueWait = d
-		return nil
-	}
-}
-
-// WithBreaker sets the breaker for a sick Clerk: after failures consecutive
-// calls to the verify endpoint failed for want of an answer (timeout, network
-// failure) or with a 5xx, cache misses get ErrUnavailable (ErrBreakerOpen)
-// at once for cooldown, with what is left of it as Retry-After; then one call
-// at a time probes Clerk (half-open) and the first success closes the
-// breaker. A refused token, a 429 or a refused key is a success: Clerk
-// answered. Cache hits and JWTs verified locally are unaffected. The
-// cool-down runs on the Verifier's clock (WithClock). failures 0 disables it.
-//
-// Default: DefaultBreakerFailures (5), DefaultBreakerCooldown (10 s).
-func WithBreaker(failures int, cooldown time.Duration) Option {
-	return func(c *config) error {
-		if failures < 0 || (failures > 0 && cooldown <= 0) {
-			return errors.New("verifier: breaker: failures must not be negative, cool-down positive")
-		}
-		c.breakerFailures, c.breakerCooldown = failures, cooldown
-		return nil
-	}
-}
-
-// WithRefreshAhead sets the refresh-ahead fraction: a cached token used
-// during the last fraction of its TTL is verified again in the background, by
-// one call within the budgets, so that a token in steady use never makes a
-// request wait for Clerk. The request that notices is answered from the cache
-// at once. A refresh that finds the token revoked makes it refused from then
-// on (earlier than the TTL would); one that fails transiently leaves the
-// entry as it was, until its TTL ends and never past it. An entry that ends
-// with the token's own expiry is not refreshed. 0 disables refreshing.
-//
-// Default: DefaultRefreshAhead (0.2: the last fifth of the TTL).
-func WithRefreshAhead(fraction float64) Option {
-	return func(c *config) error {
-		if fraction < 0 || fraction >= 1 {
-			return errors.New("verifier: refresh-ahead fraction must be in [0, 1)")
-		}
-		c.refreshAhead = fraction
 		return nil
 	}
 }

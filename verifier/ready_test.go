@@ -105,7 +105,7 @@ func TestReadyMachineKeyRefused(t *testing.T) {
 	v := e.verifierWithKey(e.callee.SecretKey)
 	tok := e.token(clerkapi.CreateParams{})
 	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.FailNext(1, 401))
-	if _, err := v.Verify(context.Background(), tok); err == nil {
+	if _, err := v.Verify(context.Background(), tok, ""); err == nil {
 		t.Fatal("Verify: got no error with Clerk's 401, want one")
 	}
 	err := v.Ready(context.Background())
@@ -113,7 +113,7 @@ func TestReadyMachineKeyRefused(t *testing.T) {
 	if !errors.As(err, &me) {
 		t.Fatalf("after a refused verify: got %v, want a *MisconfiguredError", err)
 	}
-	if _, err := v.Verify(context.Background(), tok); err != nil {
+	if _, err := v.Verify(context.Background(), tok, ""); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	if err := v.Ready(context.Background()); err != nil {

@@ -20,11 +20,11 @@ func TestRefreshAhead(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier(verifier.WithTTL(ttl)) // default refresh-ahead: the last 20 %
 	tok := e.token(clerkapi.CreateParams{})
-	if _, err := v.Verify(ctx, tok); err != nil {
+	if _, err := v.Verify(ctx, tok, ""); err != nil {
 		t.Fatal(err)
 	}
 	e.clk.Advance(47 * time.Second) // before the last fifth
-	if _, err := v.Verify(ctx, tok); err != nil {
+	if _, err := v.Verify(ctx, tok, ""); err != nil {
 		t.Fatal(err)
 	}
 	verifier.WaitForRefreshes(v)
@@ -33,7 +33,7 @@ func TestRefreshAhead(t *testing.T) {
 	}
 	e.clk.Advance(2 * time.Second) // 49 s: in the window
 	for range 10 {                 // many hits, one refresh
-		if _, err := v.Verify(ctx, tok); err != nil {
+		if _, err := v.Verify(ctx, tok, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -46,7 +46,7 @@ func TestRefreshAhead(t *testing.T) {
 	misses := v.Stats().Misses
 	for range 3 * int(ttl/time.Second) {
 		e.clk.Advance(time.Second)
-		if _, err := v.Verify(ctx, tok); err != nil {
+		if _, err := v.Verify(ctx, tok, ""); err != nil {
 			t.Fatalf("at %v: %v", e.clk.Now().Sub(t0), err)
 		}
 		verifier.WaitForRefreshes(v)
@@ -71,18 +71,18 @@ func TestRefreshSeesRevocation(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier(verifier.WithTTL(time.Minute))
 	m := e.mint(e.caller.ID, clerkapi.CreateParams{})
-	if _, err := v.Verify(ctx, m.Token); err != nil {
+	if _, err := v.Verify(ctx, m.Token, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.srv.RevokeToken(m.ID, "test"); err != nil {
 		t.Fatal(err)
 	}
 	e.clk.Advance(50 * time.Second)
-	if _, err := v.Verify(ctx, m.Token); err != nil {
+	if _, err := v.Verify(ctx, m.Token, ""); err != nil {
 		t.Fatalf("the hit that starts the refresh is served from the cache: %v", err)
 	}
 	verifier.WaitForRefreshes(v)
-	if _, err := v.Verify(ctx, m.Token); !errors.Is(err, verifier.ErrInvalidToken) {
+	if _, err := v.Verify(ctx, m.Token, ""); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Errorf("after the refresh: got %v, want ErrInvalidToken", err)
 	}
 }
@@ -94,12 +94,12 @@ func TestRefreshFailureKeepsEntry(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier(verifier.WithTTL(time.Minute))
 	tok := e.token(clerkapi.CreateParams{})
-	if _, err := v.Verify(ctx, tok); err != nil {
+	if _, err := v.Verify(ctx, tok, ""); err != nil {
 		t.Fatal(err)
 	}
 	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.FailNext(1, 500))
 	e.clk.Advance(50 * time.Second)
-	if _, err := v.Verify(ctx, tok); err != nil {
+	if _, err := v.Verify(ctx, tok, ""); err != nil {
 		t.Fatal(err)
 	}
 	verifier.WaitForRefreshes(v)
@@ -107,12 +107,12 @@ func TestRefreshFailureKeepsEntry(t *testing.T) {
 		t.Fatalf("got %d refreshes, %d failed, want 1 and 1", st.Refreshes, st.RefreshFailures)
 	}
 	e.clk.Advance(9 * time.Second) // 59 s: the old entry still serves
-	if _, err := v.Verify(ctx, tok); err != nil {
+	if _, err := v.Verify(ctx, tok, ""); err != nil {
 		t.Fatalf("before the TTL: %v", err)
 	}
 	calls := e.verifyCalls()
 	e.clk.Advance(time.Second) // 60 s: the entry has ended
-	if _, err := v.Verify(ctx, tok); err != nil {
+	if _, err := v.Verify(ctx, tok, ""); err != nil {
 		t.Fatalf("after the TTL: %v", err)
 	}
 	if got := e.verifyCalls(); got != calls+1 {
@@ -127,11 +127,11 @@ func TestNoRefreshNearTokenExpiry(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier(verifier.WithTTL(time.Minute))
 	tok := e.token(clerkapi.CreateParams{SecondsUntilExpiration: clerkapi.Int64(30)})
-	if _, err := v.Verify(ctx, tok); err != nil {
+	if _, err := v.Verify(ctx, tok, ""); err != nil {
 		t.Fatal(err)
 	}
 	e.clk.Advance(29 * time.Second)
-	if _, err := v.Verify(ctx, tok); err != nil {
+	if _, err := v.Verify(ctx, tok, ""); err != nil {
 		t.Fatal(err)
 	}
 	verifier.WaitForRefreshes(v)
@@ -144,10 +144,10 @@ func TestNoRefreshNearTokenExpiry(t *testing.T) {
 func TestRefreshOff(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	v := e.verifier(verifier.WithTTL(time.Minute), verifier.WithRefreshAhead(0))
+	v := e.verifier(verifier.WithTTL(time.Minute), verifier.WithLimits(verifier.Limits{RefreshAhead: -1}))
 	tok := e.token(clerkapi.CreateParams{})
 	for range 59 {
-		if _, err := v.Verify(ctx, tok); err != nil {
+		if _, err := v.Verify(ctx, tok, ""); err != nil {
 			t.Fatal(err)
 		}
 		e.clk.Advance(time.Second)

@@ -2,7 +2,14 @@ package verifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"syscall"
+	"time"
 
 	"github.com/m2mauth/m2mauth/cache"
 	"github.com/m2mauth/m2mauth/clerkapi"
@@ -17,7 +24,12 @@ func (v *Verifier) flight(parent context.Context, key cache.Key, token string, s
 		return tok, err
 	}
 	if v.shared != nil && !v.isLocalJWT(token) {
-		if tok, err, ok := v.sharedFlight(parent, key, token, src); ok { // cluster-wide (shared.go)
+		resolve := func() (*Token, error) {
+			d := v.resolve(parent, token, src)
+			v.store(key, d, v.now())
+			return d.result()
+		}
+		if tok, err, ok := v.shared.flight(key, resolve); ok { // cluster-wide (shared.go)
 			return tok, err
 		}
 	}
@@ -38,7 +50,7 @@ func (v *Verifier) resolve(parent context.Context, token string, src *budget) ve
 
 // resolveClerk asks Clerk's verify endpoint about token, once the flight is
 // admitted (back-off gate, budgets, cap on calls in flight, breaker), within
-// WithTimeout and cancelled by Close.
+// Limits.Timeout and cancelled by Close.
 func (v *Verifier) resolveClerk(parent context.Context, token string, src *budget) verdict {
 	// Clerk may have asked us to wait since the caller's admission.
 	now := v.now()
@@ -50,7 +62,7 @@ func (v *Verifier) resolveClerk(parent context.Context, token string, src *budge
 		return verdict{err: err}
 	}
 	parent, observed := v.startCall(parent, EndpointVerify) // WithObserver
-	ctx, cancel := context.WithTimeout(parent, v.cfg.timeout)
+	ctx, cancel := context.WithTimeout(parent, v.cfg.limits.Timeout)
 	defer cancel()
 	stop := context.AfterFunc(v.closing, cancel) // Close cancels calls in flight
 	defer stop()
@@ -61,6 +73,7 @@ func (v *Verifier) resolveClerk(parent context.Context, token string, src *budge
 	} else {
 		end(err)
 	}
+	v.sawClerk(ctx, err)
 	var d verdict
 	if err != nil {
 		d = v.upstreamError(ctx, err)
@@ -90,4 +103,143 @@ func (v *Verifier) judge(m *clerkapi.M2MToken, token string) verdict {
 	}
 	t := newToken(m, token)
 	return verdict{tok: t, expires: t.ExpiresAt}
+}
+
+// call sends the verify request, retrying once, at once, when the connection
+// failed before any answer (refused, reset, closed): never after a timeout or
+// any HTTP answer.
+func (v *Verifier) call(ctx context.Context, token string) (*clerkapi.M2MToken, error) {
+	v.stats.upstream.Add(1)
+	m, err := v.client.VerifyToken(ctx, token)
+	if err != nil && ctx.Err() == nil && isConnectionFailure(err) {
+		v.stats.retries.Add(1)
+		v.stats.upstream.Add(1)
+		m, err = v.client.VerifyToken(ctx, token)
+	}
+	return m, err
+}
+
+// isConnectionFailure reports whether err is a transport failure that happened
+// before any HTTP answer and is not a timeout. Such failures come from
+// http.Client.Do as a *url.Error; a failure while reading an answer's body
+// does not, and is not retried.
+func isConnectionFailure(err error) bool {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// reasonNotFound is the reason given for Clerk's 404.
+const reasonNotFound = "token unknown, revoked, expired or not granted to this machine"
+
+// upstreamError maps a failed call to the verdict every waiter gets. Only
+// Clerk's refusal of the token (a 404 with Clerk's error JSON) is remembered;
+// nothing transient, and no sign of a misconfiguration, ever is.
+func (v *Verifier) upstreamError(ctx context.Context, err error) verdict {
+	var ae *clerkapi.APIError
+	if !errors.As(err, &ae) {
+		return verdict{err: v.noAnswer(ctx, "m2mauth verifier: clerk unavailable", err)}
+	}
+	clerk := ae.IsClerkError()
+	switch s := ae.StatusCode; {
+	case s == http.StatusNotFound && clerk:
+		return verdict{refused: &InvalidTokenError{Reason: reasonNotFound, Err: ae}}
+	case (s == http.StatusBadRequest || s == http.StatusUnprocessableEntity) && clerk:
+		// Clerk refused the token's form; not remembered, as it could also
+		// be a change on Clerk's side that a later call would not hit.
+		return verdict{err: &InvalidTokenError{Reason: "token rejected by Clerk as malformed", Err: ae}}
+	case s == http.StatusTooManyRequests || s >= 500 || (s >= 400 && clerk && s != http.StatusUnauthorized && s != http.StatusForbidden):
+		// 429, 5xx, and any other 4xx of Clerk's: fail closed, try later.
+		v.log.Debug("m2mauth verifier: clerk unavailable", "status", s, "retry_after", ae.RetryAfter, "trace_id", ae.TraceID)
+		if v.backoff.open(v.now(), ae) {
+			v.log.Warn("m2mauth verifier: clerk asked to wait; tokens not in the cache are refused without a call until then",
+				"status", s, "retry_after", ae.RetryAfter, "max_backoff", v.cfg.limits.MaxBackoff, "trace_id", ae.TraceID)
+			if v.shared != nil {
+				v.shared.publishBackoff(s, min(ae.RetryAfter, v.cfg.limits.MaxBackoff)) // every replica waits too
+			}
+		}
+		return verdict{err: v.unavailable(ae.RetryAfter, ae)}
+	default:
+		// 401/403 (Clerk's: our key; another's: not Clerk), a redirect, or a
+		// 4xx whose body is not Clerk's error JSON.
+		return verdict{err: v.misconfiguredAnswer(ae, endpointVerify)}
+	}
+}
+
+// noAnswer maps a call that got no HTTP answer (network failure, timeout,
+// unreadable body, Close) to ErrUnavailable, and logs it at Debug level.
+func (v *Verifier) noAnswer(ctx context.Context, msg string, err error) error {
+	switch {
+	case v.closing.Err() != nil:
+		return errClosedUnavailable
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		err = &timeoutError{d: v.cfg.limits.Timeout}
+	}
+	v.log.Debug(msg, "error", err.Error())
+	return &UnavailableError{Err: err}
+}
+
+// timeoutError: Clerk gave no answer within the configured timeout.
+type timeoutError struct{ d time.Duration }
+
+func (e *timeoutError) Error() string { return fmt.Sprintf("no answer from clerk within %v", e.d) }
+func (e *timeoutError) Timeout() bool { return true }
+
+// The endpoints named in the Error lines.
+const (
+	endpointVerify = "POST /m2m_tokens/verify"
+	endpointJWKS   = "GET /jwks"
+)
+
+// misconfiguredAnswer returns the ErrMisconfigured error for an answer that
+// shows the Verifier's configuration is wrong: Clerk's 401/403 to our key, or
+// an answer that is not Clerk's at all. Each of the two is logged once per
+// Verifier at Error level (see errorLog), without the key.
+func (v *Verifier) misconfiguredAnswer(ae *clerkapi.APIError, endpoint string) *MisconfiguredError {
+	if (ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden) && ae.IsClerkError() {
+		if v.keyRefusedLogged.CompareAndSwap(false, true) {
+			v.log.Error("m2mauth verifier: Clerk refused this service's secret key; every request will fail with 500 until the key is fixed",
+				"endpoint", endpoint, "status", ae.StatusCode, "clerk_code", firstCode(ae), "key_kind", v.keyKind, "trace_id", ae.TraceID)
+		}
+		return &MisconfiguredError{Reason: ReasonKeyRefused, Err: ae}
+	}
+	if v.notClerkLogged.CompareAndSwap(false, true) {
+		v.log.Error("m2mauth verifier: the base URL does not answer like Clerk's Backend API; every request will fail with 500 until WithBaseURL is fixed",
+			"endpoint", endpoint, "status", ae.StatusCode, "base_url", redactedURL(v.client.BaseURL()))
+	}
+	return &MisconfiguredError{Reason: ReasonNotClerk, Err: ae}
+}
+
+// firstCode returns the first non-empty code of Clerk's errors.
+func firstCode(ae *clerkapi.APIError) string {
+	for _, d := range ae.Errors {
+		if d.Code != "" {
+			return d.Code
+		}
+	}
+	return ""
+}
+
+// withoutRedirects returns a copy of hc (nil: a client on
+// http.DefaultTransport) that does not follow redirects: the 3xx answer itself
+// comes back, which the Verifier reads as "this base URL is not Clerk's
+// Backend API" (Clerk's API never redirects). Following one would send the
+// request, and for a same-host redirect the secret key, elsewhere.
+func withoutRedirects(hc *http.Client) *http.Client {
+	c := &http.Client{}
+	if hc != nil {
+		*c = *hc
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
 }

@@ -23,9 +23,9 @@ func TestRetryAfterCapped(t *testing.T) {
 		cap  time.Duration
 	}{
 		{"default cap", nil, verifier.DefaultMaxBackoff},
-		{"10s cap", []verifier.Option{verifier.WithMaxBackoff(10 * time.Second)}, 10 * time.Second},
-		{"1.5s cap", []verifier.Option{verifier.WithMaxBackoff(1500 * time.Millisecond)}, 1500 * time.Millisecond},
-		{"gate disabled", []verifier.Option{verifier.WithMaxBackoff(0)}, verifier.DefaultMaxBackoff},
+		{"10s cap", []verifier.Option{verifier.WithLimits(verifier.Limits{MaxBackoff: 10 * time.Second})}, 10 * time.Second},
+		{"1.5s cap", []verifier.Option{verifier.WithLimits(verifier.Limits{MaxBackoff: 1500 * time.Millisecond})}, 1500 * time.Millisecond},
+		{"gate disabled", []verifier.Option{verifier.WithLimits(verifier.Limits{MaxBackoff: -1})}, verifier.DefaultMaxBackoff},
 	} {
 		for _, status := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
 			t.Run(tc.name+"/"+http.StatusText(status), func(t *testing.T) {
@@ -47,7 +47,7 @@ func TestRetryAfterCapped(t *testing.T) {
 					if i == 4 {
 						clk.Advance(time.Second) // later refusals: the time left, still capped
 					}
-					_, err := v.Verify(context.Background(), tok)
+					_, err := v.Verify(context.Background(), tok, "")
 					if !errors.Is(err, verifier.ErrUnavailable) {
 						t.Fatalf("token %d: got %v, want ErrUnavailable", i, err)
 					}

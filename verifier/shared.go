@@ -8,7 +8,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -57,7 +59,7 @@ type SharedCache interface {
 // to sc, then to Clerk; what Clerk answers is stored in both, under the same
 // rules. Concurrent misses of one token on several replicas cost one call to
 // Clerk (a short lock in sc; the others wait for its result as long as their
-// context allows, at most WithTimeout, and then call Clerk themselves).
+// context allows, at most Limits.Timeout, and then call Clerk themselves).
 // Invalidate and InvalidateID reach every replica; a replica whose
 // subscription is (re)established empties its own cache, since it may have
 // missed revocations. A back-off that Clerk asks of one replica (429 with
@@ -80,8 +82,9 @@ func WithSharedCache(sc SharedCache) Option {
 	}
 }
 
-// shared is the Verifier's side of its SharedCache: names, the MAC key,
-// and the outage state.
+// shared is the Verifier's side of its SharedCache: names, the MAC key, the
+// outage state, and what it does to the Verifier's own cache (l1) when
+// another replica says so.
 type shared struct {
 	sc      SharedCache
 	ns      string // fingerprint of the secret key, the names' namespace
@@ -92,6 +95,15 @@ type shared struct {
 	lockTTL time.Duration
 	stop    func()
 	down    atomic.Bool // an outage was logged and not yet recovered from
+
+	// The Verifier's: its own cache, back-off gate, clock, logger, and its
+	// closing context, which every call to sc runs on so that Close cancels
+	// them.
+	l1      *cache.Cache[result]
+	backoff *backoff
+	now     func() time.Time
+	log     *slog.Logger
+	ctx     context.Context
 	// After sharedFailures failed calls in a row, the shared cache is left
 	// alone until retryAt (Unix ns on the Verifier's clock): misses do
 	// without it rather than each wait for its calls' timeouts.
@@ -119,7 +131,9 @@ const (
 // looks for its result.
 const sharedPoll = 5 * time.Millisecond
 
-func newShared(sc SharedCache, secretKey string, lockTTL time.Duration) (*shared, error) {
+// newShared returns v's side of sc, keyed by v's secret key. Its lock lasts
+// v's call timeout.
+func newShared(v *Verifier, sc SharedCache, secretKey string) (*shared, error) {
 	derive := func(info string, n int) ([]byte, error) {
 		return hkdf.Key(sha256.New, []byte(secretKey), nil, "m2mauth shared cache v1 "+info, n)
 	}
@@ -127,7 +141,8 @@ func newShared(sc SharedCache, secretKey string, lockTTL time.Duration) (*shared
 	if err != nil {
 		return nil, err
 	}
-	s := &shared{sc: sc, ns: hex.EncodeToString(fp), lockTTL: lockTTL}
+	s := &shared{sc: sc, ns: hex.EncodeToString(fp), lockTTL: v.cfg.limits.Timeout,
+		l1: v.cache, backoff: &v.backoff, now: v.now, log: v.log, ctx: v.closing}
 	if s.nameKey, err = derive("names", 32); err != nil {
 		return nil, err
 	}
@@ -137,6 +152,11 @@ func newShared(sc SharedCache, secretKey string, lockTTL time.Duration) (*shared
 	s.channel = s.ns + ":events"
 	s.owner = rand.Text()
 	return s, nil
+}
+
+// subscribe starts listening to the other replicas; Close calls s.stop.
+func (s *shared) subscribe() {
+	s.stop = s.sc.Subscribe(s.channel, s.onMessage, s.onSubscribed)
 }
 
 // name returns the name of key's entry (kind "t"), lock ("l"), or of a token
@@ -176,44 +196,38 @@ func (s *shared) mac(name string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
-// ctx bounds nothing itself: the SharedCache bounds each call. It is the
-// Verifier's closing context, so that Close cancels them.
-func (v *Verifier) sharedCtx() context.Context { return v.closing }
-
-// sharedFailed counts a failed call to the shared cache and logs the first
+// failed counts a failed call to the shared cache and logs the first
 // of an outage.
-func (v *Verifier) sharedFailed(op string, err error) {
-	s := v.shared
+func (s *shared) failed(op string, err error) {
 	s.errs.Add(1)
 	if s.failures.Add(1) >= sharedFailures {
-		s.retryAt.Store(v.now().Add(sharedRetry).UnixNano())
+		s.retryAt.Store(s.now().Add(sharedRetry).UnixNano())
 	}
-	if v.closing.Err() == nil && s.down.CompareAndSwap(false, true) {
-		v.log.Warn("m2mauth verifier: shared cache unavailable; using this replica's cache and Clerk until it is back",
+	if s.ctx.Err() == nil && s.down.CompareAndSwap(false, true) {
+		s.log.Warn("m2mauth verifier: shared cache unavailable; using this replica's cache and Clerk until it is back",
 			"op", op, "err", err)
 	}
 }
 
-// sharedOff reports whether the shared cache is left alone at now, after a
+// off reports whether the shared cache is left alone at now, after a
 // failure.
-func (v *Verifier) sharedOff(now time.Time) bool {
-	return now.UnixNano() < v.shared.retryAt.Load()
+func (s *shared) off(now time.Time) bool {
+	return now.UnixNano() < s.retryAt.Load()
 }
 
-// sharedOK notes a call that worked, and logs the end of an outage.
-func (v *Verifier) sharedOK() {
-	v.shared.failures.Store(0)
-	if v.shared.down.CompareAndSwap(true, false) {
-		v.log.Info("m2mauth verifier: shared cache back")
+// ok notes a call that worked, and logs the end of an outage.
+func (s *shared) ok() {
+	s.failures.Store(0)
+	if s.down.CompareAndSwap(true, false) {
+		s.log.Warn("m2mauth verifier: shared cache back; sharing resumes")
 	}
 }
 
-// sharedLookup is the L2 part of lookup: the shared entry of key, checked and
-// copied into the Verifier's own cache. ok is false on a miss, an error, or
-// an entry that does not authenticate (counted, never trusted).
-func (v *Verifier) sharedLookup(key cache.Key, now time.Time) (cache.Entry[result], bool) {
-	s := v.shared
-	if v.sharedOff(now) {
+// lookup is the L2 part of the Verifier's lookup: the shared entry of key,
+// checked and copied into the Verifier's own cache. ok is false on a miss,
+// an error, or an entry that does not authenticate (counted, never trusted).
+func (s *shared) lookup(key cache.Key, now time.Time) (cache.Entry[result], bool) {
+	if s.off(now) {
 		return cache.Entry[result]{}, false
 	}
 	name := s.name("t", key[:])
@@ -222,15 +236,15 @@ func (v *Verifier) sharedLookup(key cache.Key, now time.Time) (cache.Entry[resul
 		found bool
 	}
 	r, err, _ := s.gets.Do(name, func() (any, error) {
-		b, found, err := s.sc.Get(v.sharedCtx(), name)
+		b, found, err := s.sc.Get(s.ctx, name)
 		return got{b, found}, err
 	})
 	b, found := r.(got).b, r.(got).found
 	if err != nil {
-		v.sharedFailed("get", err)
+		s.failed("get", err)
 		return cache.Entry[result]{}, false
 	}
-	v.sharedOK()
+	s.ok()
 	if !found {
 		s.misses.Add(1)
 		return cache.Entry[result]{}, false
@@ -239,76 +253,71 @@ func (v *Verifier) sharedLookup(key cache.Key, now time.Time) (cache.Entry[resul
 	if !ok || !now.Before(e.Expires) {
 		if !ok {
 			s.rejected.Add(1)
-			v.log.Debug("m2mauth verifier: shared cache entry rejected")
+			s.log.Debug("m2mauth verifier: shared cache entry rejected")
 		}
 		return cache.Entry[result]{}, false
 	}
 	s.hits.Add(1)
-	v.cache.Set(key, e)
+	s.l1.Set(key, e)
 	return e, true
 }
 
-// sharedStore writes an entry that store put in the Verifier's own cache to
-// the shared cache too, with the ID index that InvalidateID uses.
-func (v *Verifier) sharedStore(key cache.Key, e cache.Entry[result], now time.Time) {
-	s := v.shared
+// store writes an entry that the Verifier put in its own cache to the
+// shared cache too, with the ID index that InvalidateID uses.
+func (s *shared) store(key cache.Key, e cache.Entry[result], now time.Time) {
 	ttl := e.Expires.Sub(now)
-	if ttl <= 0 || v.sharedOff(now) {
+	if ttl <= 0 || s.off(now) {
 		return
 	}
 	name := s.name("t", key[:])
-	ctx := v.sharedCtx()
-	if err := s.sc.Set(ctx, name, s.seal(name, s.encode(e)), ttl); err != nil {
-		v.sharedFailed("set", err)
+	if err := s.sc.Set(s.ctx, name, s.seal(name, s.encode(e)), ttl); err != nil {
+		s.failed("set", err)
 		return
 	}
 	if e.ID != "" {
-		if err := s.sc.Set(ctx, s.name("i", []byte(e.ID)), []byte(name), ttl); err != nil {
-			v.sharedFailed("set", err)
+		if err := s.sc.Set(s.ctx, s.name("i", []byte(e.ID)), []byte(name), ttl); err != nil {
+			s.failed("set", err)
 			return
 		}
 	}
-	v.sharedOK()
+	s.ok()
 }
 
-// sharedFlight is the cluster-wide part of a flight: the replica that takes
-// key's lock resolves and stores (L1 and L2) while the others poll the shared
-// cache for its result, for at most the lock's TTL. ok is false when the
-// shared cache cannot help (error, or no result in time): the caller then
-// resolves on its own.
-func (v *Verifier) sharedFlight(parent context.Context, key cache.Key, token string, src *budget) (tok *Token, err error, ok bool) {
-	s := v.shared
-	if v.sharedOff(v.now()) {
+// flight is the cluster-wide part of a flight: the replica that takes key's
+// lock runs resolve (which resolves and stores, L1 and L2) while the others
+// poll the shared cache for its result, for at most the lock's TTL. ok is
+// false when the shared cache cannot help (error, or no result in time): the
+// caller then resolves on its own.
+func (s *shared) flight(key cache.Key, resolve func() (*Token, error)) (tok *Token, err error, ok bool) {
+	if s.off(s.now()) {
 		return nil, nil, false
 	}
 	lock := s.name("l", key[:])
 	var t *time.Timer
 	polls := int(s.lockTTL / sharedPoll) // the bound on the wait, counted so as not to depend on WithClock
 	for waited := false; ; waited = true {
-		took, lerr := s.sc.Lock(v.sharedCtx(), lock, s.owner, s.lockTTL)
+		took, lerr := s.sc.Lock(s.ctx, lock, s.owner, s.lockTTL)
 		if lerr != nil {
-			v.sharedFailed("lock", lerr)
+			s.failed("lock", lerr)
 			return nil, nil, false
 		}
 		if took {
 			// The last holder may have stored its result and let go between
 			// our miss and this lock.
-			if e, hit := v.sharedLookup(key, v.now()); hit {
-				v.sharedUnlock(lock)
+			if e, hit := s.lookup(key, s.now()); hit {
+				s.unlock(lock)
 				s.waits.Add(1)
-				tok, err = e.Value.answer(e.Negative, v.now())
+				tok, err = e.Value.answer(e.Negative, s.now())
 				return tok, err, true
 			}
-			d := v.resolve(parent, token, src)
-			v.store(key, d, v.now())
-			v.sharedUnlock(lock)
-			tok, err = d.result()
+			tok, err = resolve()
+			s.unlock(lock)
 			return tok, err, true
 		}
 		if waited {
-			if e, hit := v.sharedLookup(key, v.now()); hit {
+			if e, hit := s.lookup(key, s.now()); hit {
 				s.waits.Add(1)
-				tok, err = e.Value.answer(e.Negative, v.now())
+				tok, err = e.Value.answer(e.Negative, s.now())
 				return tok, err, true
 			}
 		}
@@ -323,31 +332,29 @@ func (v *Verifier) sharedFlight(parent context.Context, key cache.Key, token str
 		}
 		select {
 		case <-t.C:
-		case <-v.closing.Done():
-			return nil, &UnavailableError{Err: ErrClosed}, true
+		case <-s.ctx.Done():
+			return nil, errClosedUnavailable, true
 		}
 	}
 }
 
-func (v *Verifier) sharedUnlock(lock string) {
-	if err := v.shared.sc.Unlock(v.sharedCtx(), lock, v.shared.owner); err != nil {
-		v.sharedFailed("unlock", err)
+func (s *shared) unlock(lock string) {
+	if err := s.sc.Unlock(s.ctx, lock, s.owner); err != nil {
+		s.failed("unlock", err)
 	}
 }
 
-// sharedInvalidate removes the shared entries named and tells every replica
-// to drop msg's token from its own cache.
-func (v *Verifier) sharedInvalidate(msg []byte, names ...string) {
-	s := v.shared
-	ctx := v.sharedCtx()
-	if err := s.sc.Delete(ctx, names...); err != nil {
-		v.sharedFailed("delete", err)
+// invalidate removes the shared entries named and tells every replica to
+// drop msg's token from its own cache.
+func (s *shared) invalidate(msg []byte, names ...string) {
+	if err := s.sc.Delete(s.ctx, names...); err != nil {
+		s.failed("delete", err)
 	}
-	if err := s.sc.Publish(ctx, s.channel, s.seal(s.channel, msg)); err != nil {
-		v.sharedFailed("publish", err)
+	if err := s.sc.Publish(s.ctx, s.channel, s.seal(s.channel, msg)); err != nil {
+		s.failed("publish", err)
 		return
 	}
-	v.sharedOK()
+	s.ok()
 }
 
 // The kinds of messages on the channel.
@@ -357,38 +364,37 @@ const (
 	msgBackoff = 'b' // Clerk asked to wait: status (2 bytes), time left (8 bytes, ns)
 )
 
-func (v *Verifier) sharedInvalidateKey(key cache.Key) {
-	v.sharedInvalidate(append([]byte{msgKey}, key[:]...), v.shared.name("t", key[:]))
+// invalidateKey drops the token whose key is key from every replica.
+func (s *shared) invalidateKey(key cache.Key) {
+	s.invalidate(append([]byte{msgKey}, key[:]...), s.name("t", key[:]))
 }
 
-func (v *Verifier) sharedInvalidateID(id string) {
-	s := v.shared
+// invalidateID drops the token with ID id from every replica.
+func (s *shared) invalidateID(id string) {
 	idName := s.name("i", []byte(id))
 	names := []string{idName}
-	if b, found, err := s.sc.Get(v.sharedCtx(), idName); err != nil {
-		v.sharedFailed("get", err)
+	if b, found, err := s.sc.Get(s.ctx, idName); err != nil {
+		s.failed("get", err)
 	} else if found && strings.HasPrefix(string(b), s.ns+":t:") {
 		names = append(names, string(b))
 	}
-	v.sharedInvalidate(append([]byte{msgID}, id...), names...)
+	s.invalidate(append([]byte{msgID}, id...), names...)
 }
 
-// sharedBackoff tells every replica that Clerk asked to wait for d.
-func (v *Verifier) sharedBackoff(status int, d time.Duration) {
-	s := v.shared
+// publishBackoff tells every replica that Clerk asked to wait for d.
+func (s *shared) publishBackoff(status int, d time.Duration) {
 	msg := make([]byte, 11)
 	msg[0] = msgBackoff
 	binary.BigEndian.PutUint16(msg[1:], uint16(status))
 	binary.BigEndian.PutUint64(msg[3:], uint64(d))
-	if err := s.sc.Publish(v.sharedCtx(), s.channel, s.seal(s.channel, msg)); err != nil {
-		v.sharedFailed("publish", err)
+	if err := s.sc.Publish(s.ctx, s.channel, s.seal(s.channel, msg)); err != nil {
+		s.failed("publish", err)
 	}
 }
 
-// onShared handles a message of the channel; one that does not authenticate
-// is counted and dropped.
-func (v *Verifier) onShared(b []byte) {
-	s := v.shared
+// onMessage handles a message of the channel; one that does not
+// authenticate is counted and dropped.
+func (s *shared) onMessage(b []byte) {
 	msg, ok := s.open(s.channel, b)
 	if !ok || len(msg) < 1 {
 		s.rejected.Add(1)
@@ -396,13 +402,13 @@ func (v *Verifier) onShared(b []byte) {
 	}
 	switch body := msg[1:]; {
 	case msg[0] == msgKey && len(body) == len(cache.Key{}):
-		v.cache.Remove(cache.Key(body))
+		s.l1.Remove(cache.Key(body))
 	case msg[0] == msgID:
-		v.cache.InvalidateID(string(body))
+		s.l1.InvalidateID(string(body))
 	case msg[0] == msgBackoff && len(body) == 10:
 		d := time.Duration(binary.BigEndian.Uint64(body[2:]))
 		ae := &clerkapi.APIError{StatusCode: int(binary.BigEndian.Uint16(body)), RetryAfter: d}
-		v.backoff.open(v.now(), ae)
+		s.backoff.open(s.now(), ae)
 	default:
 		s.rejected.Add(1)
 	}
@@ -410,8 +416,61 @@ func (v *Verifier) onShared(b []byte) {
 
 // onSubscribed empties the Verifier's own cache when its subscription is
 // (re)established: revocations may have been missed meanwhile.
-func (v *Verifier) onSubscribed() {
-	v.shared.retryAt.Store(0) // Redis is back: no need to wait for the retry
-	v.shared.purges.Add(1)
-	v.cache.Purge()
+func (s *shared) onSubscribed() {
+	s.retryAt.Store(0) // Redis is back: no need to wait for the retry
+	s.purges.Add(1)
+	s.l1.Purge()
+}
+
+// sharedEntry is the payload of a shared cache value: a cache entry of the
+// Verifier's own, as JSON (sealed by shared.seal).
+type sharedEntry struct {
+	Expires  int64  `json:"e"`           // the entry's expiry, Unix ns
+	Negative bool   `json:"n,omitempty"` // a refusal
+	Reason   string `json:"r,omitempty"` // the refusal's reason
+	ID       string `json:"i,omitempty"`
+	Token    *Token `json:"t,omitempty"` // a valid token
+	Valid    int64  `json:"v,omitempty"` // result.expires, Unix ns (0: never)
+}
+
+func (s *shared) encode(e cache.Entry[result]) []byte {
+	w := sharedEntry{Expires: e.Expires.UnixNano(), Negative: e.Negative, ID: e.ID}
+	if e.Negative {
+		w.Reason = e.Value.err.Reason
+	} else {
+		w.Token = e.Value.tok
+		if !e.Value.expires.IsZero() {
+			w.Valid = e.Value.expires.UnixNano()
+		}
+	}
+	b, _ := json.Marshal(w) // plain fields: cannot fail
+	return b
+}
+
+// decode returns the entry sealed under name in b; ok is false for anything
+// that does not authenticate or is not a whole entry. An entry filled from
+// the shared cache is not refreshed ahead: its TTL ends, and the next miss
+// finds the newer one or asks Clerk.
+func (s *shared) decode(name string, b []byte) (e cache.Entry[result], ok bool) {
+	payload, ok := s.open(name, b)
+	if !ok {
+		return e, false
+	}
+	var w sharedEntry
+	if json.Unmarshal(payload, &w) != nil || w.Expires == 0 {
+		return e, false
+	}
+	e = cache.Entry[result]{ID: w.ID, Negative: w.Negative, Expires: time.Unix(0, w.Expires)}
+	switch {
+	case w.Negative && w.Reason != "":
+		e.Value.err = &InvalidTokenError{Reason: w.Reason}
+	case !w.Negative && w.Token != nil && w.Token.Subject != "":
+		e.Value.tok = w.Token
+		if w.Valid != 0 {
+			e.Value.expires = time.Unix(0, w.Valid)
+		}
+	default:
+		return e, false
+	}
+	return e, true
 }

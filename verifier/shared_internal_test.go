@@ -10,7 +10,7 @@ import (
 
 func newTestShared(t *testing.T, key string) *shared {
 	t.Helper()
-	s, err := newShared(nil, key, time.Second)
+	s, err := newShared(&Verifier{cfg: defaultConfig(), now: time.Now}, nil, key)
 	if err != nil {
 		t.Fatal(err)
 	}

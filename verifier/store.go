@@ -13,7 +13,7 @@ import (
 // later call might not repeat).
 type verdict struct {
 	tok     *Token
-	expires time.Time // when tok stops being valid (zero: never): its expiry, plus JWTLeeway for a local JWT
+	expires time.Time // when tok stops being valid (zero: never): its expiry, plus the leeway for a local JWT
 	local   bool      // verified here (a JWT), not by Clerk: nothing to refresh ahead
 
 	refused *InvalidTokenError // remembered for the negative TTL
@@ -35,7 +35,7 @@ func (d verdict) result() (*Token, error) {
 
 // store is the last stage of a miss: it caches the verdict, verified at now.
 // A valid token is served until min(now + TTL, its expiry); when the TTL ends
-// first, the entry is refreshed ahead (WithRefreshAhead) unless it was
+// first, the entry is refreshed ahead (Limits.RefreshAhead) unless it was
 // verified locally. When the token's expiry comes first, the entry is kept
 // for the negative TTL beyond it, so that the expired token is refused
 // without a call. A refusal is remembered for the negative TTL; errors are
@@ -53,8 +53,8 @@ func (v *Verifier) store(key cache.Key, d verdict, now time.Time) {
 		exp := ttlEnd
 		if !r.expires.IsZero() && r.expires.Before(exp) {
 			exp = r.expires.Add(v.cfg.negativeTTL)
-		} else if v.cfg.refreshAhead > 0 && !d.local {
-			r.refreshAt = ttlEnd.Add(-time.Duration(float64(v.cfg.ttl) * v.cfg.refreshAhead))
+		} else if v.cfg.limits.RefreshAhead > 0 && !d.local {
+			r.refreshAt = ttlEnd.Add(-time.Duration(float64(v.cfg.ttl) * v.cfg.limits.RefreshAhead))
 			r.refreshing = new(atomic.Bool)
 		}
 		v.remember(key, cache.Entry[result]{Value: r, ID: d.tok.ID, Expires: exp}, d.local, now)
@@ -66,6 +66,6 @@ func (v *Verifier) store(key cache.Key, d verdict, now time.Time) {
 func (v *Verifier) remember(key cache.Key, e cache.Entry[result], local bool, now time.Time) {
 	v.cache.Set(key, e)
 	if v.shared != nil && !local {
-		v.sharedStore(key, e, now)
+		v.shared.store(key, e, now)
 	}
 }

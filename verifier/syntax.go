@@ -6,14 +6,6 @@ import (
 	"github.com/m2mauth/m2mauth/internal/wire"
 )
 
-// MaxTokenLength is the longest token Verify considers; longer ones are invalid
-// without a call to Clerk. A JWT that Clerk issues lists the scoped machines
-// twice (aud and scopes): about 14 KB for the maximum of 150, more with large
-// custom claims. 32 KiB leaves room for both while keeping a bound on the
-// bytes a request can make the Verifier hash and parse. Opaque tokens
-// (mt_…) keep their own, much smaller bound.
-const MaxTokenLength = 32 << 10
-
 // The reasons of the local checks: preallocated, so a flood of garbage costs no
 // allocation.
 var (
@@ -36,7 +28,7 @@ func checkSyntax(tok string) *InvalidTokenError {
 	switch {
 	case tok == "":
 		return errEmptyToken
-	case len(tok) > MaxTokenLength:
+	case len(tok) > wire.MaxTokenLength:
 		return errTokenTooLong
 	}
 	if rest, ok := strings.CutPrefix(tok, "mt_"); ok {

@@ -1,21 +1,14 @@
 package verifier
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"slices"
 	"time"
 
 	"github.com/m2mauth/m2mauth/clerkapi"
-)
-
-// Format is the format of an M2M token's value: clerkapi's token_format.
-type Format = clerkapi.TokenFormat
-
-// The formats of M2M tokens.
-const (
-	FormatOpaque = clerkapi.FormatOpaque // mt_…
-	FormatJWT    = clerkapi.FormatJWT    // three base64url segments
+	"github.com/m2mauth/m2mauth/internal/wire"
 )
 
 // Token is a verified M2M token. Tokens returned by a Verifier may be shared
@@ -28,7 +21,7 @@ type Token struct {
 	Claims    json.RawMessage
 	ExpiresAt time.Time // zero when the token never expires
 	CreatedAt time.Time
-	Format    Format
+	Format    clerkapi.TokenFormat // opaque (mt_…) or jwt
 }
 
 // HasScope reports whether machineID is among the token's scopes, that is,
@@ -52,4 +45,34 @@ func (t *Token) DecodeClaims(v any) error {
 // ExpiredAt reports whether the token has expired at now.
 func (t *Token) ExpiredAt(now time.Time) bool {
 	return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
+}
+
+// newToken builds the Token for Clerk's answer m about the token value raw.
+func newToken(m *clerkapi.M2MToken, raw string) *Token {
+	t := &Token{
+		ID:        m.ID,
+		Subject:   m.Subject,
+		Scopes:    slices.Clip(m.Scopes),
+		ExpiresAt: m.Expiration.Time,
+		CreatedAt: m.CreatedAt.Time,
+		Format:    clerkapi.FormatOpaque,
+	}
+	if c := bytes.TrimSpace(m.Claims); len(c) > 0 && !bytes.Equal(c, []byte("null")) {
+		t.Claims = bytes.Clone(c)
+	}
+	if wire.IsJWT(raw) {
+		t.Format = clerkapi.FormatJWT
+	}
+	return t
+}
+
+// deadline returns wall, a time from Clerk (no monotonic reading), as an
+// instant on now's clock: now shifted by wall − now, so that with time.Now it
+// carries a monotonic reading and the expiry checks of later hits are immune
+// to steps of the wall clock. The zero time stays zero ("never").
+func deadline(wall, now time.Time) time.Time {
+	if wall.IsZero() {
+		return time.Time{}
+	}
+	return now.Add(wall.Sub(now))
 }

@@ -34,7 +34,7 @@ type Verifier struct {
 	log     *slog.Logger
 	keyKind string // "sk_test", "sk_live" or "ak": safe to log
 	// localJWT: JWT-format tokens are verified here against the JWKS, not by
-	// Clerk's verify endpoint (a Clerk secret key, WithLocalJWT not false).
+	// Clerk's verify endpoint (a Clerk secret key).
 	localJWT bool
 
 	// closing is cancelled by Close; it cancels the calls in flight.
@@ -47,8 +47,9 @@ type Verifier struct {
 	mu        sync.Mutex
 	refreshes sync.WaitGroup
 
-	// Each kind of misconfiguration is logged once per Verifier.
-	keyRefusedLogged, notClerkLogged atomic.Bool
+	// Each kind of misconfiguration is logged once per Verifier; an outage
+	// of Clerk once when it starts and once when it ends.
+	keyRefusedLogged, notClerkLogged, clerkDown atomic.Bool
 
 	stats  counters
 	health health // Ready
@@ -90,8 +91,8 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 			return nil, err
 		}
 	}
-	if kind == "ak" && cfg.localJWT == localJWTOn {
-		return nil, errors.New("verifier: WithLocalJWT(true) needs a Clerk secret key (sk_…): Clerk serves the JWKS only to it")
+	if cfg.limits, err = cfg.limits.resolve(); err != nil {
+		return nil, err
 	}
 	copts := []clerkapi.Option{
 		clerkapi.WithBaseURL(cfg.baseURL),
@@ -103,7 +104,7 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 	}
 	log := cfg.logger
 	if log == nil {
-		log = slog.New(slog.DiscardHandler) // Error lines go to slog.Default: see errorLog
+		log = slog.New(toDefault{}) // Warn and Error to slog.Default(), as it is then
 	}
 	v := &Verifier{
 		client:  client,
@@ -111,54 +112,39 @@ func New(secretKey string, opts ...Option) (*Verifier, error) {
 		now:     cfg.now,
 		log:     log,
 		keyKind: kind,
-		backoff: backoff{max: cfg.maxBackoff},
-		admit:   newAdmission(&cfg),
+		backoff: backoff{max: cfg.limits.MaxBackoff},
+		admit:   newAdmission(cfg.limits, cfg.now),
 
-		localJWT: kind != "ak" && cfg.localJWT != localJWTOff,
+		localJWT: kind != "ak" && cfg.localJWT,
 	}
 	if v.cache, err = cache.New[result](cfg.cacheSize, cache.WithClock(v.now)); err != nil {
 		return nil, err
 	}
 	v.closing, v.close = context.WithCancel(context.Background())
 	if cfg.shared != nil {
-		if v.shared, err = newShared(cfg.shared, secretKey, cfg.timeout); err != nil {
+		if v.shared, err = newShared(v, cfg.shared, secretKey); err != nil {
 			return nil, err
 		}
-		v.shared.stop = cfg.shared.Subscribe(v.shared.channel, v.onShared, v.onSubscribed)
+		v.shared.subscribe()
 	}
 	return v, nil
 }
 
 // Verify returns the verified token, or an error matching ErrInvalidToken,
-// ErrUnavailable, ErrMisconfigured or ErrRateLimited (the source that
-// WithSource put in ctx spent its budget). When ctx ends before Clerk answers
-// it returns ctx.Err() itself. The Token may be shared with other callers:
-// treat it as read-only.
+// ErrUnavailable, ErrMisconfigured or ErrRateLimited. source names who sent
+// the token (the middleware gives the client's IP): the calls to Clerk that
+// its cache miss causes are charged to that source's budget
+// (Limits.SourceRate), so that one source cannot spend the calls of others;
+// "" charges the overall budget only. The source is a budget key, never
+// logged or exported: keep it short (an address or a prefix). When ctx ends
+// before Clerk answers, Verify returns ctx.Err() itself. The Token may be
+// shared with other callers: treat it as read-only.
 //
 // A cache hit does not allocate.
-func (v *Verifier) Verify(ctx context.Context, token string) (*Token, error) {
-	return v.verify(ctx, token, origin{})
-}
-
-// VerifyFrom is Verify for a request from source: the calls to Clerk its miss
-// causes are charged to source's budget (see WithSourceBudget), whatever
-// WithSource says in ctx. The middleware uses it, which spares a context per
-// request.
-func (v *Verifier) VerifyFrom(ctx context.Context, token, source string) (*Token, error) {
-	return v.verify(ctx, token, origin{source: source, given: true})
-}
-
-// origin is who a verification is for: a source given by VerifyFrom, or (given
-// false) whatever WithSource put in the context, read on a miss only.
-type origin struct {
-	source string
-	given  bool
-}
-
-func (v *Verifier) verify(ctx context.Context, token string, from origin) (*Token, error) {
+func (v *Verifier) Verify(ctx context.Context, token, source string) (*Token, error) {
 	if v.closed.Load() {
 		v.stats.unavailable.Add(1)
-		return nil, errClosed
+		return nil, errClosedUnavailable
 	}
 	if err := checkSyntax(token); err != nil {
 		v.stats.invalid.Add(1)
@@ -171,12 +157,12 @@ func (v *Verifier) verify(ctx context.Context, token string, from origin) (*Toke
 		}
 		return tok, err
 	}
-	return v.miss(ctx, key, token, from)
+	return v.miss(ctx, key, token, source)
 }
 
 var (
-	errClosed       = &UnavailableError{Err: ErrClosed}
-	errTokenExpired = &InvalidTokenError{Reason: "token expired"}
+	errClosedUnavailable = &UnavailableError{Err: errClosed}
+	errTokenExpired      = &InvalidTokenError{Reason: "token expired"}
 )
 
 // hashToken returns SHA-256(token), reading the string's bytes in place: a
@@ -188,14 +174,14 @@ func hashToken(token string) cache.Key {
 // miss is what follows a cache miss: admission (stage 5), then the one
 // shared call for key (stage 6: flight, which resolves and stores), waited
 // for until it answers or ctx ends.
-func (v *Verifier) miss(ctx context.Context, key cache.Key, token string, from origin) (_ *Token, err error) {
+func (v *Verifier) miss(ctx context.Context, key cache.Key, token, source string) (_ *Token, err error) {
 	ctx, observed := v.startMiss(ctx) // WithObserver
 	defer func() { observed(err) }()
 	if err := ctx.Err(); err != nil {
 		v.stats.canceled.Add(1)
 		return nil, err
 	}
-	src, err := v.admitMiss(ctx, token, from)
+	src, err := v.admitMiss(token, source)
 	if err != nil {
 		v.countError(err)
 		return nil, err
@@ -232,13 +218,13 @@ func (v *Verifier) countError(err error) {
 		v.stats.misconfigured.Add(1)
 	case errors.Is(err, ErrRateLimited):
 		v.stats.rateLimited.Add(1)
-	case errors.Is(err, ErrBackoff):
+	case errors.Is(err, errBackoff):
 		v.stats.backoff.Add(1)
 		v.stats.unavailable.Add(1)
-	case errors.Is(err, ErrOverloaded):
+	case errors.Is(err, errOverloaded):
 		v.stats.overloaded.Add(1)
 		v.stats.unavailable.Add(1)
-	case errors.Is(err, ErrBreakerOpen):
+	case errors.Is(err, errBreakerOpen):
 		v.stats.breaker.Add(1)
 		v.stats.unavailable.Add(1)
 	default:
@@ -255,7 +241,7 @@ func (v *Verifier) Invalidate(token string) {
 	key := hashToken(token)
 	v.cache.Remove(key)
 	if v.shared != nil {
-		v.sharedInvalidateKey(key)
+		v.shared.invalidateKey(key)
 	}
 }
 
@@ -266,12 +252,12 @@ func (v *Verifier) Invalidate(token string) {
 func (v *Verifier) InvalidateID(tokenID string) {
 	v.cache.InvalidateID(tokenID)
 	if v.shared != nil {
-		v.sharedInvalidateID(tokenID)
+		v.shared.invalidateID(tokenID)
 	}
 }
 
 // Close stops the Verifier: calls to Clerk in flight are cancelled, the cache
-// is emptied, and every later Verify fails with ErrUnavailable (ErrClosed).
+// is emptied, and every later Verify fails with ErrUnavailable.
 // Close is idempotent and always returns nil.
 func (v *Verifier) Close() error {
 	v.mu.Lock()

@@ -20,11 +20,11 @@ func TestVerifyOpaque(t *testing.T) {
 		SecondsUntilExpiration: clerkapi.Int64(600),
 		Claims:                 map[string]any{"role": "billing"},
 	})
-	tok, err := v.Verify(context.Background(), m.Token)
+	tok, err := v.Verify(context.Background(), m.Token, "")
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	if tok.ID != m.ID || tok.Subject != e.caller.ID || tok.Format != verifier.FormatOpaque {
+	if tok.ID != m.ID || tok.Subject != e.caller.ID || tok.Format != clerkapi.FormatOpaque {
 		t.Errorf("got ID %q subject %q format %q, want %q %q opaque", tok.ID, tok.Subject, tok.Format, m.ID, e.caller.ID)
 	}
 	if !tok.HasScope(e.callee.ID) || len(tok.Scopes) != 1 {
@@ -56,7 +56,7 @@ func TestVerifyClaimsAbsent(t *testing.T) {
 		{"null claims", json.RawMessage("null")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tok, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{Claims: tc.claims}))
+			tok, err := v.Verify(context.Background(), e.token(clerkapi.CreateParams{Claims: tc.claims}), "")
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -72,13 +72,13 @@ func TestVerifyClaimsAbsent(t *testing.T) {
 
 func TestVerifyJWTThroughClerk(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier(verifier.WithLocalJWT(false))
+	v := e.verifier(verifier.WithoutLocalJWT())
 	m := e.mint(e.caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
-	tok, err := v.Verify(context.Background(), m.Token)
+	tok, err := v.Verify(context.Background(), m.Token, "")
 	if err != nil {
 		t.Fatalf("Verify(JWT): %v", err)
 	}
-	if tok.Format != verifier.FormatJWT || tok.ID != m.ID || tok.Subject != e.caller.ID {
+	if tok.Format != clerkapi.FormatJWT || tok.ID != m.ID || tok.Subject != e.caller.ID {
 		t.Errorf("got format %q ID %q subject %q, want jwt %q %q", tok.Format, tok.ID, tok.Subject, m.ID, e.caller.ID)
 	}
 	if got := e.verifyCalls(); got != 1 {
@@ -99,7 +99,7 @@ func TestVerifyMachineKey(t *testing.T) {
 		{"token of a machine without scope", stranger.ID, verifier.ErrInvalidToken},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := v.Verify(context.Background(), e.mint(tc.machine, clerkapi.CreateParams{}).Token)
+			_, err := v.Verify(context.Background(), e.mint(tc.machine, clerkapi.CreateParams{}).Token, "")
 			if !errors.Is(err, tc.want) {
 				t.Errorf("got error %v, want %v", err, tc.want)
 			}
@@ -131,7 +131,7 @@ func TestLocalSyntaxCheck(t *testing.T) {
 		{"base64 std chars in JWT", "eyJ+.eyJ/.c2ln"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := v.Verify(context.Background(), tc.token)
+			_, err := v.Verify(context.Background(), tc.token, "")
 			if !errors.Is(err, verifier.ErrInvalidToken) {
 				t.Fatalf("got error %v, want ErrInvalidToken", err)
 			}
@@ -157,7 +157,7 @@ func TestUnknownTokenNegativeCache(t *testing.T) {
 		if i == 3 {
 			e.clk.Advance(10 * time.Second)
 		}
-		_, err := v.Verify(context.Background(), tok)
+		_, err := v.Verify(context.Background(), tok, "")
 		var inv *verifier.InvalidTokenError
 		if !errors.As(err, &inv) {
 			t.Fatalf("call %d: got error %v, want *InvalidTokenError", i, err)
@@ -181,7 +181,7 @@ func TestNegativeCacheDisabled(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier(verifier.WithNegativeTTL(0))
 	for range 3 {
-		if _, err := v.Verify(context.Background(), unknownToken(7)); !errors.Is(err, verifier.ErrInvalidToken) {
+		if _, err := v.Verify(context.Background(), unknownToken(7), ""); !errors.Is(err, verifier.ErrInvalidToken) {
 			t.Fatalf("got %v, want ErrInvalidToken", err)
 		}
 	}
@@ -210,7 +210,7 @@ func TestExpiry(t *testing.T) {
 		{"then cached negatively", time.Second, verifier.ErrInvalidToken, 2},
 	} {
 		e.clk.Advance(step.advance)
-		_, err := v.Verify(ctx, tok)
+		_, err := v.Verify(ctx, tok, "")
 		if !errors.Is(err, step.wantErr) || (step.wantErr == nil && err != nil) {
 			t.Errorf("%s: got error %v, want %v", step.name, err, step.wantErr)
 		}
@@ -229,7 +229,7 @@ func TestPositiveTTL(t *testing.T) {
 		wantCalls int64
 	}{{0, 1}, {59 * time.Second, 1}, {time.Second, 2}, {30 * time.Second, 2}} {
 		e.clk.Advance(step.advance)
-		if _, err := v.Verify(context.Background(), tok); err != nil {
+		if _, err := v.Verify(context.Background(), tok, ""); err != nil {
 			t.Fatalf("step %d: Verify: %v", i, err)
 		}
 		if got := e.verifyCalls(); got != step.wantCalls {
@@ -251,17 +251,17 @@ func TestInvalidate(t *testing.T) {
 			v := e.verifier()
 			m := e.mint(e.caller.ID, clerkapi.CreateParams{})
 			ctx := context.Background()
-			if _, err := v.Verify(ctx, m.Token); err != nil {
+			if _, err := v.Verify(ctx, m.Token, ""); err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
 			if err := e.srv.RevokeToken(m.ID, "compromised"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := v.Verify(ctx, m.Token); err != nil {
+			if _, err := v.Verify(ctx, m.Token, ""); err != nil {
 				t.Fatalf("Verify of the cached token after revocation: %v, want the cached answer", err)
 			}
 			tc.invalidate(v, m.Token, m.ID)
-			if _, err := v.Verify(ctx, m.Token); !errors.Is(err, verifier.ErrInvalidToken) {
+			if _, err := v.Verify(ctx, m.Token, ""); !errors.Is(err, verifier.ErrInvalidToken) {
 				t.Errorf("got %v after invalidation, want ErrInvalidToken (revoked)", err)
 			}
 			if got := e.verifyCalls(); got != 2 {
@@ -292,7 +292,7 @@ func TestContextDoneBeforeCall(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := tc.ctx()
 			defer cancel()
-			if _, err := v.Verify(ctx, tok); err != tc.want {
+			if _, err := v.Verify(ctx, tok, ""); err != tc.want {
 				t.Errorf("got %v, want %v itself", err, tc.want)
 			}
 		})
@@ -306,7 +306,7 @@ func TestClose(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier()
 	tok := e.token(clerkapi.CreateParams{})
-	if _, err := v.Verify(context.Background(), tok); err != nil {
+	if _, err := v.Verify(context.Background(), tok, ""); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	for i := range 2 {
@@ -314,7 +314,7 @@ func TestClose(t *testing.T) {
 			t.Errorf("Close #%d: %v", i+1, err)
 		}
 	}
-	_, err := v.Verify(context.Background(), tok)
+	_, err := v.Verify(context.Background(), tok, "")
 	if !errors.Is(err, verifier.ErrUnavailable) || !errors.Is(err, verifier.ErrClosed) {
 		t.Errorf("got %v after Close, want ErrUnavailable and ErrClosed (fail closed, even for a cached token)", err)
 	}
@@ -332,14 +332,14 @@ func TestWellFormedUnknown(t *testing.T) {
 	}{
 		{"opaque", unknownToken(99), nil, 1},
 		{"JWT-shaped, checked locally", jwtShaped, nil, 0},
-		{"JWT-shaped, sent to Clerk", jwtShaped, []verifier.Option{verifier.WithLocalJWT(false)}, 1},
+		{"JWT-shaped, sent to Clerk", jwtShaped, []verifier.Option{verifier.WithoutLocalJWT()}, 1},
 		{"token ID instead of token", "mt_0123456789abcdef0123456789abcdef", nil, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			v := e.verifier(tc.opts...)
 			for range 2 {
-				if _, err := v.Verify(context.Background(), tc.token); !errors.Is(err, verifier.ErrInvalidToken) {
+				if _, err := v.Verify(context.Background(), tc.token, ""); !errors.Is(err, verifier.ErrInvalidToken) {
 					t.Fatalf("got %v, want ErrInvalidToken", err)
 				}
 			}

@@ -24,7 +24,7 @@ func TestAudience(t *testing.T) {
 	f := newFixture(t)
 	newVerifier := func(key string) *verifier.Verifier {
 		v, err := verifier.New(key, verifier.WithBaseURL(f.clerk.URL), verifier.WithClock(f.clock.Now),
-			verifier.WithTimeout(5*time.Second))
+			verifier.WithLimits(verifier.Limits{Timeout: 5 * time.Second}))
 		if err != nil {
 			t.Fatalf("verifier.New: %v", err)
 		}
@@ -35,8 +35,8 @@ func TestAudience(t *testing.T) {
 	machine := newVerifier(f.receiver.SecretKey)
 	// A custom Verifier that says nothing about the audience, here delegating
 	// to the sk_ verifier: treated like it.
-	custom := middleware.VerifierFunc(func(ctx context.Context, tok string) (*verifier.Token, error) {
-		return instance.Verify(ctx, tok)
+	custom := middleware.VerifierFunc(func(ctx context.Context, tok, _ string) (*verifier.Token, error) {
+		return instance.Verify(ctx, tok, "")
 	})
 
 	// One token of each format for the caller (scoped to the receiver) and

@@ -96,7 +96,7 @@ func newFixture(tb testing.TB) *fixture {
 
 	newVerifier := func(key string) *verifier.Verifier {
 		v, err := verifier.New(key, verifier.WithBaseURL(f.clerk.URL), verifier.WithClock(f.clock.Now),
-			verifier.WithTimeout(5*time.Second))
+			verifier.WithLimits(verifier.Limits{Timeout: 5 * time.Second}))
 		if err != nil {
 			tb.Fatalf("verifier.New: %v", err)
 		}

@@ -17,7 +17,7 @@ import (
 
 func ExampleMiddlewareWithConfig() {
 	// In production: v, err := verifier.New(os.Getenv("CLERK_SECRET_KEY")).
-	v := middleware.VerifierFunc(func(_ context.Context, tok string) (*verifier.Token, error) {
+	v := middleware.VerifierFunc(func(_ context.Context, tok, _ string) (*verifier.Token, error) {
 		if tok == "mt_good" {
 			return &verifier.Token{Subject: "mch_caller", Scopes: []string{"mch_me"}}, nil
 		}

@@ -11,10 +11,10 @@
 //	tok, ok := m2mgrpc.Token(ctx)
 //
 // The interceptors read the token from the metadata "authorization: Bearer …"
-// by BearerToken's rules (middleware.ParseBearer: one value, at most
-// middleware.MaxAuthorizationLen bytes, a token68), name the source for the
-// Verifier's per-source budget from the peer's address by RemoteIP's rules
-// (middleware.AddrSource), and hand both to Authenticator.AuthenticateToken:
+// by BearerToken's rules (middleware.ParseBearer: one value, at most 32 KiB +
+// 64 bytes, a token68), name the source for the Verifier's per-source budget
+// from the peer's address by middleware.RemoteIP's rules, and hand both to
+// Authenticator.AuthenticateToken:
 // the verification, the policy (audience, subjects, checks), the logging and
 // the success hook are the Authenticator's, as for HTTP. The options of the
 // Authenticator that read an *http.Request (WithSkipper, WithExtractor,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/m2mauth/m2mauth/adapters/internal/adaptertest"
 	"github.com/m2mauth/m2mauth/adapters/m2mgrpc"
+	"github.com/m2mauth/m2mauth/internal/wire"
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
 )
@@ -190,7 +191,7 @@ func TestMetadataRules(t *testing.T) {
 		{"two values", []string{good, good}, codes.Unauthenticated, "missing_token: more than one Authorization header"},
 		{"basic", []string{"Basic eDp5"}, codes.Unauthenticated, "missing_token: no bearer token"},
 		{"not token68", []string{"Bearer a,b"}, codes.Unauthenticated, "missing_token: malformed bearer token"},
-		{"too large", []string{"Bearer " + strings.Repeat("a", middleware.MaxAuthorizationLen)}, codes.Unauthenticated, "missing_token: Authorization header too large"},
+		{"too large", []string{"Bearer " + strings.Repeat("a", wire.MaxAuthorizationLen)}, codes.Unauthenticated, "missing_token: Authorization header too large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := whoami(withAuth(t.Context(), tc.auth...), conn)
@@ -205,7 +206,7 @@ func TestMetadataRules(t *testing.T) {
 // TestClientGone: an RPC whose context ends while its token is being
 // verified is Canceled or DeadlineExceeded, not Unavailable.
 func TestClientGone(t *testing.T) {
-	waiting := middleware.VerifierFunc(func(ctx context.Context, _ string) (*verifier.Token, error) {
+	waiting := middleware.VerifierFunc(func(ctx context.Context, _, _ string) (*verifier.Token, error) {
 		<-ctx.Done()
 		return nil, &verifier.UnavailableError{Err: ctx.Err()}
 	})
@@ -254,7 +255,7 @@ func TestStatus(t *testing.T) {
 		{"forbidden", middleware.Forbidden("no"), codes.PermissionDenied, 0},
 		{"rate limited", &verifier.RateLimitedError{RetryAfter: 3 * time.Second}, codes.ResourceExhausted, 3 * time.Second},
 		{"unavailable, clerk's delay", &verifier.UnavailableError{RetryAfter: 1500 * time.Millisecond}, codes.Unavailable, 2 * time.Second},
-		{"unavailable, the default", &verifier.UnavailableError{Err: errors.New("503")}, codes.Unavailable, middleware.DefaultRetryAfter},
+		{"unavailable, the default", &verifier.UnavailableError{Err: errors.New("503")}, codes.Unavailable, 2 * time.Second},
 		{"misconfigured", verifier.ErrMisconfigured, codes.Internal, 0},
 		{"unknown", errors.New("boom"), codes.Internal, 0},
 	} {

@@ -8,7 +8,7 @@ import (
 
 	"google.golang.org/grpc/peer"
 
-	"github.com/m2mauth/m2mauth/middleware"
+	"github.com/m2mauth/m2mauth/internal/source"
 )
 
 // An Option configures an Interceptor. Options are validated by New.
@@ -29,7 +29,7 @@ type config struct {
 }
 
 func defaultConfig() config {
-	c := config{methods: map[string]struct{}{}, source: PeerIP}
+	c := config{methods: map[string]struct{}{}, source: peerIP}
 	c.services = append(c.services, defaultSkipped...)
 	return c
 }
@@ -106,7 +106,10 @@ func isDefault(s string) bool {
 // function that reads the metadata that proxy sets, and only that. It must
 // be cheap and return a short key.
 //
-// Default: PeerIP.
+// Default: the connection's peer address (peer.FromContext), named by
+// middleware.RemoteIP's rules (an IPv4 address as it is, an IPv6 address by
+// its /64); metadata such as x-forwarded-for is never read, and an RPC
+// without a peer has the source "".
 func WithSourceFunc(f func(ctx context.Context) string) Option {
 	return func(c *config) error {
 		if f == nil {
@@ -117,21 +120,18 @@ func WithSourceFunc(f func(ctx context.Context) string) Option {
 	}
 }
 
-// PeerIP is the default source of an RPC: the address of the connection's
-// peer (peer.FromContext), named by middleware.RemoteIP's rules (an IPv6
-// address by its /64). Metadata such as x-forwarded-for is never read. An RPC
-// without a peer has the source "".
-func PeerIP(ctx context.Context) string {
+// peerIP is the default source of an RPC (see WithSourceFunc).
+func peerIP(ctx context.Context) string {
 	p, ok := peer.FromContext(ctx)
 	if !ok || p.Addr == nil {
 		return ""
 	}
 	if tcp, ok := p.Addr.(*net.TCPAddr); ok {
 		if ip := tcp.AddrPort().Addr(); ip.IsValid() {
-			return middleware.IPSource(ip)
+			return source.FromIP(ip)
 		}
 	}
-	return middleware.AddrSource(p.Addr.String())
+	return source.FromAddr(p.Addr.String())
 }
 
 // quote quotes s for an error message, cut at 64 bytes.

@@ -167,7 +167,7 @@ func TestSameVerdictsAsHTTP(t *testing.T) {
 		{"source over budget", func(t *testing.T) (*middleware.Authenticator, []string) {
 			// A burst of one miss, refilled at one every 10 s on a clock that
 			// does not move: the second new token is over budget.
-			a := w.auth(t, w.clerk.SecretKey, verifier.WithSourceBudget(0.1, 1))
+			a := w.auth(t, w.clerk.SecretKey, verifier.WithLimits(verifier.Limits{SourceRate: 0.1, SourceBurst: 1}))
 			return a, []string{"Bearer mt_" + strings.Repeat("j", 32), "Bearer " + w.mint(t, w.caller, clerkapi.FormatOpaque)}
 		}, verdict{429, "10"}},
 		{"misconfigured key", func(t *testing.T) (*middleware.Authenticator, []string) {

@@ -19,7 +19,7 @@ func BenchmarkL2Hit(b *testing.B) {
 	toks := make([]string, 64)
 	for i := range toks {
 		toks[i] = c.token().Token
-		if _, err := writer.Verify(context.Background(), toks[i]); err != nil {
+		if _, err := writer.Verify(context.Background(), toks[i], ""); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -28,7 +28,7 @@ func BenchmarkL2Hit(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if _, err := reader.Verify(ctx, toks[i%len(toks)]); err != nil {
+		if _, err := reader.Verify(ctx, toks[i%len(toks)], ""); err != nil {
 			b.Fatal(err)
 		}
 	}

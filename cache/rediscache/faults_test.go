@@ -18,8 +18,8 @@ func TestLockHolderDied(t *testing.T) {
 	rdb := c.client()
 	ctx := context.Background()
 	const bound = 200 * time.Millisecond // WithTimeout: the lock's TTL and the wait's bound
-	a, _ := c.replica(verifier.WithTimeout(bound))
-	b, _ := c.replica(verifier.WithTimeout(bound))
+	a, _ := c.replica(verifier.WithLimits(verifier.Limits{Timeout: bound}))
+	b, _ := c.replica(verifier.WithLimits(verifier.Limits{Timeout: bound}))
 	subscribed(t, a)
 	subscribed(t, b)
 	gate := clerktest.NewGate()
@@ -27,7 +27,7 @@ func TestLockHolderDied(t *testing.T) {
 	tok := c.token().Token
 
 	done := make(chan error, 1)
-	go func() { _, err := a.Verify(ctx, tok); done <- err }()
+	go func() { _, err := a.Verify(ctx, tok, ""); done <- err }()
 	<-gate.Arrived(1)
 	a.Close() // the holder dies: its call is cancelled and its lock is not released
 	if err := <-done; err == nil {
@@ -41,7 +41,7 @@ func TestLockHolderDied(t *testing.T) {
 		t.Fatalf("locks in Redis after the holder died: got %q, want its one lock", locks)
 	}
 	gate.Release()
-	if _, err := b.Verify(ctx, tok); err != nil {
+	if _, err := b.Verify(ctx, tok, ""); err != nil {
 		t.Fatalf("b: got %v, want the token, verified by b once the lock expired", err)
 	}
 	if got := c.srv.Calls(clerktest.EndpointVerify); got != 2 {
@@ -86,7 +86,7 @@ func TestRedisSick(t *testing.T) {
 			defer cure()
 			start := time.Now()
 			for range 2 {
-				if _, err := v.Verify(context.Background(), c.token().Token); err != nil {
+				if _, err := v.Verify(context.Background(), c.token().Token, ""); err != nil {
 					t.Fatalf("Verify: got %v, want the token", err)
 				}
 			}
@@ -97,7 +97,7 @@ func TestRedisSick(t *testing.T) {
 				t.Error("SharedErrors: got 0, want the failures counted")
 			}
 			junk := "mt_" + "3333333333333333333333333333333a"
-			if _, err := v.Verify(context.Background(), junk); !errors.Is(err, verifier.ErrInvalidToken) {
+			if _, err := v.Verify(context.Background(), junk, ""); !errors.Is(err, verifier.ErrInvalidToken) {
 				t.Errorf("junk: got %v, want ErrInvalidToken", err)
 			}
 		})

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/m2mauth/m2mauth/verifier"
 )
 
 // Defaults of the options.
@@ -23,8 +21,6 @@ type Cache struct {
 	timeout time.Duration
 	prefix  string
 }
-
-var _ verifier.SharedCache = (*Cache)(nil)
 
 // An Option configures a Cache.
 type Option func(*Cache) error

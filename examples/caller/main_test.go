@@ -44,7 +44,7 @@ func TestRun_External(t *testing.T) {
 	defer v.Close()
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if _, err := v.Verify(r.Context(), tok); err != nil {
+		if _, err := v.Verify(r.Context(), tok, ""); err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			w.WriteHeader(http.StatusUnauthorized)
 			return

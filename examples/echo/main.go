@@ -168,7 +168,7 @@ func healthz(c echo.Context) error {
 
 // readyz answers 200 {"status":"ready"} while v can verify tokens, else 503
 // {"status":"misconfigured"} or {"status":"unavailable"}: v.Ready probes
-// Clerk at most once per verifier.ReadyTTL, however often it is asked.
+// Clerk at most once 5 s, however often it is asked.
 func readyz(v *verifier.Verifier) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := v.Ready(c.Request().Context()); err != nil {
@@ -201,7 +201,7 @@ type whoAmI struct {
 	Scopes    []string        `json:"scopes"`  // the machines it may call
 	Claims    json.RawMessage `json:"claims"`  // its custom claims, or null
 	TokenID   string          `json:"token_id"`
-	Format    verifier.Format `json:"format"` // opaque or jwt
+	Format    string          `json:"format"` // opaque or jwt
 	ExpiresAt time.Time       `json:"expires_at,omitzero"`
 }
 
@@ -211,7 +211,7 @@ func whoami(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusInternalServerError, "not authenticated")
 	}
 	return c.JSON(http.StatusOK, whoAmI{
-		Subject: tok.Subject, Scopes: tok.Scopes, Claims: tok.Claims, TokenID: tok.ID, Format: tok.Format, ExpiresAt: tok.ExpiresAt,
+		Subject: tok.Subject, Scopes: tok.Scopes, Claims: tok.Claims, TokenID: tok.ID, Format: string(tok.Format), ExpiresAt: tok.ExpiresAt,
 	})
 }
 

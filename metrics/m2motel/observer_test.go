@@ -132,7 +132,7 @@ func TestSpans(t *testing.T) {
 			if tc.fault != nil {
 				e.srv.InjectOn(clerktest.EndpointVerify, tc.fault)
 			}
-			_, err := e.v.Verify(context.Background(), m.Token)
+			_, err := e.v.Verify(context.Background(), m.Token, "")
 			got := dump(e.spans.Ended())
 			t.Logf("Verify: %v; spans:\n%s", err, got)
 			if got != tc.want {
@@ -144,7 +144,7 @@ func TestSpans(t *testing.T) {
 				}
 			}
 			if err == nil { // a hit: no new span
-				if _, err := e.v.Verify(context.Background(), m.Token); err != nil {
+				if _, err := e.v.Verify(context.Background(), m.Token, ""); err != nil {
 					t.Fatal(err)
 				}
 				if n := len(e.spans.Ended()); n != 2 {
@@ -162,11 +162,11 @@ func TestMetrics(t *testing.T) {
 	ctx := context.Background()
 	tok := e.mint(t, clerkapi.FormatOpaque).Token
 	for range 2 {
-		if _, err := e.v.Verify(ctx, tok); err != nil {
+		if _, err := e.v.Verify(ctx, tok, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.v.Verify(ctx, "mt_"+strings.Repeat("0", 32)); !errors.Is(err, verifier.ErrInvalidToken) {
+	if _, err := e.v.Verify(ctx, "mt_"+strings.Repeat("0", 32), ""); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Fatalf("got %v, want ErrInvalidToken", err)
 	}
 	var rm metricdata.ResourceMetrics

@@ -11,12 +11,12 @@ func BenchmarkVerifyHitObserved(b *testing.B) {
 	e := newEnv(b, secretKey)
 	tok := e.token(b)
 	ctx := context.Background()
-	if _, err := e.v.Verify(ctx, tok); err != nil {
+	if _, err := e.v.Verify(ctx, tok, ""); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := e.v.Verify(ctx, tok); err != nil {
+		if _, err := e.v.Verify(ctx, tok, ""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -75,32 +75,32 @@ func secretKey(s *clerktest.Server) string { return s.SecretKey }
 // TestScriptedRun: hits, misses, refusals and Clerk's errors move the right
 // series, and nothing else.
 func TestScriptedRun(t *testing.T) {
-	e := newEnv(t, secretKey, verifier.WithSourceBudget(0.001, 1))
+	e := newEnv(t, secretKey, verifier.WithLimits(verifier.Limits{SourceRate: 0.001, SourceBurst: 1}))
 	ctx := context.Background()
 	valid, other := e.token(t), e.token(t)
 	unknown := "mt_" + strings.Repeat("0", 32)
 
 	for range 3 { // one miss, two hits
-		if _, err := e.v.Verify(ctx, valid); err != nil {
+		if _, err := e.v.Verify(ctx, valid, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for range 2 { // one miss refused by Clerk, one negative hit
-		if _, err := e.v.Verify(ctx, unknown); !errors.Is(err, verifier.ErrInvalidToken) {
+		if _, err := e.v.Verify(ctx, unknown, ""); !errors.Is(err, verifier.ErrInvalidToken) {
 			t.Fatalf("unknown token: got %v, want ErrInvalidToken", err)
 		}
 	}
-	if _, err := e.v.Verify(ctx, "mt_"); !errors.Is(err, verifier.ErrInvalidToken) { // refused locally: no lookup
+	if _, err := e.v.Verify(ctx, "mt_", ""); !errors.Is(err, verifier.ErrInvalidToken) { // refused locally: no lookup
 		t.Fatalf("malformed token: got %v, want ErrInvalidToken", err)
 	}
 	e.srv.InjectOn(clerktest.EndpointVerify, clerktest.FailNext(1, 503))
-	if _, err := e.v.Verify(ctx, e.token(t)); !errors.Is(err, verifier.ErrUnavailable) {
+	if _, err := e.v.Verify(ctx, e.token(t), ""); !errors.Is(err, verifier.ErrUnavailable) {
 		t.Fatalf("clerk 503: got %v, want ErrUnavailable", err)
 	}
-	if _, err := e.v.VerifyFrom(ctx, other, "10.0.0.1"); err != nil { // spends the source's budget
+	if _, err := e.v.Verify(ctx, other, "10.0.0.1"); err != nil { // spends the source's budget
 		t.Fatal(err)
 	}
-	if _, err := e.v.VerifyFrom(ctx, e.token(t), "10.0.0.1"); !errors.Is(err, verifier.ErrRateLimited) {
+	if _, err := e.v.Verify(ctx, e.token(t), "10.0.0.1"); !errors.Is(err, verifier.ErrRateLimited) {
 		t.Fatalf("over budget: got %v, want ErrRateLimited", err)
 	}
 
@@ -222,7 +222,7 @@ m2mauth_upstream_requests_total{endpoint="verify"} 0
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _ = e.v.Verify(context.Background(), m.Token)
+			_, _ = e.v.Verify(context.Background(), m.Token, "")
 			if err := testutil.GatherAndCompare(e.reg, strings.NewReader(tc.text), tc.names...); err != nil {
 				t.Error(err)
 			}

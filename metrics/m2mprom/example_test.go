@@ -40,7 +40,7 @@ func Example() {
 	reg.MustRegister(c)
 
 	for range 3 { // one miss, two hits
-		if _, err := v.Verify(context.Background(), tok.Token); err != nil {
+		if _, err := v.Verify(context.Background(), tok.Token, ""); err != nil {
 			panic(err)
 		}
 	}

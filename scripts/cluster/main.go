@@ -94,7 +94,7 @@ func run(example string, nrep, ntok, nreq, trials int) error {
 		func(e *env) error { return cold(e, ntok, nreq) },
 		func(e *env) error { return outage(e, ntok) },
 		// after the outage: its 100 trials spend the replicas' call budgets
-		// (WithCallBudget), which the outage's new tokens would then hit.
+		// (Limits.CallRate), which the outage's new tokens would then hit.
 		func(e *env) error { return revoke(e, trials) },
 		forged,
 	} {

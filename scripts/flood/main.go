@@ -44,7 +44,7 @@ func main() {
 	only := flag.String("only", "", "run one scenario: hang, ratelimit or steady")
 	hangFor := flag.Duration("hang-duration", 10*time.Second, "length of the hanging-Clerk scenario")
 	rlFor := flag.Duration("ratelimit-duration", 60*time.Second, "length of the rate-limit scenario")
-	ttl := flag.Duration("steady-ttl", 60*time.Second, "the example's cache TTL (verifier.DefaultTTL): the steady scenario lasts 3 × it")
+	ttl := flag.Duration("steady-ttl", 60*time.Second, "the example's cache TTL (verifier.WithTTL's default): the steady scenario lasts 3 × it")
 	flag.Parse()
 	if *example == "" {
 		fmt.Fprintln(os.Stderr, "flood: -example is required")

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
 )
@@ -20,19 +21,17 @@ const Audience = "mch_receiver"
 // pointer to the next handler.
 var Token = &verifier.Token{
 	ID: "mt_00000000000000000000000000000001", Subject: "mch_caller", Scopes: []string{Audience},
-	ExpiresAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Format: verifier.FormatOpaque,
+	ExpiresAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Format: clerkapi.FormatOpaque,
 }
 
 // Fixed is a test double: GoodToken is valid, "mt_down" means Clerk is
 // unavailable (retry after 4 s), "mt_flood" that the request's source spent
-// its budget (retry after 7 s), anything else is invalid. Like
-// *verifier.Verifier it takes the source as an argument
-// (middleware.SourceVerifier), so it costs the middleware no context.
+// its budget (retry after 7 s), anything else is invalid.
 var Fixed fixed
 
 type fixed struct{}
 
-func (fixed) Verify(_ context.Context, tok string) (*verifier.Token, error) {
+func (fixed) Verify(_ context.Context, tok, _ string) (*verifier.Token, error) {
 	switch tok {
 	case GoodToken:
 		return Token, nil
@@ -42,10 +41,6 @@ func (fixed) Verify(_ context.Context, tok string) (*verifier.Token, error) {
 		return nil, &verifier.RateLimitedError{RetryAfter: 7 * time.Second}
 	}
 	return nil, &verifier.InvalidTokenError{Reason: "token not found"}
-}
-
-func (f fixed) VerifyFrom(ctx context.Context, tok, _ string) (*verifier.Token, error) {
-	return f.Verify(ctx, tok)
 }
 
 // NewReceiver returns the authenticator of the service Token is scoped to:

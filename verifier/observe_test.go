@@ -80,17 +80,17 @@ func TestObserver(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			rec := &recorder{}
-			v := e.verifierWithKey(tc.key(e), verifier.WithObserver(rec), verifier.WithMaxBackoff(0))
+			v := e.verifierWithKey(tc.key(e), verifier.WithObserver(rec), verifier.WithLimits(verifier.Limits{MaxBackoff: -1}))
 			tok := tc.token(e)
 			if tc.fault != nil {
 				e.srv.InjectOn(clerktest.EndpointVerify, tc.fault)
 			}
-			_, _ = v.Verify(context.Background(), tok)
+			_, _ = v.Verify(context.Background(), tok, "")
 			if got := rec.take(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("first Verify: got events %q, want %q", got, tc.want)
 			}
 			e.srv.ClearFaults()
-			_, _ = v.Verify(context.Background(), tok)
+			_, _ = v.Verify(context.Background(), tok, "")
 			got := rec.take()
 			switch {
 			case !tc.again && len(got) != 0:
@@ -116,7 +116,7 @@ func TestObserverCanceled(t *testing.T) {
 	tok := e.token(clerkapi.CreateParams{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { _, err := v.Verify(ctx, tok); done <- err }()
+	go func() { _, err := v.Verify(ctx, tok, ""); done <- err }()
 	<-gate.Arrived(1)
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
@@ -126,7 +126,7 @@ func TestObserverCanceled(t *testing.T) {
 		t.Errorf("got events %q, want %q", got, want)
 	}
 	gate.Release()
-	if _, err := v.Verify(context.Background(), tok); err != nil {
+	if _, err := v.Verify(context.Background(), tok, ""); err != nil {
 		t.Fatal(err)
 	}
 	// The held call ended ok (its miss had gone), then the token was a hit, or
