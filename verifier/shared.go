@@ -100,6 +100,7 @@ type shared struct {
 	// closing context, which every call to sc runs on so that Close cancels
 	// them.
 	l1      *cache.Cache[result]
+	purge   func() // empties the Verifier's own cache (Verifier.purgeLocal)
 	backoff *backoff
 	now     func() time.Time
 	log     *slog.Logger
@@ -142,7 +143,7 @@ func newShared(v *Verifier, sc SharedCache, secretKey string) (*shared, error) {
 		return nil, err
 	}
 	s := &shared{sc: sc, ns: hex.EncodeToString(fp), lockTTL: v.cfg.limits.Timeout,
-		l1: v.cache, backoff: &v.backoff, now: v.now, log: v.log, ctx: v.closing}
+		l1: v.cache, purge: v.purgeLocal, backoff: &v.backoff, now: v.now, log: v.log, ctx: v.closing}
 	if s.nameKey, err = derive("names", 32); err != nil {
 		return nil, err
 	}
@@ -419,7 +420,7 @@ func (s *shared) onMessage(b []byte) {
 func (s *shared) onSubscribed() {
 	s.retryAt.Store(0) // Redis is back: no need to wait for the retry
 	s.purges.Add(1)
-	s.l1.Purge()
+	s.purge()
 }
 
 // sharedEntry is the payload of a shared cache value: a cache entry of the

@@ -256,6 +256,13 @@ func (v *Verifier) InvalidateID(tokenID string) {
 	}
 }
 
+// purgeLocal empties the Verifier's own cache: its shared cache's
+// subscription was (re)established, and revocations may have been missed
+// meanwhile.
+func (v *Verifier) purgeLocal() {
+	v.cache.Purge()
+}
+
 // Close stops the Verifier: calls to Clerk in flight are cancelled, the cache
 // is emptied, and every later Verify fails with ErrUnavailable.
 // Close is idempotent and always returns nil.
