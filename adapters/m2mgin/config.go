@@ -20,7 +20,8 @@ type Config struct {
 	// response to c (c.JSON, c.AbortWithStatusJSON, …). err is the cause, one
 	// of the errors documented on middleware.Authenticator.Authenticate; it is
 	// also in c.Errors, and the refusal's headers (WWW-Authenticate,
-	// Retry-After, Cache-Control) are already set on c.Writer. The chain is
+	// Retry-After, Cache-Control, X-Content-Type-Options) are already set on
+	// c.Writer. The chain is
 	// aborted after it returns, whatever it did (to let requests without a
 	// token through, use middleware.WithOptional); if it wrote nothing and set
 	// no status, the default answer is written (a refused request is never
