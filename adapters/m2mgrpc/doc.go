@@ -37,10 +37,11 @@
 // the HTTP Retry-After would: Clerk's, capped, or the Authenticator's
 // WithRetryAfter, in whole seconds.
 //
-// The health service (grpc.health.v1.Health) and server reflection
-// (grpc.reflection.v1 and v1alpha) are skipped by default: they pass without a
-// token and without a call to the verifier. WithSkipMethods adds methods or
-// services; WithoutDefaultSkips authenticates those too.
+// The methods of the health service (grpc.health.v1.Health) and of server
+// reflection (grpc.reflection.v1 and v1alpha) are skipped by default, by
+// their exact full names: they pass without a token and without a call to
+// the verifier. WithSkipMethods adds methods or services; WithoutDefaultSkips
+// authenticates those too.
 //
 // Concurrency: an Interceptor and a PerRPCCredentials are immutable after
 // construction and safe for concurrent use by multiple goroutines, provided
