@@ -126,8 +126,22 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, token, source str
 	return a.authenticate(ctx, token, source, nil)
 }
 
-// authenticate is the one path of Authenticate and AuthenticateToken; r is
-// the HTTP request, nil from AuthenticateToken.
+// AuthenticateBearer is AuthenticateToken for the values of an authorization
+// field outside HTTP, for the adapters of other transports: m2mgrpc hands it
+// the metadata "authorization". It reads the token by ParseBearer's rules
+// and refuses malformed values (more than one, too large, an empty or
+// malformed token) with ErrMissingToken, logged (WithLogger) as Authenticate
+// logs a malformed Authorization header; otherwise it is AuthenticateToken.
+func (a *Authenticator) AuthenticateBearer(ctx context.Context, vals []string, source string) (*verifier.Token, error) {
+	token, err := ParseBearer(vals)
+	if err != nil {
+		return nil, a.refused(ctx, err, nil, source)
+	}
+	return a.authenticate(ctx, token, source, nil)
+}
+
+// authenticate is the one path of Authenticate, AuthenticateToken and
+// AuthenticateBearer; r is the HTTP request, nil from the other two.
 func (a *Authenticator) authenticate(ctx context.Context, raw, source string, r *http.Request) (*verifier.Token, error) {
 	if raw == "" {
 		if a.cfg.optional {

@@ -10,13 +10,14 @@
 //	// in a handler:
 //	tok, ok := m2mgrpc.Token(ctx)
 //
-// The interceptors read the token from the metadata "authorization: Bearer …"
-// by BearerToken's rules (middleware.ParseBearer: one value, at most
-// middleware.MaxAuthorizationLen bytes, a token68), name the source for the
-// Verifier's per-source budget from the peer's address by RemoteIP's rules
-// (middleware.AddrSource), and hand both to Authenticator.AuthenticateToken:
-// the verification, the policy (audience, subjects, checks), the logging and
-// the success hook are the Authenticator's, as for HTTP. The options of the
+// The interceptors name the source for the Verifier's per-source budget from
+// the peer's address by RemoteIP's rules (middleware.AddrSource) and hand it,
+// with the metadata "authorization: Bearer …", to
+// Authenticator.AuthenticateBearer, which reads the token by BearerToken's
+// rules (middleware.ParseBearer: one value, at most
+// middleware.MaxAuthorizationLen bytes, a token68): the verification, the
+// policy (audience, subjects, checks), the logging (malformed metadata
+// included) and the success hook are the Authenticator's, as for HTTP. The options of the
 // Authenticator that read an *http.Request (WithSkipper, WithExtractor,
 // WithSourceFunc, WithErrorHandler, WithRealm) play no part here; this
 // package's options do their work.
