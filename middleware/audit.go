@@ -18,7 +18,7 @@ type Success struct {
 	// client's IP by default, see RemoteIP).
 	Source string
 	// Request is the HTTP request, nil when the request came through
-	// AuthenticateToken (gRPC: grpc.Method(ctx) names the RPC there).
+	// AuthenticateBearer (gRPC: grpc.Method(ctx) names the RPC there).
 	Request *http.Request
 }
 

@@ -196,7 +196,7 @@ func TestOnSuccess(t *testing.T) {
 	}{{a, ok}, {a, requestWith()}, {a, skipped}, {other, ok}} {
 		_, _ = step.a.Authenticate(step.r)
 	}
-	if _, err := a.AuthenticateToken(context.Background(), goodToken, "198.51.100.1"); err != nil {
+	if _, err := a.AuthenticateBearer(context.Background(), []string{"Bearer " + goodToken}, "198.51.100.1"); err != nil {
 		t.Fatal(err)
 	}
 	want := []middleware.Success{{Token: tok, Source: "192.0.2.7", Request: ok}, {Token: tok, Source: "198.51.100.1"}}
@@ -213,23 +213,32 @@ func TestOnSuccess(t *testing.T) {
 	}
 }
 
-// TestAuthenticateToken: the token-level door gives the verdicts of
-// Authenticate, with the same policy, and takes the source as given.
-func TestAuthenticateToken(t *testing.T) {
+// TestAuthenticateBearer: the door of other transports gives the verdicts of
+// Authenticate by BearerToken's rules, with the same policy, and takes the
+// source as given.
+func TestAuthenticateBearer(t *testing.T) {
 	sv := &fixedVerifier{tok: validToken()}
+	bearer := []string{"Bearer " + goodToken}
 	for _, tc := range []struct {
 		name      string
 		opts      []middleware.Option
-		token     string
+		vals      []string
 		wantErr   error
 		wantToken bool
 	}{
-		{"valid", nil, goodToken, nil, true},
-		{"no token", nil, "", middleware.ErrMissingToken, false},
-		{"no token, optional", []middleware.Option{middleware.WithOptional()}, "", nil, false},
-		{"out of scope", []middleware.Option{middleware.WithAudience("mch_other")}, goodToken, middleware.ErrForbidden, false},
-		{"subject refused", []middleware.Option{middleware.WithAllowedSubjects("mch_x")}, goodToken, middleware.ErrForbidden, false},
-		{"check refused", []middleware.Option{middleware.WithCheck(func(context.Context, *verifier.Token) error { return middleware.Forbidden("no") })}, goodToken, middleware.ErrForbidden, false},
+		{"valid", nil, bearer, nil, true},
+		{"scheme in any case, several spaces", nil, []string{"bEARER   " + goodToken}, nil, true},
+		{"no token", nil, nil, middleware.ErrMissingToken, false},
+		{"no token, optional", []middleware.Option{middleware.WithOptional()}, nil, nil, false},
+		{"another scheme, optional", []middleware.Option{middleware.WithOptional()}, []string{"Basic eDp5"}, nil, false},
+		{"two values", []middleware.Option{middleware.WithOptional()}, []string{bearer[0], bearer[0]}, middleware.ErrMissingToken, false},
+		{"empty token", nil, []string{"Bearer "}, middleware.ErrMissingToken, false},
+		{"not token68", nil, []string{"Bearer a b"}, middleware.ErrMissingToken, false},
+		{"too large", nil, []string{"Bearer " + strings.Repeat("a", wire.MaxAuthorizationLen)}, middleware.ErrMissingToken, false},
+		{"invalid token", nil, []string{"Bearer mt_other"}, verifier.ErrInvalidToken, false},
+		{"out of scope", []middleware.Option{middleware.WithAudience("mch_other")}, bearer, middleware.ErrForbidden, false},
+		{"subject refused", []middleware.Option{middleware.WithAllowedSubjects("mch_x")}, bearer, middleware.ErrForbidden, false},
+		{"check refused", []middleware.Option{middleware.WithCheck(func(context.Context, *verifier.Token) error { return middleware.Forbidden("no") })}, bearer, middleware.ErrForbidden, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := middleware.New(sv, append([]middleware.Option{middleware.WithAnyAudience()}, tc.opts...)...)
@@ -239,50 +248,24 @@ func TestAuthenticateToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tok, err := a.AuthenticateToken(context.Background(), tc.token, "203.0.113.9")
+			sv.last = ""
+			tok, err := a.AuthenticateBearer(context.Background(), tc.vals, "203.0.113.9")
 			if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
 				t.Errorf("got error %v, want %v", err, tc.wantErr)
 			}
 			if (tok != nil) != tc.wantToken {
 				t.Errorf("got token %v, want one: %v", tok, tc.wantToken)
 			}
-			if tc.token != "" && sv.last != "203.0.113.9" {
+			if tc.wantToken && sv.last != "203.0.113.9" {
 				t.Errorf("verifier got source %q, want 203.0.113.9", sv.last)
 			}
 		})
 	}
-}
-
-// TestParseBearer: BearerToken's rules on bare values; no bearer credentials
-// at all is ("", nil).
-func TestParseBearer(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		vals    []string
-		want    string
-		wantErr bool
-	}{
-		{"token", []string{"Bearer " + goodToken}, goodToken, false},
-		{"scheme in any case, several spaces", []string{"bEARER   " + goodToken}, goodToken, false},
-		{"none", nil, "", false},
-		{"another scheme", []string{"Basic eDp5"}, "", false},
-		{"two values", []string{"Bearer " + goodToken, "Bearer " + goodToken}, "", true},
-		{"empty token", []string{"Bearer "}, "", true},
-		{"not token68", []string{"Bearer a b"}, "", true},
-		{"too large", []string{"Bearer " + strings.Repeat("a", wire.MaxAuthorizationLen)}, "", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := middleware.ParseBearer(tc.vals)
-			if got != tc.want || (err != nil) != tc.wantErr {
-				t.Errorf("got (%q, %v), want (%q, error: %v)", got, err, tc.want, tc.wantErr)
-			}
-			if err != nil && !errors.Is(err, middleware.ErrMissingToken) {
-				t.Errorf("got %v, want ErrMissingToken", err)
-			}
-		})
+	a, err := middleware.New(sv, middleware.WithAnyAudience())
+	if err != nil {
+		t.Fatal(err)
 	}
-	vals := []string{"Bearer " + goodToken}
-	if n := testing.AllocsPerRun(100, func() { _, _ = middleware.ParseBearer(vals) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { _, _ = a.AuthenticateBearer(context.Background(), bearer, "203.0.113.9") }); n != 0 {
 		t.Errorf("got %v allocations, want 0", n)
 	}
 }

@@ -93,7 +93,7 @@ func New(v Verifier, opts ...Option) (*Authenticator, error) {
 // NewContext. On success with a cached token it does not allocate.
 //
 // Authenticate is the skipper and the extractor in front of the same path as
-// AuthenticateToken: the policy, the logging (WithLogger) and the success hook
+// AuthenticateBearer: the policy, the logging (WithLogger) and the success hook
 // (WithOnSuccess) are the same for every door.
 func (a *Authenticator) Authenticate(r *http.Request) (*verifier.Token, error) {
 	if a.cfg.skip != nil && a.cfg.skip(r) {
@@ -115,22 +115,31 @@ func (a *Authenticator) Authenticate(r *http.Request) (*verifier.Token, error) {
 	return a.authenticate(r.Context(), raw, a.cfg.source(r), r)
 }
 
-// AuthenticateToken verifies a bearer token already taken out of its request
-// and checks it against the policy, for adapters of other transports (gRPC):
-// token is the bare token (see ParseBearer), source names the caller for the
-// Verifier's per-source budget (as RemoteIP does: the peer's IP), ctx is the
-// request's.
+// AuthenticateBearer is Authenticate for transports other than net/http: it
+// takes the values of the request's authorization field (m2mgrpc hands it
+// the gRPC metadata "authorization"), source names the caller for the
+// Verifier's per-source budget (as RemoteIP does: the peer's IP), and ctx is
+// the request's. It reads the token by BearerToken's rules: no value, or
+// another scheme, is "no token" ((nil, nil) with WithOptional, else
+// ErrMissingToken); more than one value, one over the size bound, an empty or
+// malformed token are refused with ErrMissingToken, logged (WithLogger) as
+// Authenticate logs a malformed Authorization header. Then it returns what
+// Authenticate returns, with the same policy, errors, logging and success
+// hook. The options that read an *http.Request (WithSkipper, WithExtractor,
+// WithSourceFunc, WithErrorHandler) do not apply here; the caller does their
+// work.
 //
-// It returns what Authenticate returns, with the same errors; token "" means
-// "no token": (nil, nil) with WithOptional, else ErrMissingToken. The options
-// that read an *http.Request (WithSkipper, WithExtractor, WithSourceFunc,
-// WithErrorHandler) do not apply here; the caller does their work.
-func (a *Authenticator) AuthenticateToken(ctx context.Context, token, source string) (*verifier.Token, error) {
+// On success with a cached token it does not allocate.
+func (a *Authenticator) AuthenticateBearer(ctx context.Context, vals []string, source string) (*verifier.Token, error) {
+	token, err := parseBearer(vals)
+	if err != nil {
+		return nil, a.refused(ctx, err, nil, source)
+	}
 	return a.authenticate(ctx, token, source, nil)
 }
 
-// authenticate is the one path of Authenticate and AuthenticateToken; r is
-// the HTTP request, nil from AuthenticateToken.
+// authenticate is the one path of Authenticate and AuthenticateBearer; r is
+// the HTTP request, nil from AuthenticateBearer.
 func (a *Authenticator) authenticate(ctx context.Context, raw, source string, r *http.Request) (*verifier.Token, error) {
 	if raw == "" {
 		if a.cfg.optional {

@@ -25,11 +25,11 @@
 // calls to Clerk that one source's cache misses cause come out of its own
 // budget (verifier.Limits.SourceRate): it is Verify's source argument.
 //
-// Other transports come in through AuthenticateToken, the same path without
-// the *http.Request: adapters/m2mgrpc takes the token out of the gRPC metadata
-// with ParseBearer (BearerToken's rules) and names the peer by RemoteIP's
-// rules, so the policy, the verdicts and the budget of a source are one
-// whichever door a request used.
+// Other transports come in through AuthenticateBearer, the same path without
+// the *http.Request: adapters/m2mgrpc hands it the gRPC metadata
+// "authorization" (read by BearerToken's rules) and names the peer by
+// RemoteIP's rules, so the policy, the verdicts, the logging and the budget
+// of a source are one whichever door a request used.
 //
 // For the tests of a service's handlers, NewContext puts a token in a
 // request's context as an adapter would, and VerifierFunc makes a fake

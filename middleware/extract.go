@@ -40,16 +40,16 @@ func BearerToken(r *http.Request) (string, error) {
 	return tok, nil
 }
 
-// ParseBearer applies BearerToken's rules to the values of an authorization
+// parseBearer applies BearerToken's rules to the values of an authorization
 // field outside HTTP (gRPC metadata "authorization", say): one value at most,
 // no longer than BearerToken's bound, "Bearer " and an RFC 7235 token68. It
 // returns the token; ("", nil) when vals hold no bearer credentials at all
-// (no value, or another scheme), which Authenticator.AuthenticateToken treats
+// (no value, or another scheme), which Authenticator.AuthenticateBearer treats
 // as "no token"; and a *MissingTokenError (matching ErrMissingToken) when
 // they are malformed.
 //
-// ParseBearer does not allocate.
-func ParseBearer(vals []string) (string, error) {
+// parseBearer does not allocate.
+func parseBearer(vals []string) (string, error) {
 	tok, err := bearer(vals)
 	switch {
 	case err == nil:
@@ -60,7 +60,7 @@ func ParseBearer(vals []string) (string, error) {
 	return "", err
 }
 
-// bearer holds the rules of BearerToken and ParseBearer.
+// bearer holds the rules of BearerToken and parseBearer.
 func bearer(vals []string) (string, *MissingTokenError) {
 	switch len(vals) {
 	case 0:

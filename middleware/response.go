@@ -97,8 +97,18 @@ func (a *Authenticator) Response(err error) Response {
 	}
 }
 
-// SetHeaders sets the response's WWW-Authenticate and Retry-After (when it has
-// them) and Cache-Control: no-store on h.
+// SetHeaders sets the headers every adapter sends with a refusal on h:
+// WWW-Authenticate and Retry-After (when the response has them),
+// Cache-Control: no-store and X-Content-Type-Options: nosniff. It is the one
+// home of those headers: Write calls it, and so do the adapters that leave
+// the body to their framework (m2mecho, m2mecho5, m2mgin), before the
+// framework writes it.
+//
+// It does not set Content-Type, which belongs to whoever writes the body:
+// Write sets application/json, the frameworks' JSON renderers set it too
+// (Gin with "; charset=utf-8", Echo without, as RFC 8259 defines no charset
+// parameter for JSON), and an error handler that answers in another format
+// sets its own.
 func (resp Response) SetHeaders(h http.Header) {
 	if resp.WWWAuthenticate != "" {
 		h.Set("WWW-Authenticate", resp.WWWAuthenticate)
@@ -107,6 +117,7 @@ func (resp Response) SetHeaders(h http.Header) {
 		h.Set("Retry-After", resp.RetryAfter)
 	}
 	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
 }
 
 // JSON returns the body as JSON.
@@ -123,7 +134,6 @@ func (resp Response) Write(w http.ResponseWriter) {
 	h := w.Header()
 	resp.SetHeaders(h)
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(resp.JSON())
 }

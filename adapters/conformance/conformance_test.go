@@ -2,6 +2,9 @@ package conformance_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,19 +14,105 @@ import (
 	"github.com/m2mauth/m2mauth/clerktest"
 )
 
-// answer is what a caller sees; it must be identical across adapters.
+// answer is what a caller sees; it must be identical across adapters. The
+// body is compared as JSON (decoded and re-encoded with sorted keys) and
+// Content-Type by its media type, so a framework's trailing newline or
+// charset parameter is not a difference.
 type answer struct {
 	Status       int
-	WWW          string
+	WWW          string // WWW-Authenticate
 	RetryAfter   string
 	CacheControl string
-	Error        string // the JSON body's "error"
-	Subject      string // the JSON body's "subject" (on success)
+	NoSniff      string // X-Content-Type-Options
+	MediaType    string // Content-Type without its parameters
+	Body         string // the JSON body, canonical
+}
+
+// readAnswer reads the answer of a response: its status, headers and JSON
+// body.
+func readAnswer(status int, h http.Header, body []byte) (answer, error) {
+	a := answer{Status: status, WWW: h.Get("WWW-Authenticate"), RetryAfter: h.Get("Retry-After"),
+		CacheControl: h.Get("Cache-Control"), NoSniff: h.Get("X-Content-Type-Options")}
+	if ct := h.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return a, fmt.Errorf("Content-Type %q: %v", ct, err)
+		}
+		a.MediaType = mt
+	}
+	var v map[string]any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return a, fmt.Errorf("body %q: %v", body, err)
+	}
+	canon, err := json.Marshal(v)
+	if err != nil {
+		return a, err
+	}
+	a.Body = string(canon)
+	return a, nil
+}
+
+// field returns the string field name of the answer's JSON body.
+func (a answer) field(name string) string {
+	var v map[string]any
+	_ = json.Unmarshal([]byte(a.Body), &v)
+	s, _ := v[name].(string)
+	return s
+}
+
+// row prints the answer as a row of the table, with the raw Content-Type
+// ct.
+func (a answer) row(ct string) string {
+	return fmt.Sprintf("%d | WWW-Authenticate: %s | Retry-After: %s | Cache-Control: %s | X-Content-Type-Options: %s | Content-Type: %s | %s",
+		a.Status, a.WWW, a.RetryAfter, a.CacheControl, a.NoSniff, ct, a.Body)
+}
+
+// checkRefusal asserts the headers every refusal carries, whatever its
+// status.
+func (a answer) checkRefusal(t *testing.T) {
+	t.Helper()
+	if a.CacheControl != "no-store" {
+		t.Errorf("got Cache-Control %q, want no-store", a.CacheControl)
+	}
+	if a.NoSniff != "nosniff" {
+		t.Errorf("got X-Content-Type-Options %q, want nosniff", a.NoSniff)
+	}
+	if a.MediaType != "application/json" {
+		t.Errorf("got media type %q, want application/json", a.MediaType)
+	}
+	if a.field("error") == "" || a.field("error_description") == "" {
+		t.Errorf("got body %s, want error and error_description", a.Body)
+	}
+}
+
+// checkSame asserts that every adapter gave the same answer as the first
+// one, and logs the table of their answers (with the raw Content-Type of
+// each in cts).
+func checkSame(t *testing.T, got map[string]answer, cts map[string]string) {
+	t.Helper()
+	ref, ok := got[adapters[0].name]
+	for _, ad := range adapters {
+		if g, found := got[ad.name]; found {
+			t.Logf("%-8s %s", ad.name, g.row(cts[ad.name]))
+		}
+	}
+	if !ok {
+		return
+	}
+	for _, ad := range adapters[1:] {
+		if g, found := got[ad.name]; found && g != ref {
+			t.Errorf("%s answered %+v, %s answered %+v: want identical", ad.name, g, adapters[0].name, ref)
+		}
+	}
 }
 
 // TestConformance runs every scenario against every adapter (net/http, Echo
-// v4, Echo v5, Gin) through real HTTP servers, backed by the real verifier
-// and the clerktest emulator.
+// v4, Echo v5, Gin, each with its framework's default error handling)
+// through real HTTP servers, backed by the real verifier and the clerktest
+// emulator, and asserts that they all give the same answer: status,
+// WWW-Authenticate, Retry-After, Cache-Control, X-Content-Type-Options,
+// media type and JSON body; a refusal is never cached nor sniffed. The 499
+// of a client gone is TestClientGone's.
 func TestConformance(t *testing.T) {
 	f := newFixture(t)
 	servers := f.servers(t)
@@ -90,6 +179,8 @@ func TestConformance(t *testing.T) {
 			t.Cleanup(f.clerk.ClearFaults)
 			return bearer(tok)
 		}, wantStatus: 503, wantRetry: "7", wantError: "temporarily_unavailable"},
+		{name: "source over budget", auth: "fixed", prepare: func(*testing.T) []string { return bearer("mt_flood") },
+			wantStatus: 429, wantRetry: "7", wantError: "too_many_requests"},
 		{name: "misconfigured key", auth: "badkey", prepare: func(t *testing.T) []string { return bearer(f.mint(t, f.caller, 0).Token) },
 			wantStatus: 500, wantError: "server_error"},
 	} {
@@ -98,7 +189,7 @@ func TestConformance(t *testing.T) {
 			if auth == "" {
 				auth = "main"
 			}
-			got := map[string]answer{}
+			got, cts := map[string]answer{}, map[string]string{}
 			for _, ad := range adapters {
 				t.Run(ad.name, func(t *testing.T) {
 					headers := sc.prepare(t)
@@ -113,15 +204,16 @@ func TestConformance(t *testing.T) {
 					if err != nil {
 						t.Fatalf("GET: %v", err)
 					}
-					defer res.Body.Close()
-					var body struct{ Error, Subject string }
-					if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-						t.Fatalf("decoding body: %v", err)
+					body, err := io.ReadAll(res.Body)
+					res.Body.Close()
+					if err != nil {
+						t.Fatalf("reading body: %v", err)
 					}
-					a := answer{Status: res.StatusCode, WWW: res.Header.Get("WWW-Authenticate"),
-						RetryAfter: res.Header.Get("Retry-After"), CacheControl: res.Header.Get("Cache-Control"),
-						Error: body.Error, Subject: body.Subject}
-					got[ad.name] = a
+					a, err := readAnswer(res.StatusCode, res.Header, body)
+					if err != nil {
+						t.Fatalf("got %d: %v", res.StatusCode, err)
+					}
+					got[ad.name], cts[ad.name] = a, res.Header.Get("Content-Type")
 
 					if a.Status != sc.wantStatus {
 						t.Errorf("got status %d, want %d", a.Status, sc.wantStatus)
@@ -132,30 +224,24 @@ func TestConformance(t *testing.T) {
 					if a.RetryAfter != sc.wantRetry {
 						t.Errorf("got Retry-After %q, want %q", a.RetryAfter, sc.wantRetry)
 					}
-					if a.Error != sc.wantError {
-						t.Errorf("got body error %q, want %q", a.Error, sc.wantError)
+					if e := a.field("error"); e != sc.wantError {
+						t.Errorf("got body error %q, want %q", e, sc.wantError)
 					}
 					if sc.wantStatus == 200 {
-						if a.Subject != f.caller.ID {
-							t.Errorf("got subject %q, want %q", a.Subject, f.caller.ID)
+						if s := a.field("subject"); s != f.caller.ID {
+							t.Errorf("got subject %q, want %q", s, f.caller.ID)
 						}
-					} else if a.CacheControl != "no-store" {
-						t.Errorf("got Cache-Control %q, want no-store", a.CacheControl)
+					} else {
+						a.checkRefusal(t)
 					}
 					for _, h := range headers {
-						if tok := strings.TrimPrefix(h, "Bearer "); len(tok) > 8 && strings.Contains(a.WWW+a.Error, tok) {
+						if tok := strings.TrimPrefix(h, "Bearer "); len(tok) > 8 && strings.Contains(a.WWW+a.Body, tok) {
 							t.Errorf("the response echoes the token")
 						}
 					}
 				})
 			}
-			ref := got[adapters[0].name]
-			t.Logf("all adapters: %+v", ref)
-			for _, ad := range adapters[1:] {
-				if g, ok := got[ad.name]; ok && g != ref {
-					t.Errorf("%s answered %+v, %s answered %+v: want identical", ad.name, g, adapters[0].name, ref)
-				}
-			}
+			checkSame(t, got, cts)
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	echo5 "github.com/labstack/echo/v5"
 
+	"github.com/m2mauth/m2mauth/adapters/internal/adaptertest"
 	"github.com/m2mauth/m2mauth/adapters/m2mecho"
 	"github.com/m2mauth/m2mauth/adapters/m2mecho5"
 	"github.com/m2mauth/m2mauth/adapters/m2mgin"
@@ -71,7 +72,9 @@ func whoami(w http.ResponseWriter, r *http.Request) {
 
 // fixture is an emulator with four machines, a verifier on it and
 // authenticators: "main" (instance key, audience = receiver, subjects =
-// caller and stranger) and "badkey" (a key the emulator does not know).
+// caller and stranger), "badkey" (a key the emulator does not know) and
+// "fixed" (on adaptertest.Fixed, whose "mt_flood" is a source over its
+// budget: a 429 without tuning the real verifier's admission).
 type fixture struct {
 	clock    *clerktest.Clock
 	clerk    *clerktest.Server
@@ -113,6 +116,9 @@ func newFixture(tb testing.TB) *fixture {
 		},
 		"badkey": func() (*middleware.Authenticator, error) {
 			return middleware.New(bad, middleware.WithAudience(f.receiver.ID))
+		},
+		"fixed": func() (*middleware.Authenticator, error) {
+			return middleware.New(adaptertest.Fixed, middleware.WithAudience(adaptertest.Audience))
 		},
 	} {
 		a, err := build()

@@ -9,12 +9,14 @@
 // unless set) and in c.Request().Context(); read it with Token, c.Get or
 // middleware.TokenFromContext.
 //
-// A refusal is returned the Echo way: the headers (WWW-Authenticate,
-// Retry-After, Cache-Control) are set on c.Response() and an *echo.HTTPError
-// is returned whose Message is a Message (rendered by Echo's default
-// HTTPErrorHandler as {"error": …, "error_description": …}, printed as the
-// refusal's description) and whose Internal is the cause (errors.Is reaches
-// verifier.ErrInvalidToken and the like through it). Config.ErrorHandler, or
+// A refusal is returned the Echo way: the headers every adapter sends
+// (WWW-Authenticate, Retry-After, Cache-Control, X-Content-Type-Options; see
+// middleware.Response.SetHeaders) are set on c.Response() and an
+// *echo.HTTPError is returned whose Message is a Message (rendered by Echo's
+// default HTTPErrorHandler as application/json {"error": …,
+// "error_description": …}, printed as the refusal's description) and whose
+// Internal is the cause (errors.Is reaches verifier.ErrInvalidToken and the
+// like through it). Config.ErrorHandler, or
 // else the Authenticator's middleware.WithErrorHandler, may answer instead.
 //
 // The middleware is safe for concurrent use.

@@ -27,9 +27,9 @@ type Config struct {
 	// *RefusalError that the middleware would return otherwise (the cause
 	// and an *echo.HTTPError inside, which errors.Is and errors.As reach),
 	// with the refusal's headers (WWW-Authenticate, Retry-After,
-	// Cache-Control) already set on c.Response(). The error it returns goes to
-	// Echo's HTTPErrorHandler; returning err unchanged gives the default
-	// answer. When it returns nil:
+	// Cache-Control, X-Content-Type-Options) already set on c.Response().
+	// The error it returns goes to Echo's HTTPErrorHandler; returning err
+	// unchanged gives the default answer. When it returns nil:
 	//   - with ContinueOnIgnoredError, the next handler runs, without a token
 	//     and without those headers;
 	//   - otherwise the chain stops there, with what the handler wrote; if it

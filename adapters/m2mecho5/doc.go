@@ -11,11 +11,13 @@
 // unless set) and in c.Request().Context(); read it with Token, c.Get or
 // middleware.TokenFromContext.
 //
-// A refusal is returned the Echo v5 way: the headers (WWW-Authenticate,
-// Retry-After, Cache-Control) are set on c.Response() and a *RefusalError is
-// returned. It is an echo.HTTPStatusCoder and a json.Marshaler, so Echo's
-// DefaultHTTPErrorHandler answers its status with the JSON body every
-// adapter sends, {"error": …, "error_description": …}; it wraps an
+// A refusal is returned the Echo v5 way: the headers every adapter sends
+// (WWW-Authenticate, Retry-After, Cache-Control, X-Content-Type-Options; see
+// middleware.Response.SetHeaders) are set on c.Response() and a
+// *RefusalError is returned. It is an echo.HTTPStatusCoder and a
+// json.Marshaler, so Echo's DefaultHTTPErrorHandler answers its status with
+// the application/json body every adapter sends, {"error": …,
+// "error_description": …}; it wraps an
 // *echo.HTTPError whose Message is the refusal's description, which wraps
 // the cause, so errors.As finds the HTTPError and errors.Is reaches
 // verifier.ErrInvalidToken and the like. Config.ErrorHandler, or else the

@@ -170,10 +170,26 @@ func TestContinuedRequestCarriesNoRefusal(t *testing.T) {
 		}
 		return c.NoContent(http.StatusOK)
 	}, mw)
-	w := httptest.NewRecorder()
-	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api", nil))
-	if got := w.Header().Get("WWW-Authenticate") + w.Header().Get("Cache-Control"); w.Code != 200 || got != "" {
-		t.Errorf("got %d with WWW-Authenticate+Cache-Control %q, want 200 without them", w.Code, got)
+	for _, tc := range []struct{ name, auth string }{
+		{"missing (WWW-Authenticate)", ""},
+		{"clerk down (Retry-After)", "Bearer mt_down"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/api", nil)
+			if tc.auth != "" {
+				r.Header.Set("Authorization", tc.auth)
+			}
+			w := httptest.NewRecorder()
+			e.ServeHTTP(w, r)
+			if w.Code != 200 {
+				t.Errorf("got %d, want 200", w.Code)
+			}
+			for _, h := range []string{"WWW-Authenticate", "Retry-After", "Cache-Control", "X-Content-Type-Options"} {
+				if got := w.Header().Get(h); got != "" {
+					t.Errorf("got %s %q, want none", h, got)
+				}
+			}
+		})
 	}
 }
 

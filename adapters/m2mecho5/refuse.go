@@ -1,6 +1,8 @@
 package m2mecho5
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v5"
 
 	"github.com/m2mauth/m2mauth/middleware"
@@ -23,10 +25,13 @@ func (cfg Config) refuse(c *echo.Context, err error, next echo.HandlerFunc) erro
 		return herr
 	}
 	if cfg.ContinueOnIgnoredError {
-		h := c.Response().Header()
-		h.Del("WWW-Authenticate")
-		h.Del("Retry-After")
-		h.Del("Cache-Control")
+		// The request goes on: unset the headers refusal set, whichever
+		// middleware.Response.SetHeaders sets.
+		set := http.Header{}
+		a.Response(err).SetHeaders(set)
+		for name := range set {
+			c.Response().Header().Del(name)
+		}
 		return next(c)
 	}
 	if r, uerr := echo.UnwrapResponse(c.Response()); uerr == nil && !r.Committed {

@@ -20,11 +20,12 @@ type Config struct {
 	// response to c (c.JSON, c.AbortWithStatusJSON, …). err is the cause, one
 	// of the errors documented on middleware.Authenticator.Authenticate; it is
 	// also in c.Errors, and the refusal's headers (WWW-Authenticate,
-	// Retry-After, Cache-Control) are already set on c.Writer. The chain is
-	// aborted after it returns, whatever it did (to let requests without a
-	// token through, use middleware.WithOptional); if it wrote nothing and set
-	// no status, the default answer is written (a refused request is never
-	// answered 200). It takes precedence over middleware.WithErrorHandler.
+	// Retry-After, Cache-Control, X-Content-Type-Options) are already set on
+	// c.Writer. The chain is aborted before it runs, so c.Next() there runs
+	// nothing (to let requests without a token through, use
+	// middleware.WithOptional); if it wrote nothing and set no status, the
+	// default answer is written (a refused request is never answered 200).
+	// It takes precedence over middleware.WithErrorHandler.
 	//
 	// Default: none (AbortWithStatusJSON with the refusal's status and
 	// {"error": …, "error_description": …}, or the Authenticator's
@@ -79,10 +80,13 @@ func (h *handler) handle(c *gin.Context) {
 	c.Next()
 }
 
-// refuse answers a request that Authenticate refused with err, and aborts.
+// refuse aborts a request that Authenticate refused with err, and answers
+// it.
 func (cfg Config) refuse(c *gin.Context, err error) {
 	_ = c.Error(err).SetType(gin.ErrorTypePrivate) // for logging middleware
-	defer c.Abort()
+	// First: an error handler that calls c.Next() must not run the rest of
+	// the chain (the protected handler) without a token.
+	c.Abort()
 	a := cfg.Authenticator
 	if h := a.ErrorHandler(); cfg.ErrorHandler == nil && h != nil {
 		h(c.Writer, c.Request, err)

@@ -1,10 +1,12 @@
 package m2mgin_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -142,4 +144,61 @@ func TestConfigIsValidated(t *testing.T) {
 		}
 	}()
 	m2mgin.MiddlewareWithConfig(m2mgin.Config{})
+}
+
+// TestErrorHandlerCannotResumeTheChain is the attacker's test: an
+// ErrorHandler that calls c.Next() (by mistake, or to "log and continue")
+// must not run the handlers behind the middleware for a request without a
+// valid token; the chain is aborted before the ErrorHandler runs. Over a
+// real HTTP server.
+func TestErrorHandlerCannotResumeTheChain(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		handle     func(c *gin.Context)
+		wantStatus int
+		wantError  string // the JSON body's "error"; "" for none
+	}{
+		{"c.Next() and nothing else", func(c *gin.Context) { c.Next() }, 401, "missing_token"},
+		{"c.Next() then an answer", func(c *gin.Context) {
+			c.Next()
+			c.JSON(http.StatusTeapot, gin.H{"error": "teapot"})
+		}, 418, "teapot"},
+		{"c.Next() twice", func(c *gin.Context) { c.Next(); c.Next() }, 401, "missing_token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex // the server's goroutines write reached
+			var reached []string
+			reach := func(what string) {
+				mu.Lock()
+				reached = append(reached, what)
+				mu.Unlock()
+			}
+			mw := m2mgin.MiddlewareWithConfig(m2mgin.Config{Authenticator: adaptertest.NewReceiver(t),
+				ErrorHandler: func(c *gin.Context, _ error) { tc.handle(c) }})
+			e := gin.New()
+			e.GET("/api", mw,
+				func(c *gin.Context) { reach("middleware behind"); c.Next() },
+				func(c *gin.Context) {
+					reach("protected handler")
+					c.String(http.StatusOK, "secret")
+				})
+			srv := httptest.NewServer(e)
+			defer srv.Close()
+			res, err := srv.Client().Get(srv.URL + "/api") // no token
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body struct{ Error string }
+			derr := json.NewDecoder(res.Body).Decode(&body)
+			res.Body.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			if len(reached) != 0 {
+				t.Errorf("got %v run for a request without a token, want nothing behind the middleware", reached)
+			}
+			if res.StatusCode != tc.wantStatus || derr != nil || body.Error != tc.wantError {
+				t.Errorf("got %d %q (%v), want %d %q", res.StatusCode, body.Error, derr, tc.wantStatus, tc.wantError)
+			}
+		})
+	}
 }

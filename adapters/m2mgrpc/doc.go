@@ -10,13 +10,13 @@
 //	// in a handler:
 //	tok, ok := m2mgrpc.Token(ctx)
 //
-// The interceptors read the token from the metadata "authorization: Bearer …"
-// by BearerToken's rules (middleware.ParseBearer: one value, at most 32 KiB +
-// 64 bytes, a token68), name the source for the Verifier's per-source budget
-// from the peer's address by middleware.RemoteIP's rules, and hand both to
-// Authenticator.AuthenticateToken:
-// the verification, the policy (audience, subjects, checks), the logging and
-// the success hook are the Authenticator's, as for HTTP. The options of the
+// The interceptors name the source for the Verifier's per-source budget from
+// the peer's address by middleware.RemoteIP's rules and hand it, with the
+// metadata "authorization: Bearer …", to Authenticator.AuthenticateBearer,
+// which reads the token by BearerToken's rules (one value, at most 32 KiB +
+// 64 bytes, a token68): the verification, the policy (audience, subjects,
+// checks), the logging (malformed metadata included) and the success hook
+// are the Authenticator's, as for HTTP. The options of the
 // Authenticator that read an *http.Request (WithSkipper, WithExtractor,
 // WithSourceFunc, WithErrorHandler, WithRealm) play no part here; this
 // package's options do their work.
@@ -37,10 +37,11 @@
 // the HTTP Retry-After would: Clerk's, capped, or the Authenticator's
 // WithRetryAfter, in whole seconds.
 //
-// The health service (grpc.health.v1.Health) and server reflection
-// (grpc.reflection.v1 and v1alpha) are skipped by default: they pass without a
-// token and without a call to the verifier. WithSkipMethods adds methods or
-// services; WithoutDefaultSkips authenticates those too.
+// The methods of the health service (grpc.health.v1.Health) and of server
+// reflection (grpc.reflection.v1 and v1alpha) are skipped by default, by
+// their exact full names: they pass without a token and without a call to
+// the verifier. WithSkipMethods adds methods or services; WithoutDefaultSkips
+// authenticates those too.
 //
 // Concurrency: an Interceptor and a PerRPCCredentials are immutable after
 // construction and safe for concurrent use by multiple goroutines, provided

@@ -76,11 +76,7 @@ func (i *Interceptor) Authenticate(ctx context.Context, fullMethod string) (cont
 	if i.cfg.skipped(fullMethod) {
 		return ctx, nil
 	}
-	raw, err := middleware.ParseBearer(metadata.ValueFromIncomingContext(ctx, "authorization"))
-	var tok *verifier.Token
-	if err == nil {
-		tok, err = i.a.AuthenticateToken(ctx, raw, i.cfg.source(ctx))
-	}
+	tok, err := i.a.AuthenticateBearer(ctx, metadata.ValueFromIncomingContext(ctx, "authorization"), i.cfg.source(ctx))
 	if err != nil {
 		return ctx, Status(i.a, err).Err()
 	}

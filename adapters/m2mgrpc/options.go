@@ -14,46 +14,71 @@ import (
 // An Option configures an Interceptor. Options are validated by New.
 type Option func(*config) error
 
-// defaultSkipped are the services an Interceptor lets through without a token
-// unless WithoutDefaultSkips is given: health checking and server reflection.
-var defaultSkipped = []string{
-	"/grpc.health.v1.Health/",
-	"/grpc.reflection.v1.ServerReflection/",
-	"/grpc.reflection.v1alpha.ServerReflection/",
+// defaultSkipped are the methods an Interceptor lets through without a token
+// unless WithoutDefaultSkips is given: those of health checking and server
+// reflection, by their exact full names (the generated *_FullMethodName
+// constants of grpc_health_v1, grpc_reflection_v1 and
+// grpc_reflection_v1alpha).
+var defaultSkipped = map[string]struct{}{
+	"/grpc.health.v1.Health/Check":                                   {},
+	"/grpc.health.v1.Health/List":                                    {},
+	"/grpc.health.v1.Health/Watch":                                   {},
+	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      {},
+	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": {},
 }
 
 type config struct {
+	defaults bool                // skip defaultSkipped
 	methods  map[string]struct{} // exact "/pkg.Service/Method"
-	services []string            // "/pkg.Service/" prefixes
+	services map[string]struct{} // "/pkg.Service/": its methods
 	source   func(ctx context.Context) string
 }
 
 func defaultConfig() config {
-	c := config{methods: map[string]struct{}{}, source: peerIP}
-	c.services = append(c.services, defaultSkipped...)
-	return c
+	return config{defaults: true, methods: map[string]struct{}{}, services: map[string]struct{}{}, source: peerIP}
 }
 
+// skipped reports whether fullMethod, the name the client sent, is one of
+// the skipped methods. A whole service's entry covers its name followed by
+// one method name, with no further '/': gRPC routes "/pkg.Service/../x" or
+// "/pkg.Service/a/b" to a service named "pkg.Service/.." or "pkg.Service/a"
+// (to an unknown-service handler, if the server has one), not to
+// pkg.Service.
 func (c *config) skipped(fullMethod string) bool {
 	if _, ok := c.methods[fullMethod]; ok {
 		return true
 	}
-	for _, s := range c.services {
-		if strings.HasPrefix(fullMethod, s) {
-			return true
-		}
+	if _, ok := defaultSkipped[fullMethod]; ok && c.defaults {
+		return true
 	}
-	return false
+	i := strings.LastIndexByte(fullMethod, '/')
+	if i < 0 || i == len(fullMethod)-1 {
+		return false
+	}
+	_, ok := c.services[fullMethod[:i+1]]
+	return ok
 }
 
 // WithSkipMethods lets the RPCs of the given methods through without a token
 // and without a call to the verifier; the handler finds no token. A name is a
-// full method, "/package.Service/Method", or a whole service,
-// "/package.Service/". Repeated uses add to the list.
+// full method, "/package.Service/Method", matched exactly, or a whole
+// service, "/package.Service/", which matches that prefix followed by one
+// method name and nothing else ("/package.Service/../x" and
+// "/package.Service/a/b" are authenticated). Repeated uses add to the list.
 //
-// Default: the health service (/grpc.health.v1.Health/) and server
-// reflection (/grpc.reflection.v1.ServerReflection/ and
-// /grpc.reflection.v1alpha.ServerReflection/).
+// A skipped name is skipped whatever serves it: on a server with a
+// grpc.UnknownServiceHandler (a proxy, say), a skipped method of a service
+// the server does not register, or any method of a skipped whole service,
+// reaches that handler without a token. Such a server should skip exact
+// methods only, and use WithoutDefaultSkips unless it registers health and
+// reflection itself.
+//
+// Default: the methods of the health service
+// (/grpc.health.v1.Health/Check, /grpc.health.v1.Health/List and
+// /grpc.health.v1.Health/Watch) and of server reflection
+// (/grpc.reflection.v1.ServerReflection/ServerReflectionInfo and
+// /grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo), by
+// exact name.
 func WithSkipMethods(names ...string) Option {
 	return func(c *config) error {
 		if len(names) == 0 {
@@ -65,7 +90,7 @@ func WithSkipMethods(names ...string) Option {
 				return errors.New(`m2mgrpc: WithSkipMethods: want "/package.Service/Method" or "/package.Service/", got ` + quote(n))
 			}
 			if method == "" {
-				c.services = append(c.services, n)
+				c.services[n] = struct{}{}
 			} else {
 				c.methods[n] = struct{}{}
 			}
@@ -74,31 +99,16 @@ func WithSkipMethods(names ...string) Option {
 	}
 }
 
-// WithoutDefaultSkips authenticates the health and reflection services too
-// (see WithSkipMethods); methods given to WithSkipMethods stay skipped, whichever
-// option comes first.
+// WithoutDefaultSkips authenticates the health and reflection methods too
+// (see WithSkipMethods); methods given to WithSkipMethods stay skipped,
+// whichever option comes first.
 //
 // Default: health and reflection are skipped.
 func WithoutDefaultSkips() Option {
 	return func(c *config) error {
-		kept := c.services[:0]
-		for _, s := range c.services {
-			if !isDefault(s) {
-				kept = append(kept, s)
-			}
-		}
-		c.services = kept
+		c.defaults = false
 		return nil
 	}
-}
-
-func isDefault(s string) bool {
-	for _, d := range defaultSkipped {
-		if s == d {
-			return true
-		}
-	}
-	return false
 }
 
 // WithSourceFunc sets how the source of an RPC is named for the Verifier's

@@ -15,7 +15,7 @@ import (
 	"github.com/m2mauth/m2mauth/middleware"
 )
 
-// Status maps an error of Authenticator.Authenticate or AuthenticateToken to
+// Status maps an error of Authenticator.Authenticate or AuthenticateBearer to
 // the gRPC status the interceptors return (see the package documentation):
 // the code that corresponds to a.Response(err).Status, the message
 // "<error code>: <description>" of its JSON body, and for ResourceExhausted and

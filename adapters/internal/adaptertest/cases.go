@@ -2,6 +2,7 @@ package adaptertest
 
 import (
 	"encoding/json"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -72,7 +73,8 @@ func (c Case) Serve(t testing.TB, h http.Handler, called *bool) (refused bool) {
 // Check asserts the answer w every adapter must give for the case, and
 // whether the next handler was called: the status, WWW-Authenticate and
 // Retry-After, and on a refusal a JSON error body (error and
-// error_description) that must not be cached.
+// error_description, media type application/json) that must not be cached
+// nor sniffed (Cache-Control: no-store, X-Content-Type-Options: nosniff).
 func (c Case) Check(t testing.TB, w *httptest.ResponseRecorder, called bool) {
 	t.Helper()
 	if w.Code != c.WantStatus {
@@ -96,5 +98,12 @@ func (c Case) Check(t testing.TB, w *httptest.ResponseRecorder, called bool) {
 	}
 	if got := w.Header().Get("Cache-Control"); got != "no-store" {
 		t.Errorf("got Cache-Control %q, want no-store", got)
+	}
+	if got := w.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("got X-Content-Type-Options %q, want nosniff", got)
+	}
+	ct := w.Header().Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		t.Errorf("got Content-Type %q, want application/json", ct)
 	}
 }
