@@ -145,7 +145,7 @@ var (
 	// 5xx), and the breaker refuses misses for its cool-down.
 	errBreakerOpen = errors.New("recent calls failed (breaker open); no call made")
 	// errClosed: Verify was called on a closed Verifier.
-	errClosed = errors.New("verifier closed")
+	errClosed = errors.New("Verify after Close")
 )
 
 // backoffError is the cause of a refusal by the back-off gate: Clerk's 429 or
