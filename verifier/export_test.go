@@ -9,7 +9,7 @@ import (
 // CheckSyntax exposes the local syntax check of step 1 to the external tests,
 // which build Clerk-shaped tokens.
 func CheckSyntax(tok string) error {
-	if err := checkSyntax(tok); err != nil {
+	if _, err := checkSyntax(tok); err != nil {
 		return err
 	}
 	return nil

@@ -188,7 +188,7 @@ func (v *Verifier) refreshJWKS(parent context.Context, seen *keySnapshot) (*keyS
 // cancelled by Close, and returns the keys, or the raw error and the error it
 // maps to (see jwksError).
 func (v *Verifier) fetchJWKS(parent context.Context, timeout time.Duration) (keys map[string]*rsa.PublicKey, raw, mapped error) {
-	parent, observed := v.startCall(context.WithoutCancel(parent), EndpointJWKS) // WithObserver
+	parent, observed := v.startCall(context.WithoutCancel(parent), EndpointJWKS, "") // WithObserver
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	stop := context.AfterFunc(v.closing, cancel) // Close cancels the fetch

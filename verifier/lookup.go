@@ -25,7 +25,7 @@ func (v *Verifier) lookup(key cache.Key, token string, now time.Time) (tok *Toke
 	r := &e.Value
 	if !e.Negative && r.valid(now) && !r.refreshAt.IsZero() && !now.Before(r.refreshAt) &&
 		r.refreshing.CompareAndSwap(false, true) {
-		v.refresh(key, token)
+		v.refresh(key, token, r.tok.Kind)
 	}
 	tok, err = r.answer(e.Negative, now)
 	return tok, err, true
@@ -62,7 +62,7 @@ func (r *result) answer(negative bool, now time.Time) (*Token, error) {
 // positive entry, or a refusal that makes the token invalid from then on. A
 // refresh that gets no verdict leaves the entry until it expires. The
 // goroutine is the Verifier's: Close cancels its call and waits for it.
-func (v *Verifier) refresh(key cache.Key, token string) {
+func (v *Verifier) refresh(key cache.Key, token string, kind Kind) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.closed.Load() {
@@ -73,7 +73,7 @@ func (v *Verifier) refresh(key cache.Key, token string) {
 		defer v.refreshes.Done()
 		_, err, _ := v.flights.Do(string(key[:]), func() (any, error) {
 			v.stats.refreshes.Add(1)
-			d := v.resolveClerk(v.closing, token, nil)
+			d := v.resolveClerk(v.closing, token, kind, nil)
 			v.store(key, d, v.now())
 			return d.result()
 		})

@@ -39,7 +39,7 @@ func TestMemoryPerToken(t *testing.T) {
 			Expiration: clerkapi.At(t0.Add(time.Hour)),
 			CreatedAt:  clerkapi.At(t0),
 		}
-		d := v.judge(m, tok)
+		d := v.judge(answer{tok: newToken(m, tok)}, KindM2M)
 		if d.tok == nil {
 			t.Fatal(d.result())
 		}

@@ -43,7 +43,7 @@ type Endpoint string
 
 // The endpoints told to an Observer.
 const (
-	EndpointVerify Endpoint = "verify" // POST /m2m_tokens/verify
+	EndpointVerify Endpoint = "verify" // the verify endpoint of the token's kind (CallEnd.Kind)
 	EndpointJWKS   Endpoint = "jwks"   // GET /jwks
 )
 
@@ -81,12 +81,14 @@ func OutcomeOf(err error) Outcome {
 // MissEnd is how a verification that missed the cache ended.
 type MissEnd struct {
 	Outcome  Outcome
+	Kind     Kind          // the token's kind; "" when it was refused before its kind was known
 	Duration time.Duration // from StartMiss, on the Verifier's clock (WithClock)
 }
 
 // CallEnd is how a call to Clerk ended.
 type CallEnd struct {
 	Outcome  Outcome
+	Kind     Kind          // the kind verified (EndpointVerify); "" for EndpointJWKS
 	Status   int           // the HTTP status of Clerk's last answer; 0 when there was none
 	Duration time.Duration // from StartCall, on the Verifier's clock (WithClock), retry included
 }
@@ -106,21 +108,25 @@ func WithObserver(o Observer) Option {
 }
 
 // startMiss tells the Observer, if any, that a miss begins; the function it
-// returns is called with Verify's error when the miss ends.
-func (v *Verifier) startMiss(ctx context.Context) (context.Context, func(error)) {
+// returns is called with the token's kind and Verify's error when the miss
+// ends.
+func (v *Verifier) startMiss(ctx context.Context) (context.Context, func(Kind, error)) {
 	o := v.cfg.observer
 	if o == nil {
-		return ctx, func(error) {}
+		return ctx, func(Kind, error) {}
 	}
 	start := v.now()
 	ctx, end := o.StartMiss(ctx)
-	return ctx, func(err error) { end(MissEnd{Outcome: OutcomeOf(err), Duration: v.now().Sub(start)}) }
+	return ctx, func(k Kind, err error) {
+		end(MissEnd{Outcome: OutcomeOf(err), Kind: k, Duration: v.now().Sub(start)})
+	}
 }
 
-// startCall tells the Observer, if any, that a call to e begins; the function
-// it returns is called with the call's raw error (nil, or clerkapi's) and the
-// error it was mapped to when the call has been judged.
-func (v *Verifier) startCall(ctx context.Context, e Endpoint) (context.Context, func(raw, mapped error)) {
+// startCall tells the Observer, if any, that a call to e begins for a token
+// of kind k (none for the JWKS); the function it returns is called with the
+// call's raw error (nil, or clerkapi's) and the error it was mapped to when
+// the call has been judged.
+func (v *Verifier) startCall(ctx context.Context, e Endpoint, k Kind) (context.Context, func(raw, mapped error)) {
 	o := v.cfg.observer
 	if o == nil {
 		return ctx, func(error, error) {}
@@ -128,7 +134,7 @@ func (v *Verifier) startCall(ctx context.Context, e Endpoint) (context.Context, 
 	start := v.now()
 	ctx, end := o.StartCall(ctx, e)
 	return ctx, func(raw, mapped error) {
-		end(CallEnd{Outcome: v.callOutcome(raw, mapped), Status: statusOf(raw), Duration: v.now().Sub(start)})
+		end(CallEnd{Outcome: v.callOutcome(raw, mapped), Kind: k, Status: statusOf(raw), Duration: v.now().Sub(start)})
 	}
 }
 

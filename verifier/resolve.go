@@ -8,24 +8,26 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"syscall"
 	"time"
 
 	"github.com/m2mauth/m2mauth/cache"
 	"github.com/m2mauth/m2mauth/clerkapi"
+	"github.com/m2mauth/m2mauth/internal/wire"
 )
 
 // flight is the shared call of a cold token, run once for all its concurrent
 // callers on a context detached from theirs: the cache again (recheck), then
 // resolve and store. Its answer is every waiter's. The call to Clerk, if any,
 // is charged to src (see admission.begin).
-func (v *Verifier) flight(parent context.Context, key cache.Key, token string, src *budget) (*Token, error) {
+func (v *Verifier) flight(parent context.Context, key cache.Key, token string, kind Kind, src *budget) (*Token, error) {
 	if tok, err, ok := v.recheck(key); ok {
 		return tok, err
 	}
 	if v.shared != nil && !v.isLocalJWT(token) {
 		resolve := func() (*Token, error) {
-			d := v.resolve(parent, token, src)
+			d := v.resolve(parent, token, kind, src)
 			v.store(key, d, v.now())
 			return d.result()
 		}
@@ -33,25 +35,26 @@ func (v *Verifier) flight(parent context.Context, key cache.Key, token string, s
 			return tok, err
 		}
 	}
-	d := v.resolve(parent, token, src)
+	d := v.resolve(parent, token, kind, src)
 	v.store(key, d, v.now())
 	return d.result()
 }
 
-// resolve is stage 7: it finds out about a cold token, storing nothing. A JWT
-// verified with a Clerk secret key is checked here (jwt.go); any other token
-// goes to Clerk's verify endpoint (resolveClerk).
-func (v *Verifier) resolve(parent context.Context, token string, src *budget) verdict {
+// resolve is stage 7: it finds out about a cold token of kind kind, storing
+// nothing. A JWT verified with a Clerk secret key is checked here (jwt.go);
+// any other token goes to its kind's verify endpoint (resolveClerk).
+func (v *Verifier) resolve(parent context.Context, token string, kind Kind, src *budget) verdict {
 	if v.isLocalJWT(token) {
-		return v.resolveJWT(parent, token)
+		return v.resolveJWT(parent, token, kind)
 	}
-	return v.resolveClerk(parent, token, src)
+	return v.resolveClerk(parent, token, kind, src)
 }
 
-// resolveClerk asks Clerk's verify endpoint about token, once the flight is
-// admitted (back-off gate, budgets, cap on calls in flight, breaker), within
-// Limits.Timeout and cancelled by Close.
-func (v *Verifier) resolveClerk(parent context.Context, token string, src *budget) verdict {
+// resolveClerk asks the verify endpoint of kind about token, once the flight
+// is admitted (back-off gate, budgets, cap on calls in flight, breaker),
+// within Limits.Timeout and cancelled by Close.
+func (v *Verifier) resolveClerk(parent context.Context, token string, kind Kind, src *budget) verdict {
+	up := upstreams[kind]
 	// Clerk may have asked us to wait since the caller's admission.
 	now := v.now()
 	if err := v.backoff.refuse(now); err != nil {
@@ -61,13 +64,13 @@ func (v *Verifier) resolveClerk(parent context.Context, token string, src *budge
 	if err != nil {
 		return verdict{err: err}
 	}
-	parent, observed := v.startCall(parent, EndpointVerify) // WithObserver
+	parent, observed := v.startCall(parent, EndpointVerify, kind) // WithObserver
 	ctx, cancel := context.WithTimeout(parent, v.cfg.limits.Timeout)
 	defer cancel()
 	stop := context.AfterFunc(v.closing, cancel) // Close cancels calls in flight
 	defer stop()
 
-	m, err := v.call(ctx, token)
+	a, err := v.call(ctx, up, token)
 	if v.closing.Err() != nil {
 		end(errAbandoned)
 	} else {
@@ -76,9 +79,9 @@ func (v *Verifier) resolveClerk(parent context.Context, token string, src *budge
 	v.sawClerk(ctx, err)
 	var d verdict
 	if err != nil {
-		d = v.upstreamError(ctx, err)
+		d = v.upstreamError(ctx, err, up)
 	} else {
-		d = v.judge(m, token)
+		d = v.judge(a, kind)
 	}
 	_, derr := d.result()
 	v.health.sawVerify(derr)
@@ -86,37 +89,121 @@ func (v *Verifier) resolveClerk(parent context.Context, token string, src *budge
 	return d
 }
 
-// judge checks Clerk's 200 answer: a token Clerk reports as revoked or
-// expired, or whose expiry has passed on our clock, is refused; an answer
-// that is not a token object is a failure, never a verdict.
-func (v *Verifier) judge(m *clerkapi.M2MToken, token string) verdict {
+// An upstream is how Clerk verifies one kind of token: its endpoint (for log
+// lines), what its 404 means, and the call, which turns Clerk's 200 into an
+// answer in the terms every kind shares. The body field (token, secret,
+// access_token) is clerkapi's business.
+type upstream struct {
+	endpoint string
+	notFound string // the reason of Clerk's 404
+	verify   func(ctx context.Context, c *clerkapi.Client, token string) (answer, error)
+}
+
+// upstreams are the verify endpoints, by kind.
+var upstreams = map[Kind]upstream{
+	KindM2M:    {"POST /m2m_tokens/verify", "token unknown, revoked, expired or not granted to this machine", verifyM2M},
+	KindAPIKey: {"POST /api_keys/verify", "API key unknown, revoked or expired", verifyAPIKey},
+	KindOAuth:  {"POST /oauth_applications/access_tokens/verify", "OAuth access token unknown, revoked or expired", verifyOAuth},
+}
+
+// answer is a verify endpoint's 200 answer, in the terms every kind shares.
+type answer struct {
+	tok     *Token // nil: not an object of the kind asked (a malformed answer)
+	revoked bool
+	expired bool // Clerk said expired, or not active (an OAuth JWT past its exp)
+}
+
+func verifyM2M(ctx context.Context, c *clerkapi.Client, token string) (answer, error) {
+	m, err := c.VerifyToken(ctx, token)
+	if err != nil {
+		return answer{}, err
+	}
 	if m.ID == "" || m.Subject == "" || (m.Object != "" && m.Object != clerkapi.ObjectM2MToken) {
-		v.log.Debug("m2mauth verifier: clerk answered 200 with an unexpected object")
-		return verdict{err: &UnavailableError{Err: fmt.Errorf("%w: not an M2M token object", clerkapi.ErrMalformedResponse)}}
+		return answer{}, nil
 	}
-	now := v.now()
+	return answer{tok: newToken(m, token), revoked: m.Revoked, expired: m.Expired}, nil
+}
+
+func verifyAPIKey(ctx context.Context, c *clerkapi.Client, secret string) (answer, error) {
+	k, err := c.VerifyAPIKey(ctx, secret)
+	if err != nil {
+		return answer{}, err
+	}
+	if k.ID == "" || k.Subject == "" || k.Object != clerkapi.ObjectAPIKey {
+		return answer{}, nil
+	}
+	t := &Token{
+		Kind:      KindAPIKey,
+		ID:        k.ID,
+		Subject:   k.Subject,
+		Scopes:    slices.Clip(k.Scopes),
+		Claims:    claimsOf(k.Claims),
+		ExpiresAt: k.Expiration.Time,
+		CreatedAt: k.CreatedAt.Time,
+		Format:    clerkapi.FormatOpaque,
+		Name:      k.Name,
+	}
+	return answer{tok: t, revoked: k.Revoked, expired: k.Expired}, nil
+}
+
+func verifyOAuth(ctx context.Context, c *clerkapi.Client, token string) (answer, error) {
+	o, err := c.VerifyOAuthAccessToken(ctx, token)
+	if err != nil {
+		return answer{}, err
+	}
+	if o.Active != nil && !*o.Active {
+		return answer{tok: &Token{Kind: KindOAuth}, expired: true}, nil // a JWT past its exp
+	}
+	if o.ID == "" || o.Subject == "" || o.Object != clerkapi.ObjectOAuthAccessToken {
+		return answer{}, nil
+	}
+	t := &Token{
+		Kind:      KindOAuth,
+		ID:        o.ID,
+		Subject:   o.Subject,
+		Scopes:    slices.Clip(o.Scopes),
+		ExpiresAt: o.Expiration.Time,
+		CreatedAt: o.CreatedAt.Time,
+		Format:    clerkapi.FormatOpaque,
+		ClientID:  o.ClientID,
+	}
+	if wire.IsJWT(token) {
+		t.Format = clerkapi.FormatJWT
+	}
+	return answer{tok: t, revoked: o.Revoked, expired: o.Expired}, nil
+}
+
+// judge checks a verify endpoint's 200 answer: a token Clerk reports as
+// revoked, expired or not active, or whose expiry has passed on our clock,
+// is refused; an answer that is not a token object of the kind asked is a
+// failure, never a verdict.
+func (v *Verifier) judge(a answer, kind Kind) verdict {
+	if a.tok == nil {
+		v.log.Debug("m2mauth verifier: clerk answered 200 with an unexpected object", "kind", kind)
+		return verdict{err: &UnavailableError{Err: fmt.Errorf("%w: not a %s object", clerkapi.ErrMalformedResponse, kind)}}
+	}
+	t := a.tok
 	switch {
-	case m.Revoked:
-		return verdict{refused: &InvalidTokenError{Reason: "token revoked"}, id: m.ID}
-	case m.Expired, !m.Expiration.IsZero() && !now.Before(m.Expiration.Time):
-		return verdict{refused: &InvalidTokenError{Reason: "token expired"}, id: m.ID}
+	case a.revoked:
+		return verdict{refused: &InvalidTokenError{Reason: "token revoked"}, id: t.ID}
+	case a.expired, t.ExpiredAt(v.now()):
+		return verdict{refused: &InvalidTokenError{Reason: "token expired"}, id: t.ID}
 	}
-	t := newToken(m, token)
 	return verdict{tok: t, expires: t.ExpiresAt}
 }
 
-// call sends the verify request, retrying once, at once, when the connection
-// failed before any answer (refused, reset, closed): never after a timeout or
-// any HTTP answer.
-func (v *Verifier) call(ctx context.Context, token string) (*clerkapi.M2MToken, error) {
+// call sends the verify request of up, retrying once, at once, when the
+// connection failed before any answer (refused, reset, closed): never after
+// a timeout or any HTTP answer.
+func (v *Verifier) call(ctx context.Context, up upstream, token string) (answer, error) {
 	v.stats.upstream.Add(1)
-	m, err := v.client.VerifyToken(ctx, token)
+	a, err := up.verify(ctx, v.client, token)
 	if err != nil && ctx.Err() == nil && isConnectionFailure(err) {
 		v.stats.retries.Add(1)
 		v.stats.upstream.Add(1)
-		m, err = v.client.VerifyToken(ctx, token)
+		a, err = up.verify(ctx, v.client, token)
 	}
-	return m, err
+	return a, err
 }
 
 // isConnectionFailure reports whether err is a transport failure that happened
@@ -139,13 +226,10 @@ func isConnectionFailure(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// reasonNotFound is the reason given for Clerk's 404.
-const reasonNotFound = "token unknown, revoked, expired or not granted to this machine"
-
 // upstreamError maps a failed call to the verdict every waiter gets. Only
 // Clerk's refusal of the token (a 404 with Clerk's error JSON) is remembered;
 // nothing transient, and no sign of a misconfiguration, ever is.
-func (v *Verifier) upstreamError(ctx context.Context, err error) verdict {
+func (v *Verifier) upstreamError(ctx context.Context, err error, up upstream) verdict {
 	var ae *clerkapi.APIError
 	if !errors.As(err, &ae) {
 		return verdict{err: v.noAnswer(ctx, "m2mauth verifier: clerk unavailable", err)}
@@ -153,7 +237,7 @@ func (v *Verifier) upstreamError(ctx context.Context, err error) verdict {
 	clerk := ae.IsClerkError()
 	switch s := ae.StatusCode; {
 	case s == http.StatusNotFound && clerk:
-		return verdict{refused: &InvalidTokenError{Reason: reasonNotFound, Err: ae}}
+		return verdict{refused: &InvalidTokenError{Reason: up.notFound, Err: ae}}
 	case (s == http.StatusBadRequest || s == http.StatusUnprocessableEntity) && clerk:
 		// Clerk refused the token's form; not remembered, as it could also
 		// be a change on Clerk's side that a later call would not hit.
@@ -172,7 +256,7 @@ func (v *Verifier) upstreamError(ctx context.Context, err error) verdict {
 	default:
 		// 401/403 (Clerk's: our key; another's: not Clerk), a redirect, or a
 		// 4xx whose body is not Clerk's error JSON.
-		return verdict{err: v.misconfiguredAnswer(ae, endpointVerify)}
+		return verdict{err: v.misconfiguredAnswer(ae, up.endpoint)}
 	}
 }
 
@@ -197,8 +281,7 @@ func (e *timeoutError) Timeout() bool { return true }
 
 // The endpoints named in the Error lines.
 const (
-	endpointVerify = "POST /m2m_tokens/verify"
-	endpointJWKS   = "GET /jwks"
+	endpointJWKS = "GET /jwks"
 )
 
 // misconfiguredAnswer returns the ErrMisconfigured error for an answer that

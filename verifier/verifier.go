@@ -146,9 +146,10 @@ func (v *Verifier) Verify(ctx context.Context, token, source string) (*Token, er
 		v.stats.unavailable.Add(1)
 		return nil, errClosedUnavailable
 	}
-	if err := checkSyntax(token); err != nil {
+	sh, serr := checkSyntax(token)
+	if serr != nil {
 		v.stats.invalid.Add(1)
-		return nil, err
+		return nil, serr
 	}
 	key := hashToken(token)
 	if tok, err, ok := v.lookup(key, token, v.now()); ok {
@@ -157,7 +158,7 @@ func (v *Verifier) Verify(ctx context.Context, token, source string) (*Token, er
 		}
 		return tok, err
 	}
-	return v.miss(ctx, key, token, source)
+	return v.miss(ctx, key, token, sh, source)
 }
 
 var (
@@ -171,15 +172,28 @@ func hashToken(token string) cache.Key {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 }
 
-// miss is what follows a cache miss: admission (stage 5), then the one
-// shared call for key (stage 6: flight, which resolves and stores), waited
-// for until it answers or ctx ends.
-func (v *Verifier) miss(ctx context.Context, key cache.Key, token, source string) (_ *Token, err error) {
+// miss is what follows a cache miss: the token's kind (a JWT's is read from
+// it; a kind this Verifier's key cannot verify is invalid, without a call),
+// admission (stage 5), then the one shared call for key (stage 6: flight,
+// which resolves and stores), waited for until it answers or ctx ends.
+func (v *Verifier) miss(ctx context.Context, key cache.Key, token string, sh shape, source string) (_ *Token, err error) {
+	kind := sh.kind()
 	ctx, observed := v.startMiss(ctx) // WithObserver
-	defer func() { observed(err) }()
+	defer func() { observed(kind, err) }()
 	if err := ctx.Err(); err != nil {
 		v.stats.canceled.Add(1)
 		return nil, err
+	}
+	if kind == "" {
+		var kerr *InvalidTokenError
+		if kind, kerr = kindOfJWT(token); kerr != nil {
+			v.stats.invalid.Add(1)
+			return nil, kerr
+		}
+	}
+	if !v.Verifies(kind) {
+		v.stats.invalid.Add(1)
+		return nil, errKindNotHere
 	}
 	src, err := v.admitMiss(token, source)
 	if err != nil {
@@ -192,7 +206,7 @@ func (v *Verifier) miss(ctx context.Context, key cache.Key, token, source string
 	detached := context.WithoutCancel(ctx)
 	ch := v.flights.DoChan(string(key[:]), func() (any, error) {
 		ran = true
-		return v.flight(detached, key, token, src)
+		return v.flight(detached, key, token, kind, src)
 	})
 	select {
 	case r := <-ch:
