@@ -2,8 +2,8 @@ package verifier_test
 
 import (
 	"context"
-	"errors"
 	"crypto/rsa"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
