@@ -31,6 +31,8 @@ type Authenticator struct {
 	v   Verifier
 	cfg config
 
+	missingScope *ForbiddenError // WithRequiredScopes' refusal, naming them
+
 	// Precomputed at New: the challenge and its error-carrying prefixes.
 	challenge       string // Bearer realm="…"
 	invalidPrefix   string // Bearer realm="…", error="invalid_token", error_description="
@@ -62,10 +64,18 @@ func New(v Verifier, opts ...Option) (*Authenticator, error) {
 			return nil, err
 		}
 	}
-	if err := cfg.checkAudience(v); err != nil {
+	if err := cfg.checkKinds(v); err != nil {
 		return nil, err
 	}
+	if cfg.accept.has(verifier.KindM2M) {
+		if err := cfg.checkAudience(v); err != nil {
+			return nil, err
+		}
+	}
 	a := &Authenticator{v: v, cfg: cfg}
+	if len(cfg.scopes) > 0 {
+		a.missingScope = &ForbiddenError{Reason: "token lacks a scope this service requires", Scope: scopeList(cfg.scopes)}
+	}
 	a.challenge = `Bearer realm="` + cfg.realm + `"`
 	a.invalidPrefix = a.challenge + `, error="invalid_token", error_description="`
 	a.forbiddenPrefix = a.challenge + `, error="insufficient_scope", error_description="`
@@ -147,12 +157,18 @@ func (a *Authenticator) authenticate(ctx context.Context, raw, source string, r 
 		}
 		return nil, a.refused(ctx, errNoToken, nil, source)
 	}
+	if k := opaqueKind(raw); k != "" && !a.cfg.accept.has(k) {
+		return nil, a.refused(ctx, errKind, nil, source) // no call to Clerk
+	}
 	tok, err := a.v.Verify(ctx, raw, source)
 	if err != nil {
 		return nil, a.refused(ctx, a.classify(ctx, err), nil, source)
 	}
 	if tok == nil {
 		return nil, a.refused(ctx, errNilToken, nil, source) // fail closed
+	}
+	if !a.cfg.accept.has(kindOf(tok)) {
+		return nil, a.refused(ctx, errKind, tok, source) // a JWT: its kind was in its claims
 	}
 	if err := a.policy(ctx, tok); err != nil {
 		return nil, a.refused(ctx, err, tok, source)
@@ -163,11 +179,16 @@ func (a *Authenticator) authenticate(ctx context.Context, raw, source string, r 
 	return tok, nil
 }
 
-// policy applies the audience, the allowed subjects and the checks to a
-// verified token.
+// policy applies the audience (M2M tokens), the required scopes (API keys,
+// OAuth tokens), the allowed subjects and the checks to a verified token of
+// an accepted kind.
 func (a *Authenticator) policy(ctx context.Context, tok *verifier.Token) error {
-	if a.cfg.audience != "" && !tok.HasScope(a.cfg.audience) {
-		return errNotAudience
+	if kindOf(tok) == verifier.KindM2M {
+		if a.cfg.audience != "" && !tok.HasScope(a.cfg.audience) {
+			return errNotAudience
+		}
+	} else if a.missingScope != nil && !tok.HasScopes(a.cfg.scopes...) {
+		return a.missingScope
 	}
 	if a.cfg.subjects != nil {
 		if _, ok := a.cfg.subjects[tok.Subject]; !ok {

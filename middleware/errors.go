@@ -50,6 +50,9 @@ func (e *MissingTokenError) Unwrap() error        { return e.Err }
 type ForbiddenError struct {
 	// Reason is a short phrase safe to show the caller, e.g. "subject not allowed".
 	Reason string
+	// Scope is the scopes the request needs, space-separated (RFC 6750's scope
+	// attribute of the challenge); "" for none.
+	Scope string
 	// Err is the custom check's error, if any; never shown to the caller.
 	Err error
 }

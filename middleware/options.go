@@ -28,8 +28,10 @@ type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 type config struct {
 	extract    Extractor
-	audience   string // "" : none
-	anyAud     bool   // WithAnyAudience
+	accept     kinds    // WithAccept; default: M2M tokens only
+	scopes     []string // WithRequiredScopes: all needed by API keys and OAuth tokens
+	audience   string   // "" : none
+	anyAud     bool     // WithAnyAudience
 	subjects   map[string]struct{}
 	checks     []Check
 	optional   bool
@@ -45,6 +47,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		extract:    BearerToken,
+		accept:     kinds(0).with(verifier.KindM2M),
 		realm:      "api",
 		retryAfter: 2 * time.Second,
 		source:     RemoteIP,

@@ -35,6 +35,7 @@ const (
 type ErrorBody struct {
 	Error       string `json:"error"`
 	Description string `json:"error_description,omitempty"`
+	Scope       string `json:"scope,omitempty"` // a 403's required scopes, as in the challenge
 }
 
 // Response is how a refusal is answered; adapters write it natively.
@@ -71,13 +72,17 @@ func (a *Authenticator) Response(err error) Response {
 		return Response{Status: http.StatusUnauthorized, WWWAuthenticate: a.invalidPrefix + reason + `"`,
 			Body: ErrorBody{Error: CodeInvalidToken, Description: reason}}
 	case errors.Is(err, ErrForbidden):
-		reason := reasonCheckError
+		reason, scope := reasonCheckError, ""
 		var fe *ForbiddenError
 		if errors.As(err, &fe) {
-			reason = describe(fe.Reason, reason)
+			reason, scope = describe(fe.Reason, reason), describe(fe.Scope, "")
 		}
-		return Response{Status: http.StatusForbidden, WWWAuthenticate: a.forbiddenPrefix + reason + `"`,
-			Body: ErrorBody{Error: CodeInsufficientScope, Description: reason}}
+		challenge := a.forbiddenPrefix + reason + `"`
+		if scope != "" {
+			challenge += `, scope="` + scope + `"`
+		}
+		return Response{Status: http.StatusForbidden, WWWAuthenticate: challenge,
+			Body: ErrorBody{Error: CodeInsufficientScope, Description: reason, Scope: scope}}
 	case errors.Is(err, verifier.ErrUnavailable):
 		ra := a.retryAfter
 		if d := verifier.RetryAfter(err); d > 0 {

@@ -126,3 +126,18 @@ func TestKindOfJWT(t *testing.T) {
 		})
 	}
 }
+
+// TestOpaqueKindsAgree: the middleware tells an opaque token's kind by
+// wire.OpaqueKind before calling Verify; it must agree with checkSyntax.
+func TestOpaqueKindsAgree(t *testing.T) {
+	for _, p := range opaquePrefixes {
+		tok := p.prefix + strings.Repeat("a", 32)
+		sh, err := checkSyntax(tok)
+		if err != nil || sh != p.shape || Kind(wire.OpaqueKind(tok)) != sh.kind() {
+			t.Errorf("%s: checkSyntax (%v, %v), wire.OpaqueKind %q, want one kind", p.prefix, sh, err, wire.OpaqueKind(tok))
+		}
+	}
+	if k := wire.OpaqueKind("a.b.c"); k != "" {
+		t.Errorf("wire.OpaqueKind of a JWT: %q, want none", k)
+	}
+}

@@ -42,3 +42,25 @@ func IsJWT(s string) bool {
 	}
 	return dots == 2 && seg > 0
 }
+
+// opaqueKinds are the prefixes of Clerk's opaque machine credentials and
+// Clerk's names of their kinds (verifier.Kind): an inbound ak_… is an API
+// key's secret, never a machine secret key.
+var opaqueKinds = [...]struct{ prefix, kind string }{
+	{"mt_", "m2m_token"},
+	{"ak_", "api_key"},
+	{"oat_", "oauth_token"},
+}
+
+// OpaqueKind returns Clerk's name of the kind of an opaque machine
+// credential by its prefix ("m2m_token", "api_key", "oauth_token"), or ""
+// for anything else (a JWT, whose kind is in its claims, or junk). It reads
+// the prefix only and does not allocate.
+func OpaqueKind(token string) string {
+	for _, k := range opaqueKinds {
+		if len(token) >= len(k.prefix) && token[:len(k.prefix)] == k.prefix {
+			return k.kind
+		}
+	}
+	return ""
+}
