@@ -75,8 +75,15 @@ func TestCases(t *testing.T) {
 			if want := codeFor[c.WantStatus]; st.Code() != want {
 				t.Fatalf("got %v (%q), want %v (HTTP %d)", st.Code(), st.Message(), want, c.WantStatus)
 			}
-			if _, desc, ok := strings.Cut(c.WantWWW, `error_description="`); ok && !strings.HasSuffix(st.Message(), ": "+strings.TrimSuffix(desc, `"`)) {
-				t.Errorf("got message %q, want it to end with the description of %q", st.Message(), c.WantWWW)
+			if _, desc, ok := strings.Cut(c.WantWWW, `error_description="`); ok {
+				desc, scope, _ := strings.Cut(strings.TrimSuffix(desc, `"`), `", scope="`)
+				want := ": " + desc
+				if scope != "" {
+					want += ` (scope="` + scope + `")`
+				}
+				if !strings.HasSuffix(st.Message(), want) {
+					t.Errorf("got message %q, want it to end with %q", st.Message(), want)
+				}
 			}
 			d, ok := retryDelay(st)
 			if got, want := ok, c.WantRetry != ""; got != want {

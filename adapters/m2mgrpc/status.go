@@ -18,11 +18,15 @@ import (
 // Status maps an error of Authenticator.Authenticate or AuthenticateBearer to
 // the gRPC status the interceptors return (see the package documentation):
 // the code that corresponds to a.Response(err).Status, the message
-// "<error code>: <description>" of its JSON body, and for ResourceExhausted and
+// "<error code>: <description>" of its JSON body (followed by
+// ` (scope="…")` when a 403 names the scopes it needs), and for ResourceExhausted and
 // Unavailable a google.rpc.RetryInfo detail with the Retry-After delay.
 func Status(a *middleware.Authenticator, err error) *status.Status {
 	resp := a.Response(err)
 	msg := resp.Body.Error + ": " + resp.Body.Description
+	if resp.Body.Scope != "" {
+		msg += ` (scope="` + resp.Body.Scope + `")`
+	}
 	var code codes.Code
 	switch resp.Status {
 	case http.StatusUnauthorized:

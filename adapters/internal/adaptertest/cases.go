@@ -31,6 +31,7 @@ func Cases(tb testing.TB) []Case {
 	a := New(tb, middleware.WithAudience(Audience),
 		middleware.WithSkipper(func(r *http.Request) bool { return r.URL.Path == "/healthz" }))
 	other := New(tb, middleware.WithAudience("mch_other"))
+	keys := New(tb, middleware.WithAccept(verifier.KindAPIKey), middleware.WithRequiredScopes("orders:read", "orders:write"))
 	return []Case{
 		{"valid", a, "/api", "Bearer " + GoodToken, 200, "", "", true},
 		{"public path", a, "/healthz", "", 200, "", "", false},
@@ -39,6 +40,8 @@ func Cases(tb testing.TB) []Case {
 		{"out of scope", other, "/api", "Bearer " + GoodToken, 403, `Bearer realm="api", error="insufficient_scope", error_description="token not scoped to this service"`, "", false},
 		{"clerk down", a, "/api", "Bearer mt_down", 503, "", "4", false},
 		{"source over budget", a, "/api", "Bearer mt_flood", 429, "", "7", false},
+		{"API key on an M2M route", a, "/api", "Bearer " + APIKey, 401, `Bearer realm="api", error="invalid_token", error_description="token of a kind this service does not accept"`, "", false},
+		{"API key lacking a scope", keys, "/api", "Bearer " + APIKey, 403, `Bearer realm="api", error="insufficient_scope", error_description="token lacks a scope this service requires", scope="orders:read orders:write"`, "", false},
 	}
 }
 

@@ -11,8 +11,11 @@ import (
 	"github.com/m2mauth/m2mauth/verifier"
 )
 
-// GoodToken is the one token Fixed accepts.
-const GoodToken = "mt_0123456789abcdefghijklmnopqrstuv"
+// GoodToken is the M2M token Fixed accepts, APIKey its API key.
+const (
+	GoodToken = "mt_0123456789abcdefghijklmnopqrstuv"
+	APIKey    = "ak_0123456789abcdefghijklmnopqrstuv"
+)
 
 // Audience is the machine ID Token is scoped to: the service under test.
 const Audience = "mch_receiver"
@@ -24,7 +27,14 @@ var Token = &verifier.Token{
 	ExpiresAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Format: clerkapi.FormatOpaque,
 }
 
-// Fixed is a test double: GoodToken is valid, "mt_down" means Clerk is
+// KeyToken is what Fixed answers for APIKey: an API key of a user, with the
+// scope "orders:read".
+var KeyToken = &verifier.Token{
+	Kind: verifier.KindAPIKey, ID: "ak_00000000000000000000000000000001", Subject: "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk",
+	Scopes: []string{"orders:read"}, Name: "ci", Format: clerkapi.FormatOpaque,
+}
+
+// Fixed is a test double: GoodToken and APIKey are valid, "mt_down" means Clerk is
 // unavailable (retry after 4 s), "mt_flood" that the request's source spent
 // its budget (retry after 7 s), anything else is invalid.
 var Fixed fixed
@@ -35,6 +45,8 @@ func (fixed) Verify(_ context.Context, tok, _ string) (*verifier.Token, error) {
 	switch tok {
 	case GoodToken:
 		return Token, nil
+	case APIKey:
+		return KeyToken, nil
 	case "mt_down":
 		return nil, &verifier.UnavailableError{RetryAfter: 4 * time.Second}
 	case "mt_flood":
