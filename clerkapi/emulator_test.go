@@ -325,30 +325,53 @@ func TestTransportFaults(t *testing.T) {
 	}
 }
 
-// TestErrorsNeverLeakSecrets feeds the client answers that echo the request's
-// token and key back in every place an error could print.
+// TestErrorsNeverLeakSecrets feeds every verify call answers that echo the
+// request's token and key back in every place an error could print.
 func TestErrorsNeverLeakSecrets(t *testing.T) {
-	const key, token = "sk_test_supersecretkey", "mt_secrettokenvalue0123456789abcd"
-	for _, c := range []struct {
-		name   string
-		status int
-		body   string
+	const key = "sk_test_supersecretkey"
+	for _, v := range []struct {
+		kind, token string
+		verify      func(c *clerkapi.Client, token string) error
 	}{
-		{"invalid JSON echo", 200, `{"id":"` + token + `","token":` + token + `}`},
-		{"wrong type echo", 200, `{"id":{"k":"` + token + `"},"token":"` + key + `"}`},
-		{"error body echo", 400, `{"errors":[{"code":"x","message":"bad","long_message":"` + token + `"}]}`},
-		{"non-JSON error echo", 500, token + " " + key},
+		{"m2m", "mt_secrettokenvalue0123456789abcd", func(c *clerkapi.Client, tok string) error {
+			_, err := c.VerifyToken(context.Background(), tok)
+			return err
+		}},
+		{"api key", "ak_secretapikeyvalue0123456789abc", func(c *clerkapi.Client, tok string) error {
+			_, err := c.VerifyAPIKey(context.Background(), tok)
+			return err
+		}},
+		{"oauth", "oat_secretoauthvalue0123456789abc", func(c *clerkapi.Client, tok string) error {
+			_, err := c.VerifyOAuthAccessToken(context.Background(), tok)
+			return err
+		}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			api := apiClient(t, echoServer(t, c.status, c.body), key)
-			_, err := api.VerifyToken(context.Background(), token)
-			if err == nil {
-				t.Fatal("got nil, want an error")
+		token := v.token
+		for _, c := range []struct {
+			name   string
+			status int
+			body   string
+		}{
+			{"invalid JSON echo", 200, `{"id":"` + token + `","token":` + token + `}`},
+			{"wrong type echo", 200, `{"id":{"k":"` + token + `"},"token":"` + key + `"}`},
+			{"wrong type of active", 200, `{"active":"` + token + `"}`},
+			{"wrong type of scopes", 200, `{"scopes":"` + token + `"}`},
+			{"error body echo", 400, `{"errors":[{"code":"x","message":"bad","long_message":"` + token + `"}]}`},
+			{"non-JSON error echo", 500, token + " " + key},
+		} {
+			if c.name == "wrong type of active" && v.kind != "oauth" {
+				continue // only the OAuth answer has an active member
 			}
-			if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), key) {
-				t.Errorf("error %q contains the token or the key", err)
-			}
-		})
+			t.Run(v.kind+"/"+c.name, func(t *testing.T) {
+				err := v.verify(apiClient(t, echoServer(t, c.status, c.body), key), token)
+				if err == nil {
+					t.Fatal("got nil, want an error")
+				}
+				if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), key) {
+					t.Errorf("error %q contains the token or the key", err)
+				}
+			})
+		}
 	}
 }
 

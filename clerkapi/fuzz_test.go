@@ -107,11 +107,15 @@ func emulatorAnswers(f *testing.F) []struct {
 }
 
 // FuzzDecodeResponse feeds arbitrary statuses, Retry-After values and bodies
-// through httptest to every decoding path of the client. It must never panic,
-// a 2xx success must return a value, every non-2xx must be an *APIError with
-// that status (or a too-large error), and no error may print the key or the
-// token the client sent.
+// through httptest to every decoding path of the client (M2M tokens, JWKS, API
+// keys, OAuth access tokens). It must never panic, a 2xx success must return a
+// value, every non-2xx must be an *APIError with that status (or a too-large
+// error), and no error may print the key or the token the client sent.
 func FuzzDecodeResponse(f *testing.F) {
+	const key = "ak_fuzzsecretkey0123456789"
+	const token = "mt_fuzzsecrettoken0123456789abcde"
+	const apiKey = "ak_fuzzsecretapikey0123456789abcd"
+	const oauthToken = "oat_fuzzsecretoauth0123456789abcd"
 	for _, a := range emulatorAnswers(f) {
 		f.Add(a.status, "", a.body)
 	}
@@ -120,9 +124,11 @@ func FuzzDecodeResponse(f *testing.F) {
 	f.Add(200, "", []byte(`{"expiration":1e400,"created_at":-9.3e18,"last_used_at":"x"}`))
 	f.Add(200, "", []byte(`null`))
 	f.Add(204, "", []byte(``))
+	f.Add(200, "", []byte(apiKeyAnswer))
+	f.Add(200, "", []byte(oauthAnswer))
+	f.Add(200, "", []byte(`{"active":false}`))
+	f.Add(200, "", []byte(`{"active":"`+oauthToken+`"}`))
 
-	const key = "ak_fuzzsecretkey0123456789"
-	const token = "mt_fuzzsecrettoken0123456789abcde"
 	ans := &answer{}
 	srv := httptest.NewServer(ans)
 	f.Cleanup(srv.Close)
@@ -149,11 +155,14 @@ func FuzzDecodeResponse(f *testing.F) {
 			{"revoke", func() (any, error) { return api.RevokeToken(ctx, "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e", "r") }},
 			{"verify", func() (any, error) { return api.VerifyToken(ctx, token) }},
 			{"jwks", func() (any, error) { return api.JWKS(ctx) }},
+			{"verify api key", func() (any, error) { return api.VerifyAPIKey(ctx, apiKey) }},
+			{"verify oauth", func() (any, error) { return api.VerifyOAuthAccessToken(ctx, oauthToken) }},
 		}
 		for _, c := range calls {
 			v, err := c.run()
 			if err != nil {
-				if msg := err.Error(); strings.Contains(msg, key) || strings.Contains(msg, token) {
+				if msg := err.Error(); strings.Contains(msg, key) || strings.Contains(msg, token) ||
+					strings.Contains(msg, apiKey) || strings.Contains(msg, oauthToken) {
 					t.Fatalf("%s: error %q contains the key or the token", c.name, msg)
 				}
 			}
@@ -183,6 +192,10 @@ func isNilValue(v any) bool {
 	case *clerkapi.M2MTokenList:
 		return x == nil
 	case *clerkapi.JWKS:
+		return x == nil
+	case *clerkapi.APIKey:
+		return x == nil
+	case *clerkapi.OAuthAccessToken:
 		return x == nil
 	}
 	return v == nil
