@@ -151,7 +151,7 @@ func verifyOAuth(ctx context.Context, c *clerkapi.Client, token string) (answer,
 	if err != nil {
 		return answer{}, err
 	}
-	if o.Active != nil && !*o.Active {
+	if o.Inactive {
 		return answer{tok: &Token{Kind: KindOAuth}, expired: true}, nil // a JWT past its exp
 	}
 	if o.ID == "" || o.Subject == "" || o.Object != clerkapi.ObjectOAuthAccessToken {
