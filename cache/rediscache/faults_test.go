@@ -33,7 +33,7 @@ func TestLockHolderDied(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Fatal("a: got a token, want its call cancelled by Close")
 	}
-	locks, err := rdb.Keys(ctx, rediscache.DefaultPrefix+"*:l:*").Result()
+	locks, err := rdb.Keys(ctx, rediscache.DefaultPrefix+"*}:l").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

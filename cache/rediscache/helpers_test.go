@@ -53,7 +53,7 @@ func newClusterWith(t testing.TB, extra ...string) *cluster {
 // of the test.
 func (c *cluster) client() *redis.Client {
 	rdb := redis.NewClient(&redis.Options{Addr: c.redis.Addr, ContextTimeoutEnabled: true,
-		MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+		MaxRetries: -1, DialerRetries: 1, DialTimeout: time.Second})
 	c.t.Cleanup(func() { rdb.Close() })
 	return rdb
 }
