@@ -26,8 +26,10 @@ func (v *Verifier) flight(parent context.Context, key cache.Key, token, source s
 	if tok, err, ok := v.recheck(key); ok {
 		return tok, err
 	}
-	var turn *turn                               // the shared cache's part of this flight (shared.go); nil: none
-	if v.shared != nil && !v.isLocalJWT(token) { // a local JWT is not shared: checking it is as cheap
+	// The shared cache's part of this flight (shared.go); none for a local
+	// JWT: checking it is as cheap as sharing it.
+	var turn *turn
+	if v.shared != nil && !v.isLocalJWT(token) {
 		turn = v.shared.begin(key)
 		if e, ok := turn.result(); ok {
 			v.cache.Set(key, e)
