@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,12 +32,14 @@ import (
 // The Verifier passes every call a context whose deadline is what is left of
 // the miss's budget (Timeout); an implementation must honour it, and must not
 // retry inside it: it reports a failure at once (a refused connection as
-// such, not as a timeout). An error for which errors.Is(err,
-// context.DeadlineExceeded) holds and that is not a *net.OpError means the
-// implementation was busy (e.g. no free connection in time): the Verifier
-// counts it but does not take it for an outage. Any other error is an outage
-// of the shared cache: the Verifier leaves it alone for half a second (or
-// until its subscription is re-established) and logs the outage once.
+// such, not as a timeout). A timeout (an error matching
+// context.DeadlineExceeded or os.ErrDeadlineExceeded, or a net.Error whose
+// Timeout is true) while other calls succeed means the implementation was
+// busy (no free connection in time, a burst): the Verifier counts it but
+// does not take it for an outage. Any other error, or timeouts with no call
+// succeeding for half a second, is an outage of the shared cache: the
+// Verifier leaves it alone for half a second (or until its subscription is
+// re-established) and logs the outage once.
 //
 // Every method must be safe for concurrent use.
 type SharedCache interface {
@@ -164,6 +167,7 @@ type shared struct {
 	stop    func()
 	down    atomic.Bool  // an outage was logged and not yet recovered from
 	retryAt atomic.Int64 // Unix ns (wall clock): left alone until then
+	lastOK  atomic.Int64 // Unix ns (wall clock) of the last call that worked
 
 	// The Verifier's: its own cache, back-off gate, clock, logger, and its
 	// closing context, which every call to sc runs on so that Close cancels
@@ -268,17 +272,19 @@ func (s *shared) mac(name string, body []byte) []byte {
 // off reports whether the shared cache is left alone after an outage.
 func (s *shared) off() bool { return time.Now().UnixNano() < s.retryAt.Load() }
 
-// failed counts a failed call to the shared cache. A busy one (no free
-// connection, or the miss's budget spent while waiting for one) is only
-// counted; an outage (refused, reset, timed out on the wire, an error from
-// Redis) leaves the shared cache alone for sharedRetry and is logged at
-// Warn, once, with its cause.
+// failed counts a failed call to the shared cache. A busy one (a timeout
+// while other calls work: no free connection, a burst) is only counted; an
+// outage (refused, reset, an error from Redis, timeouts and nothing working
+// for sharedRetry) leaves the shared cache alone for sharedRetry and is
+// logged at Warn, once, with its cause.
 func (s *shared) failed(op string, err error) {
 	if s.ctx.Err() != nil {
 		return // Close cancelled the call
 	}
-	var oe *net.OpError
-	if errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &oe) {
+	var ne net.Error
+	timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
+	if timeout && time.Since(time.Unix(0, s.lastOK.Load())) < sharedRetry {
 		s.busy.Add(1)
 		s.log.Debug("m2mauth verifier: shared cache busy; this miss goes on without it", "op", op, "err", err)
 		return
@@ -293,6 +299,7 @@ func (s *shared) failed(op string, err error) {
 
 // ok notes a call that worked, and logs the end of an outage.
 func (s *shared) ok() {
+	s.lastOK.Store(time.Now().UnixNano())
 	if s.down.CompareAndSwap(true, false) {
 		s.log.Warn("m2mauth verifier: shared cache back; sharing resumes")
 	}

@@ -12,7 +12,7 @@ import (
 
 // Defaults of the options.
 const (
-	DefaultTimeout = 250 * time.Millisecond
+	DefaultTimeout = time.Second
 	DefaultPrefix  = "m2mauth:"
 )
 
@@ -35,7 +35,7 @@ type Option func(*Cache) error
 // than ask too; a Redis that refuses connections costs a miss no time at all
 // (see New).
 //
-// Default: DefaultTimeout (250 ms).
+// Default: DefaultTimeout (1 s).
 func WithTimeout(d time.Duration) Option {
 	return func(c *Cache) error {
 		if d <= 0 {

@@ -13,8 +13,8 @@ import (
 // (redis://[user:password@]host:port/db, rediss://… for TLS, with go-redis's
 // query options: as redis.ParseURL reads it), with the options that New
 // requires (ContextTimeoutEnabled, MaxRetries -1, DialerRetries 1), a dial
-// timeout of a second and a pool of 64 connections unless the URL sets them
-// (dial_timeout, pool_size). Close the client after the Verifiers that use
+// timeout of a second and a pool of 64 connections, 32 of them kept open,
+// unless the URL sets them (dial_timeout, pool_size, min_idle_conns). Close the client after the Verifiers that use
 // the Cache. The error never holds the URL (it may hold a password).
 func NewFromURL(rawURL string, opts ...Option) (*Cache, *redis.Client, error) {
 	o, err := redis.ParseURL(rawURL)
@@ -33,6 +33,9 @@ func NewFromURL(rawURL string, opts ...Option) (*Cache, *redis.Client, error) {
 	}
 	if o.PoolSize == 0 {
 		o.PoolSize = 64
+	}
+	if o.MinIdleConns == 0 {
+		o.MinIdleConns = 32 // a replica's first burst finds connections ready
 	}
 	rdb := redis.NewClient(o)
 	c, err := New(rdb, opts...)
