@@ -76,7 +76,7 @@ func TestRedisSick(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newClusterWith(t, tt.extra...)
-			sc, err := rediscache.New(c.client()) // the default 50 ms bound
+			sc, err := rediscache.New(c.client(), rediscache.WithTimeout(100*time.Millisecond))
 			if err != nil {
 				t.Fatal(err)
 			}
