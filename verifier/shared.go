@@ -208,6 +208,7 @@ func newShared(v *Verifier, sc SharedCache, secretKey string) (*shared, error) {
 	// The holder may take the whole call to Clerk; waiters give up sooner
 	// (their budget), so the lock only keeps a dead holder's token busy.
 	s.lockTTL = v.cfg.limits.Timeout + s.budget
+	s.lastOK.Store(time.Now().UnixNano()) // a new replica's first timeouts are a busy start, not an outage
 	s.revoked = remembered{max: sharedMaxRevoked, keep: max(s.ttl, s.negTTL) + sharedSkew}
 	s.nonces = remembered{max: sharedMaxNonces, keep: 2 * sharedMsgAge}
 	if s.nameKey, err = derive("names", 32); err != nil {
