@@ -143,3 +143,13 @@ func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// WaitReplicated waits (at most 10 s) until every replica of s has
+// acknowledged its writes so far.
+func WaitReplicated(t testing.TB, s *Server) {
+	t.Helper()
+	waitFor(t, 10*time.Second, "writes replicated", func() bool {
+		out, _ := s.Cli("WAIT", "1", "100")
+		return out == "1"
+	})
+}
