@@ -87,7 +87,7 @@ func (c *cluster) replica(opts ...verifier.Option) (*verifier.Verifier, *warns) 
 	c.t.Helper()
 	// A generous bound: on a loaded test machine a call may take more than
 	// the default 50 ms, and these tests are about sharing, not about slowness.
-	sc, err := rediscache.New(c.client(), rediscache.WithTimeout(time.Second))
+	sc, err := rediscache.New(c.client(), rediscache.WithTimeout(raceSlowdown*time.Second))
 	if err != nil {
 		c.t.Fatal(err)
 	}
