@@ -171,19 +171,14 @@ func hashToken(token string) cache.Key {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 }
 
-// miss is what follows a cache miss: admission (stage 5), then the one
-// shared call for key (stage 6: flight, which resolves and stores), waited
-// for until it answers or ctx ends.
+// miss is what follows a cache miss: the one shared call for key (flight:
+// the shared cache, admission, resolve, store), waited for until it answers
+// or ctx ends.
 func (v *Verifier) miss(ctx context.Context, key cache.Key, token, source string) (_ *Token, err error) {
 	ctx, observed := v.startMiss(ctx) // WithObserver
 	defer func() { observed(err) }()
 	if err := ctx.Err(); err != nil {
 		v.stats.canceled.Add(1)
-		return nil, err
-	}
-	src, err := v.admitMiss(token, source)
-	if err != nil {
-		v.countError(err)
 		return nil, err
 	}
 	// ran is written by the shared call only if this caller started it, and
@@ -192,7 +187,7 @@ func (v *Verifier) miss(ctx context.Context, key cache.Key, token, source string
 	detached := context.WithoutCancel(ctx)
 	ch := v.flights.DoChan(string(key[:]), func() (any, error) {
 		ran = true
-		return v.flight(detached, key, token, src)
+		return v.flight(detached, key, token, source)
 	})
 	select {
 	case r := <-ch:
