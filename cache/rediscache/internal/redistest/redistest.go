@@ -34,8 +34,10 @@ func Start(t testing.TB, extra ...string) *Server {
 	need(t)
 	s := &Server{t: t, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))), ready: "Ready to accept connections"}
 	_, port, _ := net.SplitHostPort(s.Addr)
+	// Its files (a replica's copy of its primary, say) go to a directory of
+	// the test's, never to the package's.
 	s.args = append([]string{"--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no",
-		"--protected-mode", "no", "--loglevel", "notice"}, extra...)
+		"--protected-mode", "no", "--loglevel", "notice", "--dir", t.TempDir()}, extra...)
 	s.cmd = exec.Command(redisServer(), s.args...)
 	s.start()
 	t.Cleanup(s.Stop)
