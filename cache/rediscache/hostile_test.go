@@ -224,7 +224,11 @@ func TestHostileHugeValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	entry := keyOf(t, rdb, "*}:t")
-	if err := rdb.Set(ctx, entry, strings.Repeat("x", 50<<20), time.Minute).Err(); err != nil {
+	// The attacker's write of 50 MB may take seconds on a loaded machine:
+	// its own client, without a write timeout.
+	attacker := redis.NewClient(&redis.Options{Addr: c.redis.Addr, WriteTimeout: -1, ReadTimeout: -1})
+	t.Cleanup(func() { attacker.Close() })
+	if err := attacker.Set(ctx, entry, strings.Repeat("x", 50<<20), time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
 	calls := c.srv.Calls(clerktest.EndpointVerify)
