@@ -20,8 +20,12 @@
 //  2. The cache key is SHA-256(token). Raw tokens are never stored or logged.
 //  3. The cache (package cache: sharded LRU, per-entry expiry) answers a live
 //     positive entry with its Token and a negative one with ErrInvalidToken.
-//     A hit does not allocate. With [WithSharedCache], a miss here looks in
-//     the shared cache next.
+//     A hit does not allocate. A miss goes on to one flight per token
+//     (step 5), which looks in the shared cache first ([WithSharedCache]):
+//     one round trip reads the entry or, if there is none, takes the token's
+//     lock; a replica that finds another's lock waits for that replica's
+//     result (the message that carries it), all within the shared cache's
+//     budget per miss. A Redis that refuses connections costs no wait.
 //  4. Admission of the miss ([Limits]): a miss that would cost a call to
 //     Clerk's verify endpoint is refused at once, without a call or a
 //     connection, while Clerk has asked to wait (a 429, or a 5xx carrying
@@ -32,11 +36,13 @@
 //     (Limits.CallRate, Limits.MaxInFlight): ErrUnavailable with Retry-After.
 //     Budgets are charged once per call (per flight), never per waiting
 //     request, and never for cache hits or JWTs verified locally.
-//  5. Concurrent callers of one token share a single call
+//  5. Concurrent callers of one token share a single flight
 //     (golang.org/x/sync/singleflight; across replicas, the shared cache's
-//     lock). The call runs detached from the callers' contexts under its own
-//     timeout (Limits.Timeout); each caller waits only as long as its own
-//     context lets it and then returns ctx.Err().
+//     lock): the shared cache, admission (step 4, once per flight), the
+//     call and the store, top to bottom. The call runs detached from the
+//     callers' contexts under its own timeout (Limits.Timeout); each caller
+//     waits only as long as its own context lets it and then returns
+//     ctx.Err().
 //  6. Upstream: POST /m2m_tokens/verify through package clerkapi, with one
 //     immediate retry when the connection failed before any answer.
 //     Redirects are not followed. A JWT-format token verified with a Clerk
@@ -48,6 +54,9 @@
 //     failures and misconfigurations are never cached. A token in steady use
 //     is verified again in the background late in its TTL
 //     (Limits.RefreshAhead), so that it never makes a request wait for Clerk.
+//     With a shared cache the result is written there too, the lock released
+//     and the result handed to the replicas waiting for it, in one round
+//     trip; a write that fails is kept and made when the shared cache is back.
 //
 // # Only Clerk says a token is invalid
 //
@@ -131,5 +140,23 @@
 // (a miss refused by admission ends its at once), and one per background
 // refresh; each is bounded by the timeout and cancelled by [Verifier.Close],
 // which waits for the refreshes. With [WithSharedCache], one more goroutine
-// (the SharedCache's subscription) lives until Close, which stops it.
+// (the SharedCache's subscription) lives until Close, which stops it; what a
+// replica remembers for the shared cache is bounded: 65,536 revocations (each
+// for its TTL), 65,536 message nonces (20 s each), 256 pending writes and 256
+// pending revocations.
+//
+// # A shared cache that cannot be trusted
+//
+// Whoever can write to the shared cache without the secret key may cost
+// calls to Clerk, never make a refused or revoked token pass on a replica
+// that heard the revocation, nor stall a verification beyond the budget:
+// values and messages are authenticated and bound to their names; a value or
+// message over 64 KiB is refused (a value unread); an entry is trusted for at
+// most this replica's own TTL from when it was verified; entries verified
+// before a revocation this replica heard of (within 1 s of clock skew) are
+// refused, whether or not Redis still holds them; messages older than 10 s,
+// or heard before (their nonce), are dropped; a lock without an expiry is
+// taken over. A replica started after a revocation did not hear it: an old
+// genuine entry written back may be accepted by it until that entry's
+// verification time plus the replica's TTL, never longer.
 package verifier

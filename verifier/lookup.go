@@ -7,8 +7,8 @@ import (
 	"github.com/m2mauth/m2mauth/cache"
 )
 
-// lookup is stage 3 of Verify: what the cache (then the shared cache, if
-// any) knows of key at now. A positive entry gives its Token (and, late in
+// lookup is stage 3 of Verify: what the Verifier's own cache knows of key
+// at now (the shared cache, if any, is read in the flight: stage 4). A positive entry gives its Token (and, late in
 // its TTL, starts one background refresh: see Limits.RefreshAhead); a negative
 // one, or a positive one whose token has expired since, gives the reason it
 // is invalid. ok is false on a miss.
@@ -16,9 +16,6 @@ import (
 // A hit does not allocate.
 func (v *Verifier) lookup(key cache.Key, token string, now time.Time) (tok *Token, err error, ok bool) {
 	e, ok := v.cache.GetAt(key, now)
-	if !ok && v.shared != nil && !v.isLocalJWT(token) { // a local JWT is not shared: checking it is as cheap
-		e, ok = v.shared.lookup(key, now) // L2 (WithSharedCache)
-	}
 	if !ok {
 		return nil, nil, false
 	}
@@ -74,7 +71,7 @@ func (v *Verifier) refresh(key cache.Key, token string, kind Kind) {
 		_, err, _ := v.flights.Do(string(key[:]), func() (any, error) {
 			v.stats.refreshes.Add(1)
 			d := v.resolveClerk(v.closing, token, kind, nil)
-			v.store(key, d, v.now())
+			v.store(key, d, v.now(), nil)
 			return d.result()
 		})
 		if err != nil && !errors.Is(err, ErrInvalidToken) {

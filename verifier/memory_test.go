@@ -43,7 +43,7 @@ func TestMemoryPerToken(t *testing.T) {
 		if d.tok == nil {
 			t.Fatal(d.result())
 		}
-		v.store(sha256.Sum256([]byte(tok)), d, t0)
+		v.store(sha256.Sum256([]byte(tok)), d, t0, nil)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)

@@ -213,12 +213,14 @@ type Stats struct {
 	CacheEntries int // entries in the cache now
 
 	// The shared cache (WithSharedCache); all zero without one. Misses and
-	// Hits above are those of the Verifier's own cache.
-	SharedHits     uint64 // entries found there (and copied here)
-	SharedMisses   uint64 // nothing there
-	ClusterWaits   uint64 // misses answered by another replica's call to Clerk (it held the lock)
-	SharedErrors   uint64 // calls to it that failed (down, slow): each fell back to this replica alone
-	SharedRejected uint64 // entries or messages there that did not authenticate: ignored
+	// Hits above are those of the Verifier's own cache: a miss there that
+	// the shared cache answers is a Miss and a SharedHit (or ClusterWait).
+	SharedHits     uint64 // flights that found an entry there (and copied it here)
+	SharedMisses   uint64 // flights that found nothing there
+	ClusterWaits   uint64 // flights answered by another replica's call to Clerk (it held the lock)
+	SharedErrors   uint64 // calls to it that failed for an outage (refused, reset, timed out on the wire): sharing paused
+	SharedBusy     uint64 // calls or waits that ran out of the miss's budget (no free connection, a slow holder): not an outage
+	SharedRejected uint64 // entries or messages there that did not authenticate, were stale or predated a revocation: ignored
 	SharedPurges   uint64 // (re)subscriptions, each of which emptied the own cache
 }
 
@@ -265,6 +267,7 @@ func (v *Verifier) Stats() Stats {
 	if sh := v.shared; sh != nil {
 		st.SharedHits, st.SharedMisses, st.ClusterWaits = sh.hits.Load(), sh.misses.Load(), sh.waits.Load()
 		st.SharedErrors, st.SharedRejected, st.SharedPurges = sh.errs.Load(), sh.rejected.Load(), sh.purges.Load()
+		st.SharedBusy = sh.busy.Load()
 	}
 	return st
 }

@@ -18,25 +18,32 @@ import (
 )
 
 // flight is the shared call of a cold token, run once for all its concurrent
-// callers on a context detached from theirs: the cache again (recheck), then
-// resolve and store. Its answer is every waiter's. The call to Clerk, if any,
-// is charged to src (see admission.begin).
-func (v *Verifier) flight(parent context.Context, key cache.Key, token string, kind Kind, src *budget) (*Token, error) {
+// callers on a context detached from theirs, top to bottom: the cache again
+// (recheck), the shared cache (stage 4: read-or-lock, or another replica's
+// result), admission (stage 5), resolve (7) and store (8, which writes the
+// shared cache and releases its lock). Its answer is every waiter's. The call
+// to Clerk, if any, is charged to the budget of source, the source of the
+// caller that started the flight (see admission.begin).
+func (v *Verifier) flight(parent context.Context, key cache.Key, token string, kind Kind, source string) (*Token, error) {
 	if tok, err, ok := v.recheck(key); ok {
 		return tok, err
 	}
+	// The shared cache's part of this flight (shared.go); none for a local
+	// JWT: checking it is as cheap as sharing it.
+	var turn *turn
 	if v.shared != nil && !v.isLocalJWT(token) {
-		resolve := func() (*Token, error) {
-			d := v.resolve(parent, token, kind, src)
-			v.store(key, d, v.now())
-			return d.result()
-		}
-		if tok, err, ok := v.shared.flight(key, resolve); ok { // cluster-wide (shared.go)
-			return tok, err
+		turn = v.shared.begin(key)
+		if e, ok := turn.result(); ok {
+			v.cache.Set(key, e)
+			return e.Value.answer(e.Negative, v.now())
 		}
 	}
-	d := v.resolve(parent, token, kind, src)
-	v.store(key, d, v.now())
+	src, err := v.admitMiss(token, source)
+	d := verdict{err: err}
+	if err == nil {
+		d = v.resolve(parent, token, kind, src)
+	}
+	v.store(key, d, v.now(), turn)
 	return d.result()
 }
 

@@ -25,8 +25,9 @@ func TestSharedSealOpen(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	tok := &Token{ID: "mt_1", Subject: "mch_1", Scopes: []string{"mch_2"}, ExpiresAt: now.Add(time.Hour)}
 	e := cache.Entry[result]{Value: result{tok: tok, expires: tok.ExpiresAt}, ID: tok.ID, Expires: now.Add(time.Minute)}
-	name := s.name("t", []byte("key one"))
-	sealed := s.seal(name, s.encode(e))
+	keyOne, keyTwo := cache.Key{1}, cache.Key{2}
+	name := s.entryName(keyOne)
+	sealed := s.seal(name, s.encode(e, now))
 
 	flip := func(i int) []byte { b := append([]byte(nil), sealed...); b[i] ^= 1; return b }
 	tests := []struct {
@@ -37,7 +38,7 @@ func TestSharedSealOpen(t *testing.T) {
 		wantOK bool
 	}{
 		{"genuine", s, name, sealed, true},
-		{"under another name", s, s.name("t", []byte("key two")), sealed, false},
+		{"under another name", s, s.entryName(keyTwo), sealed, false},
 		{"another secret key", other, name, sealed, false},
 		{"version flipped", s, name, flip(0), false},
 		{"payload flipped", s, name, flip(5), false},
@@ -47,15 +48,16 @@ func TestSharedSealOpen(t *testing.T) {
 		{"empty", s, name, nil, false},
 		{"sealed garbage", s, name, s.seal(name, []byte("{not json")), false},
 		{"sealed empty entry", s, name, s.seal(name, []byte("{}")), false},
-		{"sealed positive without a subject", s, name, s.seal(name, []byte(`{"e":1,"t":{}}`)), false},
+		{"sealed positive without a subject", s, name, s.seal(name, []byte(`{"a":1,"e":1,"t":{}}`)), false},
+		{"sealed without its time", s, name, s.seal(name, []byte(`{"e":1,"t":{"Subject":"mch_1"}}`)), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := tt.s.decode(tt.key, tt.value)
+			got, at, ok := tt.s.decode(tt.key, tt.value)
 			if ok != tt.wantOK {
 				t.Fatalf("got ok %v, want %v", ok, tt.wantOK)
 			}
-			if ok && (got.Value.tok.ID != tok.ID || !got.Expires.Equal(e.Expires) || !got.Value.expires.Equal(tok.ExpiresAt) || got.ID != tok.ID) {
+			if ok && (!at.Equal(now) || got.Value.tok.ID != tok.ID || !got.Expires.Equal(e.Expires) || !got.Value.expires.Equal(tok.ExpiresAt) || got.ID != tok.ID) {
 				t.Errorf("got %+v, want %+v", got, e)
 			}
 		})
@@ -66,17 +68,17 @@ func TestSharedSealOpen(t *testing.T) {
 // differ between secret keys.
 func TestSharedNames(t *testing.T) {
 	a, b := newTestShared(t, "sk_test_one"), newTestShared(t, "ak_two")
-	in := []byte("mt_secretvalue")
-	na, nb := a.name("t", in), b.name("t", in)
+	in := cache.Key([]byte("mt_secretvalue__________________"))
+	na, nb := a.entryName(in), b.entryName(in)
 	if na == nb || a.ns == b.ns || a.channel == b.channel {
 		t.Errorf("names under two keys: got %q and %q, want them apart", na, nb)
 	}
-	for _, n := range []string{na, nb, a.name("i", in), a.channel} {
+	for _, n := range []string{na, nb, a.indexName("mt_secretvalue"), a.lockName(in), a.channel} {
 		if strings.Contains(n, "secretvalue") || strings.Contains(n, "one") || strings.Contains(n, "two") {
 			t.Errorf("name %q holds its input or the key", n)
 		}
 	}
-	if got := newTestShared(t, "sk_test_one").name("t", in); got != na {
+	if got := newTestShared(t, "sk_test_one").entryName(in); got != na {
 		t.Errorf("same key, same input: got %q, want %q (replicas must agree)", got, na)
 	}
 }

@@ -33,20 +33,33 @@ func (d verdict) result() (*Token, error) {
 	return d.tok, nil
 }
 
-// store is the last stage of a miss: it caches the verdict, verified at now.
+// store is the last stage of a miss: it caches the verdict, verified at now,
+// and hands it to the shared cache (if any, unless the token was verified
+// locally: any replica does that as cheaply), which writes it and releases
+// the flight's lock (t; nil: a refresh, which holds none).
 // A valid token is served until min(now + TTL, its expiry); when the TTL ends
 // first, the entry is refreshed ahead (Limits.RefreshAhead) unless it was
 // verified locally. When the token's expiry comes first, the entry is kept
 // for the negative TTL beyond it, so that the expired token is refused
 // without a call. A refusal is remembered for the negative TTL; errors are
 // never stored.
-func (v *Verifier) store(key cache.Key, d verdict, now time.Time) {
+func (v *Verifier) store(key cache.Key, d verdict, now time.Time, t *turn) {
+	e, ok := v.entry(d, now)
+	if ok {
+		v.cache.Set(key, e)
+	}
+	if v.shared != nil && !d.local {
+		v.shared.store(key, e, ok, now, t)
+	}
+}
+
+// entry returns the cache entry for d at now; ok is false when there is
+// nothing to remember.
+func (v *Verifier) entry(d verdict, now time.Time) (e cache.Entry[result], ok bool) {
 	switch {
-	case d.refused != nil:
-		if v.cfg.negativeTTL > 0 {
-			v.remember(key, cache.Entry[result]{Value: result{err: d.refused}, ID: d.id, Negative: true,
-				Expires: now.Add(v.cfg.negativeTTL)}, d.local, now)
-		}
+	case d.refused != nil && v.cfg.negativeTTL > 0:
+		return cache.Entry[result]{Value: result{err: d.refused}, ID: d.id, Negative: true,
+			Expires: now.Add(v.cfg.negativeTTL)}, true
 	case d.tok != nil:
 		r := result{tok: d.tok, expires: deadline(d.expires, now)}
 		ttlEnd := now.Add(v.cfg.ttl)
@@ -57,15 +70,7 @@ func (v *Verifier) store(key cache.Key, d verdict, now time.Time) {
 			r.refreshAt = ttlEnd.Add(-time.Duration(float64(v.cfg.ttl) * v.cfg.limits.RefreshAhead))
 			r.refreshing = new(atomic.Bool)
 		}
-		v.remember(key, cache.Entry[result]{Value: r, ID: d.tok.ID, Expires: exp}, d.local, now)
+		return cache.Entry[result]{Value: r, ID: d.tok.ID, Expires: exp}, true
 	}
-}
-
-// remember puts e in the cache, and in the shared cache (if any) unless the
-// token was verified locally: any replica does that as cheaply.
-func (v *Verifier) remember(key cache.Key, e cache.Entry[result], local bool, now time.Time) {
-	v.cache.Set(key, e)
-	if v.shared != nil && !local {
-		v.shared.store(key, e, now)
-	}
+	return e, false
 }

@@ -174,8 +174,8 @@ func hashToken(token string) cache.Key {
 
 // miss is what follows a cache miss: the token's kind (a JWT's is read from
 // it; a kind this Verifier's key cannot verify is invalid, without a call),
-// admission (stage 5), then the one shared call for key (stage 6: flight,
-// which resolves and stores), waited for until it answers or ctx ends.
+// then the one shared call for key (flight: the shared cache, admission,
+// resolve, store), waited for until it answers or ctx ends.
 func (v *Verifier) miss(ctx context.Context, key cache.Key, token string, sh shape, source string) (_ *Token, err error) {
 	kind := sh.kind()
 	ctx, observed := v.startMiss(ctx) // WithObserver
@@ -195,18 +195,13 @@ func (v *Verifier) miss(ctx context.Context, key cache.Key, token string, sh sha
 		v.stats.invalid.Add(1)
 		return nil, errKindNotHere
 	}
-	src, err := v.admitMiss(token, source)
-	if err != nil {
-		v.countError(err)
-		return nil, err
-	}
 	// ran is written by the shared call only if this caller started it, and
 	// read after its result arrived (the channel send orders the two).
 	ran := false
 	detached := context.WithoutCancel(ctx)
 	ch := v.flights.DoChan(string(key[:]), func() (any, error) {
 		ran = true
-		return v.flight(detached, key, token, kind, src)
+		return v.flight(detached, key, token, kind, source)
 	})
 	select {
 	case r := <-ch:

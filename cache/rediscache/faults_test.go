@@ -33,7 +33,7 @@ func TestLockHolderDied(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Fatal("a: got a token, want its call cancelled by Close")
 	}
-	locks, err := rdb.Keys(ctx, rediscache.DefaultPrefix+"*:l:*").Result()
+	locks, err := rdb.Keys(ctx, rediscache.DefaultPrefix+"*}:l").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestRedisSick(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newClusterWith(t, tt.extra...)
-			sc, err := rediscache.New(c.client()) // the default 50 ms bound
+			sc, err := rediscache.New(c.client(), rediscache.WithTimeout(100*time.Millisecond))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,8 +93,8 @@ func TestRedisSick(t *testing.T) {
 			if d := time.Since(start); d > time.Second {
 				t.Errorf("two verifications took %v, want far less than Redis's sickness (the calls are bounded)", d)
 			}
-			if got := v.Stats().SharedErrors; got == 0 {
-				t.Error("SharedErrors: got 0, want the failures counted")
+			if st := v.Stats(); st.SharedErrors+st.SharedBusy == 0 {
+				t.Error("SharedErrors+SharedBusy: got 0, want the failures counted")
 			}
 			junk := "mt_" + "3333333333333333333333333333333a"
 			if _, err := v.Verify(context.Background(), junk, ""); !errors.Is(err, verifier.ErrInvalidToken) {

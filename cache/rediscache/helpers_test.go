@@ -42,18 +42,33 @@ func newCluster(t testing.TB) *cluster { t.Helper(); return newClusterWith(t) }
 func newClusterWith(t testing.TB, extra ...string) *cluster {
 	t.Helper()
 	r := redistest.Start(t, extra...)
+	c := newClerk(t)
+	c.redis = r
+	return c
+}
+
+// newClerk is a cluster without a Redis of its own (Sentinel, Cluster).
+func newClerk(t testing.TB) *cluster {
+	t.Helper()
 	srv := clerktest.NewServer()
 	t.Cleanup(srv.Close)
 	callee := srv.CreateMachine("callee")
 	caller := srv.CreateMachine("caller", callee.ID)
-	return &cluster{t: t, srv: srv, redis: r, caller: caller}
+	return &cluster{t: t, srv: srv, caller: caller}
+}
+
+const dialTimeout = time.Second
+
+// withNeeded sets the go-redis options that rediscache.New requires.
+func withNeeded(o *redis.Options) *redis.Options {
+	o.ContextTimeoutEnabled, o.MaxRetries, o.DialerRetries, o.DialTimeout = true, -1, 1, dialTimeout
+	return o
 }
 
 // client returns a go-redis client on the cluster's Redis, closed at the end
 // of the test.
 func (c *cluster) client() *redis.Client {
-	rdb := redis.NewClient(&redis.Options{Addr: c.redis.Addr, ContextTimeoutEnabled: true,
-		MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+	rdb := redis.NewClient(withNeeded(&redis.Options{Addr: c.redis.Addr}))
 	c.t.Cleanup(func() { rdb.Close() })
 	return rdb
 }
@@ -72,7 +87,7 @@ func (c *cluster) replica(opts ...verifier.Option) (*verifier.Verifier, *warns) 
 	c.t.Helper()
 	// A generous bound: on a loaded test machine a call may take more than
 	// the default 50 ms, and these tests are about sharing, not about slowness.
-	sc, err := rediscache.New(c.client(), rediscache.WithTimeout(time.Second))
+	sc, err := rediscache.New(c.client(), rediscache.WithTimeout(raceSlowdown*time.Second))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -81,6 +96,12 @@ func (c *cluster) replica(opts ...verifier.Option) (*verifier.Verifier, *warns) 
 
 // replicaOn is replica on the shared cache sc.
 func (c *cluster) replicaOn(sc *rediscache.Cache, opts ...verifier.Option) (*verifier.Verifier, *warns) {
+	c.t.Helper()
+	return c.replicaOn2(sc, opts...)
+}
+
+// replicaOn2 is replicaOn on any verifier.SharedCache.
+func (c *cluster) replicaOn2(sc verifier.SharedCache, opts ...verifier.Option) (*verifier.Verifier, *warns) {
 	c.t.Helper()
 	w := &warns{}
 	tr := http.DefaultTransport.(*http.Transport).Clone()

@@ -16,18 +16,20 @@ import (
 )
 
 func TestNew(t *testing.T) {
+	needed := redis.Options{ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1}
 	tests := []struct {
 		name    string
 		opts    *redis.Options
 		copts   []rediscache.Option
 		wantErr string
 	}{
-		{"context timeouts", &redis.Options{ContextTimeoutEnabled: true}, nil, ""},
-		{"short socket timeouts", &redis.Options{ReadTimeout: 20 * time.Millisecond, WriteTimeout: 20 * time.Millisecond}, nil, ""},
-		{"default client", &redis.Options{}, nil, "ContextTimeoutEnabled"},
-		{"read timeout beyond", &redis.Options{ReadTimeout: time.Second, WriteTimeout: 10 * time.Millisecond}, nil, "ContextTimeoutEnabled"},
-		{"zero timeout", &redis.Options{ContextTimeoutEnabled: true}, []rediscache.Option{rediscache.WithTimeout(0)}, "timeout must be positive"},
-		{"empty prefix", &redis.Options{ContextTimeoutEnabled: true}, []rediscache.Option{rediscache.WithPrefix("")}, "empty prefix"},
+		{"the options it needs", &needed, nil, ""},
+		{"default client", &redis.Options{}, nil, "set ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1 in its options"},
+		{"retries", &redis.Options{ContextTimeoutEnabled: true, DialerRetries: 1, MaxRetries: 2}, nil, "set MaxRetries: -1 in"},
+		{"dial retries", &redis.Options{ContextTimeoutEnabled: true, MaxRetries: -1}, nil, "set DialerRetries: 1 in"},
+		{"no context timeouts", &redis.Options{MaxRetries: -1, DialerRetries: 1, ReadTimeout: 20 * time.Millisecond}, nil, "set ContextTimeoutEnabled: true in"},
+		{"zero timeout", &needed, []rediscache.Option{rediscache.WithTimeout(0)}, "timeout must be positive"},
+		{"empty prefix", &needed, []rediscache.Option{rediscache.WithPrefix("")}, "empty prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,6 +46,11 @@ func TestNew(t *testing.T) {
 	}
 	if _, err := rediscache.New(nil); err == nil {
 		t.Fatal("New(nil): got no error, want one")
+	}
+	cl := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
+	defer cl.Close()
+	if _, err := rediscache.New(cl); err == nil || !strings.Contains(err.Error(), "ContextTimeoutEnabled: true, DialerRetries: 1") {
+		t.Errorf("default cluster client: got %v, want an error naming ContextTimeoutEnabled and DialerRetries (it retries nothing by default)", err)
 	}
 }
 
@@ -195,7 +202,7 @@ func TestForgedEntriesAreIgnored(t *testing.T) {
 		{"garbage", func([]byte) []byte { return []byte("garbage") }, "own"},
 		{"truncated", func(b []byte) []byte { return b[:len(b)-1] }, "own"},
 		{"bit flipped", func(b []byte) []byte { b = append([]byte(nil), b...); b[5] ^= 1; return b }, "own"},
-		{"other version", func(b []byte) []byte { b = append([]byte(nil), b...); b[0] = 2; return b }, "own"},
+		{"other version", func(b []byte) []byte { b = append([]byte(nil), b...); b[0] = 1; return b }, "own"},
 		{"valid entry under a junk token's name", func(b []byte) []byte { return b }, "junk"},
 	}
 	for _, tt := range tests {
@@ -248,7 +255,7 @@ func TestForgedEntriesAreIgnored(t *testing.T) {
 // onlyKey returns the one token entry in Redis not in seen.
 func onlyKey(t *testing.T, rdb *redis.Client, seen map[string]bool) string {
 	t.Helper()
-	keys, err := rdb.Keys(context.Background(), rediscache.DefaultPrefix+"*:t:*").Result()
+	keys, err := rdb.Keys(context.Background(), rediscache.DefaultPrefix+"*}:t").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,18 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// maxMessage bounds the messages handed to the Verifier (which refuses
+// anything over 64 KiB anyway). go-redis reads a message whole before it can
+// be refused: what Redis sends a subscriber is bounded by its
+// client-output-buffer-limit for pubsub (a hard 32 MB by default; lower it to
+// bound a hostile publisher further).
+const maxMessage = 64 << 10
+
 // The subscription's liveness check and retry back-off.
 const (
 	pingEvery = time.Second           // a silent subscription is pinged this often
 	minPause  = 50 * time.Millisecond // first pause after a failure
-	maxPause  = 2 * time.Second       // cap on the pause between retries
+	maxPause  = time.Second           // cap on the pause between retries
 )
 
 // Subscribe implements verifier.SharedCache. Its goroutine receives the
@@ -72,7 +79,9 @@ func (c *Cache) receive(ctx context.Context, ps *redis.PubSub, onMessage func([]
 				onSubscribed()
 			}
 		case *redis.Message:
-			onMessage([]byte(m.Payload))
+			if len(m.Payload) <= maxMessage {
+				onMessage([]byte(m.Payload))
+			}
 		}
 	}
 }

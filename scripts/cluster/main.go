@@ -7,11 +7,18 @@
 //   - cold: T tokens × N requests each, round-robin over the replicas, all at
 //     once → verify calls (want T), then a second pass (want 0 more);
 //
+//   - burst: the cold deploy — every replica receives C concurrent
+//     connections (default 256), asking for B new tokens (default 500) all at
+//     once → Clerk verify calls per token (want ≤ 1.02), p50/p99 of the
+//     burst's requests, Redis commands per token (INFO commandstats);
+//
 //   - revoke: a token revoked at the emulator and InvalidateID on one replica
 //     (its DEBUG_ADDR) → how long until every replica refuses it, p50/p99;
 //
 //   - outage: Redis killed during a load run and restarted → failed requests
-//     with valid tokens, verify calls per token before, during and after;
+//     with valid tokens, verify calls per token before, during and after, the
+//     slowest request for a new token while Redis is down, and how long after
+//     the restart sharing resumes;
 //
 //   - forged: a genuine entry copied in Redis under a junk token's name → the
 //     junk token is still refused.
@@ -50,12 +57,14 @@ func main() {
 	tokens := flag.Int("tokens", 50, "tokens of the cold scenario")
 	requests := flag.Int("requests", 40, "requests per token of the cold scenario")
 	trials := flag.Int("trials", 100, "revocations measured")
+	burstTokens := flag.Int("burst-tokens", 500, "new tokens of the burst scenario")
+	conns := flag.Int("conns", 256, "concurrent connections per replica in the burst scenario")
 	flag.Parse()
 	if *example == "" {
 		fmt.Fprintln(os.Stderr, "cluster: -example is required")
 		os.Exit(2)
 	}
-	if err := run(*example, *replicas, *tokens, *requests, *trials); err != nil {
+	if err := run(*example, *replicas, *tokens, *requests, *trials, *burstTokens, *conns); err != nil {
 		fmt.Fprintln(os.Stderr, "cluster:", err)
 		os.Exit(1)
 	}
@@ -71,7 +80,7 @@ type env struct {
 
 type replica struct{ base, debug string }
 
-func run(example string, nrep, ntok, nreq, trials int) error {
+func run(example string, nrep, ntok, nreq, trials, btok, conns int) error {
 	rs, err := startRedis()
 	if err != nil {
 		return err
@@ -92,6 +101,7 @@ func run(example string, nrep, ntok, nreq, trials int) error {
 	fmt.Printf("cluster: %d replicas of %s, redis-server on %s, Clerk emulated in this process\n\n", nrep, example, rs.addr)
 	for _, sc := range []func(*env) error{
 		func(e *env) error { return cold(e, ntok, nreq) },
+		func(e *env) error { return burst(e, btok, conns) },
 		func(e *env) error { return outage(e, ntok) },
 		// after the outage: its 100 trials spend the replicas' call budgets
 		// (Limits.CallRate), which the outage's new tokens would then hit.
@@ -282,6 +292,8 @@ func revoke(e *env, trials int) error {
 func outage(e *env, ntok int) error {
 	fmt.Printf("== outage: load over every replica (%d tokens); Redis killed, new tokens during the outage, Redis restarted\n", ntok)
 	var failed, total atomic.Int64
+	var killed atomic.Bool    // Redis is down: the requests' latencies are recorded
+	var slowest atomic.Int64  // the slowest request while Redis is down, ns
 	statuses := map[int]int{} // of the failed requests, under mu
 	var mu sync.Mutex
 	var live []caller
@@ -309,7 +321,13 @@ func outage(e *env, ntok int) error {
 					r := e.replicas[(n/len(live))%len(e.replicas)]
 					mu.Unlock()
 					total.Add(1)
-					if st := c.get(r); st != http.StatusOK {
+					t0 := time.Now()
+					st := c.get(r)
+					if d := int64(time.Since(t0)); killed.Load() {
+						for m := slowest.Load(); d > m && !slowest.CompareAndSwap(m, d); m = slowest.Load() {
+						}
+					}
+					if st != http.StatusOK {
 						failed.Add(1)
 						mu.Lock()
 						statuses[st]++
@@ -332,13 +350,31 @@ func outage(e *env, ntok int) error {
 	phase(fmt.Sprintf("redis up, %d new tokens (2 s):", ntok), 2*time.Second, ntok)
 	phase("redis up, same tokens (1 s):", time.Second, ntok)
 	e.redis.stop()
+	killed.Store(true)
 	addTokens()
 	phase(fmt.Sprintf("redis killed, %d more new tokens (2 s):", ntok), 2*time.Second, ntok)
+	killed.Store(false)
 	if err := e.redis.start(); err != nil {
 		cancel()
 		wg.Wait()
 		return err
 	}
+	restarted := time.Now()
+	resumed := time.Duration(-1)
+	for time.Since(restarted) < 10*time.Second { // a new token on replica 0, then on 1: shared once no call is made
+		c := e.newCaller()
+		if c.get(e.replicas[0]) != http.StatusOK {
+			continue
+		}
+		before := e.verifyCalls()
+		if c.get(e.replicas[1]) == http.StatusOK && e.verifyCalls() == before {
+			resumed = time.Since(restarted)
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	fmt.Printf("while Redis was down, slowest request: %v; after the restart, sharing resumed in %v\n",
+		time.Duration(slowest.Load()).Round(100*time.Microsecond), resumed.Round(time.Millisecond))
 	phase(fmt.Sprintf("redis restarted, empty; all %d tokens (3 s):", 2*ntok), 3*time.Second, 2*ntok)
 	phase(fmt.Sprintf("redis up, same %d tokens (2 s):", 2*ntok), 2*time.Second, 2*ntok)
 	cancel()
@@ -368,7 +404,7 @@ func forged(e *env) error {
 	}
 	var validKey, junkKey string
 	for _, k := range keys1 {
-		if !strings.Contains(k, ":t:") {
+		if !strings.HasSuffix(k, "}:t") {
 			continue
 		}
 		if slices.Contains(keys0, k) {

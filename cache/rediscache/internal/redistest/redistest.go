@@ -20,31 +20,51 @@ import (
 
 // Server is a redis-server process.
 type Server struct {
-	Addr string // host:port on 127.0.0.1
-	t    testing.TB
-	cmd  *exec.Cmd
-	args []string
+	Addr  string // host:port on 127.0.0.1
+	t     testing.TB
+	cmd   *exec.Cmd
+	args  []string
+	ready string // what it logs once it accepts connections
 }
 
 // Start starts a redis-server for t; extra arguments (e.g. "--maxmemory",
 // "1mb") are passed to it. It is stopped at the end of t.
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
+	need(t)
+	s := &Server{t: t, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))), ready: "Ready to accept connections"}
+	_, port, _ := net.SplitHostPort(s.Addr)
+	// Its files (a replica's copy of its primary, say) go to a directory of
+	// the test's, never to the package's.
+	s.args = append([]string{"--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no",
+		"--protected-mode", "no", "--loglevel", "notice", "--dir", t.TempDir()}, extra...)
+	s.cmd = exec.Command(redisServer(), s.args...)
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// need skips t, or fails it when CI is set, without redis-server.
+func need(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("redis-server not found and CI is set: install it (apt-get install redis-server)")
 		}
 		t.Skip("redis-server not found (apt-get install redis-server); set CI to make this a failure")
 	}
-	s := &Server{t: t, Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))}
+}
+
+// Port returns the server's port.
+func (s *Server) Port() string {
 	_, port, _ := net.SplitHostPort(s.Addr)
-	s.args = append([]string{"--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no",
-		"--protected-mode", "no", "--loglevel", "notice"}, extra...)
-	s.cmd = exec.Command(bin, s.args...)
-	s.start()
-	t.Cleanup(s.Stop)
-	return s
+	return port
+}
+
+// Cli runs redis-cli against the server and returns its output.
+func (s *Server) Cli(args ...string) (string, error) {
+	out, err := exec.Command("redis-cli", append([]string{"-h", "127.0.0.1", "-p", s.Port()}, args...)...).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
 }
 
 // Stop kills the server (as a crash would) and waits for it; Stop on a
@@ -87,7 +107,7 @@ func (s *Server) start() {
 		sc := bufio.NewScanner(out)
 		var log []string
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Ready to accept connections") {
+			if strings.Contains(sc.Text(), s.ready) {
 				ready <- nil
 				for sc.Scan() { // drain, so that the server never blocks on its stdout
 				}
