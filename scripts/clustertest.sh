@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scale-out scenarios of the shared cache (cache/rediscache): 4 replicas of
-# examples/nethttp, run as processes of their own with REDIS_URL, share one
+# examples/production, run as processes of their own with REDIS_URL, share one
 # redis-server (started by the driver on a free loopback port) and one Clerk
 # emulator (in the driver, scripts/cluster, which counts its verify calls).
 # Prints the figures of each scenario: cold start, revocation propagation,
@@ -13,6 +13,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-go build -o "$tmp/nethttp" ./examples/nethttp
+go build -o "$tmp/production" ./examples/production
 go build -o "$tmp/cluster" ./scripts/cluster
-"$tmp/cluster" -example "$tmp/nethttp" "$@"
+"$tmp/cluster" -example "$tmp/production" "$@"
