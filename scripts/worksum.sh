@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# Checks that the committed go.work.sum is complete: the read-only go commands
-# that a contributor, an editor or CI runs in any module of the workspace add
-# nothing to it. Missing lines would be added by `go doc` and `go list -m all`
-# (the go.mod sums of the whole module graph), by `go mod download` (the sums
-# of every module's content) and by `go list`, `go build`, `go vet` and
-# `go test` (the modules their packages and tests import), in any module: in
-# workspace mode they all share one module graph, so the graph-wide commands
-# run once, and the package-level one once over every module's packages.
-# `make test` runs this after `go vet` and `go test`, so what those added is
-# caught too.
+# Checks that the committed go.work.sum is complete: no read-only go command
+# run in any module of the workspace adds a line to it. What adds lines when
+# some are missing: `go doc` and `go list -m all` (the go.mod sums of the
+# whole module graph), `go mod download` (the sums of every module's
+# content), and `go list`, `go build`, `go vet`, `go test` (the modules their
+# packages and tests import). In workspace mode every module shares one
+# module graph, so the graph-wide commands run once, and `go list -deps -test`
+# once over the packages of every module. `make test` runs this last, so what
+# its go vet and go test steps added is caught too.
 #
-#   scripts/worksum.sh [MODULE_DIR…]   # default: every module (`make modules`)
+#   scripts/worksum.sh [MODULE_DIR…]           # check; default: every module (`make modules`)
+#   scripts/worksum.sh -refresh [MODULE_DIR…]  # run the same commands and let them add what is missing
 #
-# It fails when go.work.sum differs from its staged copy (git add), saying
-# which command changed it. CONTRIBUTING.md says how to refresh the file.
+# The check fails when go.work.sum differs from its staged copy (git add):
+# before it runs (an earlier step added lines, or a refresh is not staged
+# yet), or after one of its commands, which it names. It also fails when
+# .gitignore misses a binary that `go build` writes in a main package's
+# directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
+refresh=
+if [ "${1:-}" = -refresh ]; then
+	refresh=1
+	shift
+fi
 if [ $# -eq 0 ]; then
 	set -- $(make -s modules)
 fi
@@ -28,12 +36,12 @@ fail() {
 	echo "worksum: go.work.sum is incomplete: $1" >&2
 	git diff --stat -- go.work.sum >&2
 	git diff -U0 -- go.work.sum | grep '^+[^+]' >&2 || true
-	echo "worksum: refresh it as CONTRIBUTING.md says (\"go.work.sum\"), then commit it" >&2
+	echo "worksum: refresh it with scripts/worksum.sh -refresh, check that it only added lines, and commit it (CONTRIBUTING.md)" >&2
 	exit 1
 }
 
-if ! git diff --quiet -- go.work.sum; then
-	fail "it differs from its staged copy before this check ran (an earlier step of make test, or a change not yet added)"
+if [ -z "$refresh" ] && ! git diff --quiet -- go.work.sum; then
+	fail "it differs from its staged copy (lines added by an earlier step of make test, or a change not yet git-added)"
 fi
 
 pkgs=()
@@ -49,7 +57,7 @@ check() {
 		echo "worksum: go $label failed" >&2
 		exit 1
 	fi
-	if ! cmp -s go.work.sum "$snap"; then
+	if [ -z "$refresh" ] && ! cmp -s go.work.sum "$snap"; then
 		fail "\`go $label\` added to it"
 	fi
 }
@@ -59,3 +67,22 @@ check "list -m all" list -m all
 check "doc" doc -short ./clerkapi
 check "mod download" mod download
 check "list -deps -test MODULE/..." list -deps -test "${pkgs[@]}"
+
+# `go build` in a main package's directory writes the command there, named
+# after the directory: .gitignore holds each, so that git status stays clean.
+missing=()
+while read -r dir; do
+	[ -n "$dir" ] || continue
+	bin=${dir#"$PWD"/}/$(basename "$dir")
+	git check-ignore -q "$bin" || missing+=("/$bin")
+done < <("$GO" list -f '{{if eq .Name "main"}}{{.Dir}}{{end}}' "${pkgs[@]}")
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "worksum: .gitignore does not hold what go build writes; add:" >&2
+	printf '%s\n' "${missing[@]}" >&2
+	exit 1
+fi
+
+if [ -n "$refresh" ]; then
+	git diff --stat -- go.work.sum
+	echo "worksum: go.work.sum refreshed; check that \`git diff go.work.sum\` only adds lines, then commit it"
+fi
