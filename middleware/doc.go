@@ -4,9 +4,10 @@
 // (audience, allowed subjects, custom checks) and maps every failure to an
 // RFC 6750 response (status, WWW-Authenticate, Retry-After, a small JSON body).
 //
-// The framework adapters (adapters/m2mhttp, adapters/m2mecho, adapters/m2mgin)
-// call Authenticator.Authenticate and write Authenticator.Response their own
-// way; this package imports no web framework.
+// The framework adapters (adapters/m2mhttp for net/http, adapters/m2mecho and
+// adapters/m2mecho5 for Echo v4 and v5, adapters/m2mgin for Gin,
+// adapters/m2mgrpc for gRPC) call the Authenticator and write its Response
+// their own way; this package imports no framework.
 //
 // New fails closed on the audience. With a Clerk secret key (sk_…) Clerk
 // verifies a token of any machine of the instance, so New returns
