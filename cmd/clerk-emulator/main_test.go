@@ -76,27 +76,10 @@ func TestRunJSON(t *testing.T) {
 }
 
 func TestRunText(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, pw, io.Discard); pw.Close() }()
-	r := bufio.NewReader(pr)
-	var out strings.Builder
-	for !strings.Contains(out.String(), "loner") {
-		l, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		out.WriteString(l)
-	}
-	go io.Copy(io.Discard, pr)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"/v1", "sk_test_", "caller", "receiver", "ak_", "mch_"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("got output %q, want it to mention %q", out.String(), want)
+	out := startText(t)
+	for _, want := range []string{"/v1", "sk_test_", "caller", "receiver", "loner", "ak_", "mch_", "Try it", "TOKEN=$(curl"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("got output %q, want it to mention %q", out, want)
 		}
 	}
 }
