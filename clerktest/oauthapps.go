@@ -143,7 +143,7 @@ func (s *Server) createOAuthApp(p *oauthAppParams) oauthAppWithSecret {
 	switch {
 	case p.callbackURL != nil:
 		a.callbackURL = *p.callbackURL
-		if p.redirectURIs == nil {
+		if p.redirectURIs == nil && a.callbackURL != "" {
 			a.redirectURIs = []string{a.callbackURL}
 		}
 	case len(a.redirectURIs) > 0:
