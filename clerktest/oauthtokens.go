@@ -276,17 +276,9 @@ func (s *Server) handleVerifyOAuthToken(w http.ResponseWriter, r *http.Request, 
 	if !readBody(w, r, true, stringField("access_token", false, &token), stringField("secret", false, &secret)) {
 		return
 	}
-	var value string
-	switch {
-	case token != nil && secret != nil:
-		writeError(w, errParamValue("secret", "Send the access token as access_token or as secret (deprecated), not both."))
-		return
-	case token != nil:
-		value = *token
-	case secret != nil:
-		value = *secret
-	default:
-		writeError(w, errParamMissing("access_token"))
+	value, e := verifyValue("access_token", token, secret)
+	if e != nil {
+		writeError(w, e)
 		return
 	}
 	t, e := s.verifyOAuthToken(value)
