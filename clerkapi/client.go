@@ -22,6 +22,16 @@ const DefaultMaxResponseBytes = 1 << 20
 // DefaultUserAgent is the User-Agent a Client sends by default.
 const DefaultUserAgent = "m2mauth-go/0.1"
 
+// APIVersion is the version of Clerk's Backend API that this package speaks
+// (the date of the OpenAPI spec its wire types follow). Every request of a
+// Client carries it in the Clerk-API-Version header, as Clerk's JavaScript SDK
+// (@clerk/backend 3.25, SUPPORTED_BAPI_VERSION) and Go SDK (clerk-sdk-go
+// v2.7.0) send it, so that Clerk answers in this version's format.
+const APIVersion = "2026-05-12"
+
+// apiVersionHeader is the request header that names the API version.
+const apiVersionHeader = "Clerk-API-Version"
+
 var (
 	// ErrResponseTooLarge is returned (wrapped) when a response body exceeds the
 	// configured limit. The body is not read past the limit.
@@ -144,6 +154,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set(apiVersionHeader, APIVersion)
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}

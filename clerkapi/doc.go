@@ -1,8 +1,10 @@
-// Package clerkapi is a small typed client for Clerk's machine-to-machine (M2M)
-// token endpoints of the Backend API: create, list, revoke and verify M2M tokens,
+// Package clerkapi is a small typed client for the Backend API endpoints that
+// Clerk's machine credentials use: create, list, revoke and verify
+// machine-to-machine (M2M) tokens, verify API keys and OAuth access tokens,
 // and fetch the instance's JSON Web Key Set.
 //
-// The wire types follow Clerk's OpenAPI specification field by field. Timestamps,
+// The wire types follow Clerk's OpenAPI specification, version [APIVersion],
+// field by field, and every request says so in its Clerk-API-Version header. Timestamps,
 // which Clerk sends as milliseconds since the epoch, are exposed as [Timestamp]
 // values wrapping [time.Time]; a JSON null becomes the zero time.
 //

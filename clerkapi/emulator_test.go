@@ -98,6 +98,56 @@ func TestRoundTrips(t *testing.T) {
 	}
 }
 
+// TestMachineCredentialRoundTrips verifies an API key and OAuth access
+// tokens (opaque and JWT) minted by the emulator, and sees an expired JWT
+// come back as {"active": false}.
+func TestMachineCredentialRoundTrips(t *testing.T) {
+	f := newAPIFixture(t)
+	ctx := context.Background()
+	const user = "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk"
+
+	key, err := f.srv.CreateAPIKey(clerktest.APIKeyParams{Name: "reports", Subject: f.caller.ID, Scopes: []string{"reports:read"}, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Second)
+	k, err := f.admin.VerifyAPIKey(ctx, key.Secret)
+	if err != nil || k.ID != key.ID || !clerkapi.APIKeyIDPattern.MatchString(k.ID) || k.Subject != f.caller.ID || k.Name != "reports" ||
+		len(k.Scopes) != 1 || k.Scopes[0] != "reports:read" || !k.Expiration.Equal(epoch.Add(time.Hour)) || !k.LastUsedAt.Equal(epoch.Add(time.Second)) {
+		t.Errorf("VerifyAPIKey: got %+v, %v", k, err)
+	}
+	var ae *clerkapi.APIError
+	if _, err := f.asRecv.VerifyAPIKey(ctx, key.Secret); !errors.As(err, &ae) || ae.StatusCode != 401 {
+		t.Errorf("VerifyAPIKey with a machine key: got %v, want 401", err)
+	}
+
+	app := f.srv.CreateOAuthApplication("agent")
+	for _, format := range []clerkapi.TokenFormat{clerkapi.FormatOpaque, clerkapi.FormatJWT} {
+		tok, err := f.srv.CreateOAuthAccessToken(clerktest.OAuthAccessTokenParams{UserID: user, ClientID: app.ClientID,
+			Scopes: []string{"read"}, Format: format, TTL: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := f.admin.VerifyOAuthAccessToken(ctx, tok)
+		if err != nil || v.Inactive || v.Object != clerkapi.ObjectOAuthAccessToken || !clerkapi.OAuthTokenIDPattern.MatchString(v.ID) ||
+			v.ClientID != app.ClientID || v.Subject != user || len(v.Scopes) != 1 || !v.Expiration.Equal(f.clock.Now().Add(time.Minute)) {
+			t.Errorf("VerifyOAuthAccessToken %s: got %+v, %v", format, v, err)
+		}
+		f.clock.Advance(time.Minute)
+		v, err = f.admin.VerifyOAuthAccessToken(ctx, tok)
+		switch format {
+		case clerkapi.FormatJWT:
+			if err != nil || !v.Inactive || v.ID != "" {
+				t.Errorf("expired JWT: got %+v, %v; want Inactive", v, err)
+			}
+		default:
+			if !errors.As(err, &ae) || ae.StatusCode != 404 {
+				t.Errorf("expired opaque token: got %+v, %v; want 404", v, err)
+			}
+		}
+	}
+}
+
 // TestDocumentedErrors checks that every error the endpoints document reaches
 // the caller as an *APIError with Clerk's fields.
 func TestDocumentedErrors(t *testing.T) {
@@ -325,30 +375,53 @@ func TestTransportFaults(t *testing.T) {
 	}
 }
 
-// TestErrorsNeverLeakSecrets feeds the client answers that echo the request's
-// token and key back in every place an error could print.
+// TestErrorsNeverLeakSecrets feeds every verify call answers that echo the
+// request's token and key back in every place an error could print.
 func TestErrorsNeverLeakSecrets(t *testing.T) {
-	const key, token = "sk_test_supersecretkey", "mt_secrettokenvalue0123456789abcd"
-	for _, c := range []struct {
-		name   string
-		status int
-		body   string
+	const key = "sk_test_supersecretkey"
+	for _, v := range []struct {
+		kind, token string
+		verify      func(c *clerkapi.Client, token string) error
 	}{
-		{"invalid JSON echo", 200, `{"id":"` + token + `","token":` + token + `}`},
-		{"wrong type echo", 200, `{"id":{"k":"` + token + `"},"token":"` + key + `"}`},
-		{"error body echo", 400, `{"errors":[{"code":"x","message":"bad","long_message":"` + token + `"}]}`},
-		{"non-JSON error echo", 500, token + " " + key},
+		{"m2m", "mt_secrettokenvalue0123456789abcd", func(c *clerkapi.Client, tok string) error {
+			_, err := c.VerifyToken(context.Background(), tok)
+			return err
+		}},
+		{"api key", "ak_secretapikeyvalue0123456789abc", func(c *clerkapi.Client, tok string) error {
+			_, err := c.VerifyAPIKey(context.Background(), tok)
+			return err
+		}},
+		{"oauth", "oat_secretoauthvalue0123456789abc", func(c *clerkapi.Client, tok string) error {
+			_, err := c.VerifyOAuthAccessToken(context.Background(), tok)
+			return err
+		}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			api := apiClient(t, echoServer(t, c.status, c.body), key)
-			_, err := api.VerifyToken(context.Background(), token)
-			if err == nil {
-				t.Fatal("got nil, want an error")
+		token := v.token
+		for _, c := range []struct {
+			name   string
+			status int
+			body   string
+		}{
+			{"invalid JSON echo", 200, `{"id":"` + token + `","token":` + token + `}`},
+			{"wrong type echo", 200, `{"id":{"k":"` + token + `"},"token":"` + key + `"}`},
+			{"wrong type of active", 200, `{"active":"` + token + `"}`},
+			{"wrong type of scopes", 200, `{"scopes":"` + token + `"}`},
+			{"error body echo", 400, `{"errors":[{"code":"x","message":"bad","long_message":"` + token + `"}]}`},
+			{"non-JSON error echo", 500, token + " " + key},
+		} {
+			if c.name == "wrong type of active" && v.kind != "oauth" {
+				continue // only the OAuth answer has an active member
 			}
-			if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), key) {
-				t.Errorf("error %q contains the token or the key", err)
-			}
-		})
+			t.Run(v.kind+"/"+c.name, func(t *testing.T) {
+				err := v.verify(apiClient(t, echoServer(t, c.status, c.body), key), token)
+				if err == nil {
+					t.Fatal("got nil, want an error")
+				}
+				if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), key) {
+					t.Errorf("error %q contains the token or the key", err)
+				}
+			})
+		}
 	}
 }
 

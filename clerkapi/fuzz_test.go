@@ -72,6 +72,14 @@ func emulatorAnswers(f *testing.F) []struct {
 	}
 	jwtTok, _ := srv.CreateToken(caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
 	srv.RevokeToken(tok.ID, "seed")
+	const user = "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk"
+	key, err := srv.CreateAPIKey(clerktest.APIKeyParams{Name: "seed", Subject: user, Scopes: []string{"read"}, Claims: map[string]any{"k": 1}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	app := srv.CreateOAuthApplication("seed")
+	oat, _ := srv.CreateOAuthAccessToken(clerktest.OAuthAccessTokenParams{UserID: user, ClientID: app.ClientID, Scopes: []string{"read"}, Format: clerkapi.FormatOpaque})
+	oauthJWT, _ := srv.CreateOAuthAccessToken(clerktest.OAuthAccessTokenParams{UserID: user, ClientID: app.ClientID})
 	type req struct{ key, method, path, body string }
 	var out []struct {
 		status int
@@ -89,6 +97,12 @@ func emulatorAnswers(f *testing.F) []struct {
 		{srv.SecretKey, "GET", "/jwks", ""},
 		{"ak_bad", "GET", "/jwks", ""},
 		{srv.SecretKey, "DELETE", "/jwks", ""},
+		{srv.SecretKey, "POST", "/api_keys/verify", `{"secret":"` + key.Secret + `"}`},
+		{srv.SecretKey, "POST", "/api_keys/verify", `{"secret":"ak_unknown"}`},
+		{caller.SecretKey, "POST", "/api_keys/verify", `{"secret":"` + key.Secret + `"}`},
+		{srv.SecretKey, "POST", "/oauth_applications/access_tokens/verify", `{"access_token":"` + oat + `"}`},
+		{srv.SecretKey, "POST", "/oauth_applications/access_tokens/verify", `{"access_token":"` + oauthJWT + `"}`},
+		{srv.SecretKey, "POST", "/oauth_applications/access_tokens/verify", `{"access_token":"oat_unknown"}`},
 	} {
 		r, _ := http.NewRequest(q.method, srv.URL+q.path, strings.NewReader(q.body))
 		r.Header.Set("Authorization", "Bearer "+q.key)
@@ -107,11 +121,15 @@ func emulatorAnswers(f *testing.F) []struct {
 }
 
 // FuzzDecodeResponse feeds arbitrary statuses, Retry-After values and bodies
-// through httptest to every decoding path of the client. It must never panic,
-// a 2xx success must return a value, every non-2xx must be an *APIError with
-// that status (or a too-large error), and no error may print the key or the
-// token the client sent.
+// through httptest to every decoding path of the client (M2M tokens, JWKS, API
+// keys, OAuth access tokens). It must never panic, a 2xx success must return a
+// value, every non-2xx must be an *APIError with that status (or a too-large
+// error), and no error may print the key or the token the client sent.
 func FuzzDecodeResponse(f *testing.F) {
+	const key = "ak_fuzzsecretkey0123456789"
+	const token = "mt_fuzzsecrettoken0123456789abcde"
+	const apiKey = "ak_fuzzsecretapikey0123456789abcd"
+	const oauthToken = "oat_fuzzsecretoauth0123456789abcd"
 	for _, a := range emulatorAnswers(f) {
 		f.Add(a.status, "", a.body)
 	}
@@ -120,9 +138,11 @@ func FuzzDecodeResponse(f *testing.F) {
 	f.Add(200, "", []byte(`{"expiration":1e400,"created_at":-9.3e18,"last_used_at":"x"}`))
 	f.Add(200, "", []byte(`null`))
 	f.Add(204, "", []byte(``))
+	f.Add(200, "", []byte(apiKeyAnswer))
+	f.Add(200, "", []byte(oauthAnswer))
+	f.Add(200, "", []byte(`{"active":false}`))
+	f.Add(200, "", []byte(`{"active":"`+oauthToken+`"}`))
 
-	const key = "ak_fuzzsecretkey0123456789"
-	const token = "mt_fuzzsecrettoken0123456789abcde"
 	ans := &answer{}
 	srv := httptest.NewServer(ans)
 	f.Cleanup(srv.Close)
@@ -149,11 +169,14 @@ func FuzzDecodeResponse(f *testing.F) {
 			{"revoke", func() (any, error) { return api.RevokeToken(ctx, "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e", "r") }},
 			{"verify", func() (any, error) { return api.VerifyToken(ctx, token) }},
 			{"jwks", func() (any, error) { return api.JWKS(ctx) }},
+			{"verify api key", func() (any, error) { return api.VerifyAPIKey(ctx, apiKey) }},
+			{"verify oauth", func() (any, error) { return api.VerifyOAuthAccessToken(ctx, oauthToken) }},
 		}
 		for _, c := range calls {
 			v, err := c.run()
 			if err != nil {
-				if msg := err.Error(); strings.Contains(msg, key) || strings.Contains(msg, token) {
+				if msg := err.Error(); strings.Contains(msg, key) || strings.Contains(msg, token) ||
+					strings.Contains(msg, apiKey) || strings.Contains(msg, oauthToken) {
 					t.Fatalf("%s: error %q contains the key or the token", c.name, msg)
 				}
 			}
@@ -183,6 +206,10 @@ func isNilValue(v any) bool {
 	case *clerkapi.M2MTokenList:
 		return x == nil
 	case *clerkapi.JWKS:
+		return x == nil
+	case *clerkapi.APIKey:
+		return x == nil
+	case *clerkapi.OAuthAccessToken:
 		return x == nil
 	}
 	return v == nil

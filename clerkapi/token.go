@@ -2,12 +2,13 @@ package clerkapi
 
 import "encoding/json"
 
-// TokenFormat is the format of an M2M token's secret value.
+// TokenFormat is the format of a token's secret value: an M2M token's or an
+// OAuth access token's.
 type TokenFormat string
 
 // The token formats Clerk mints.
 const (
-	FormatOpaque TokenFormat = "opaque" // mt_…, verified by Clerk, revocable
+	FormatOpaque TokenFormat = "opaque" // mt_… or oat_…, verified by Clerk, revocable
 	FormatJWT    TokenFormat = "jwt"    // RS256 JWT, verifiable with the instance's JWKS
 )
 

@@ -31,9 +31,10 @@ func main() {
 
 // startup is what the emulator prints at start with -json.
 type startup struct {
-	BaseURL   string        `json:"base_url"`
-	SecretKey string        `json:"secret_key"`
-	Machines  []machineInfo `json:"machines"`
+	BaseURL        string        `json:"base_url"`
+	SecretKey      string        `json:"secret_key"`
+	PublishableKey string        `json:"publishable_key"`
+	Machines       []machineInfo `json:"machines"`
 }
 
 type machineInfo struct {
@@ -68,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	receiver := srv.CreateMachine("receiver")
 	caller := srv.CreateMachine("caller", receiver.ID)
 	loner := srv.CreateMachine("loner")
-	info := startup{BaseURL: srv.URL, SecretKey: srv.SecretKey}
+	info := startup{BaseURL: srv.URL, SecretKey: srv.SecretKey, PublishableKey: srv.PublishableKey}
 	for _, m := range []*clerktest.Machine{caller, receiver, loner} {
 		info.Machines = append(info.Machines, infoOf(m))
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"strings"
@@ -42,6 +43,12 @@ func TestRunJSON(t *testing.T) {
 	if !strings.HasPrefix(info.BaseURL, "http://127.0.0.1:") || !strings.HasSuffix(info.BaseURL, "/v1") ||
 		!strings.HasPrefix(info.SecretKey, "sk_test_") || len(info.Machines) != 3 {
 		t.Fatalf("got %+v, want a /v1 base URL, an sk_test_ key and three machines", info)
+	}
+	// The publishable key encodes the emulator's host:port as Clerk's do.
+	pk, ok := strings.CutPrefix(info.PublishableKey, "pk_test_")
+	host := strings.TrimSuffix(strings.TrimPrefix(info.BaseURL, "http://"), "/v1")
+	if dec, err := base64.RawStdEncoding.DecodeString(pk); !ok || err != nil || string(dec) != host+"$" {
+		t.Errorf("got publishable key %q, want pk_test_ + base64(%q)", info.PublishableKey, host+"$")
 	}
 	byName := map[string]machineInfo{}
 	for _, m := range info.Machines {
