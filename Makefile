@@ -6,9 +6,9 @@ GO ?= go
 # examples that need a framework), in a stable order.
 MODULES := . $(sort $(patsubst %/go.mod,%,$(filter-out ./go.mod,$(shell find . -name go.mod -not -path '*/node_modules/*' -not -path './.git/*'))))
 
-.PHONY: test fmt vet race tidy deps fuzz bench tour load modules
+.PHONY: test fmt vet race tidy deps worksum fuzz bench tour load modules
 
-test: fmt tidy vet race deps
+test: fmt tidy vet race deps worksum
 
 modules:
 	@echo $(MODULES)
@@ -32,6 +32,11 @@ race:
 # A net/http-only consumer's module graph stays small and framework-free.
 deps:
 	@scripts/consumer-deps.sh
+
+# go.work.sum is complete: go doc, go list, go mod download (and the go vet and
+# go test above) add nothing to it in any module (CONTRIBUTING.md: how to refresh).
+worksum:
+	@scripts/worksum.sh $(MODULES)
 
 # Short fuzzing runs of every fuzz target (not part of `make test`; FUZZTIME=2m for longer).
 FUZZTIME ?= 30s

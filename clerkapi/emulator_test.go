@@ -98,6 +98,56 @@ func TestRoundTrips(t *testing.T) {
 	}
 }
 
+// TestMachineCredentialRoundTrips verifies an API key and OAuth access
+// tokens (opaque and JWT) minted by the emulator, and sees an expired JWT
+// come back as {"active": false}.
+func TestMachineCredentialRoundTrips(t *testing.T) {
+	f := newAPIFixture(t)
+	ctx := context.Background()
+	const user = "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk"
+
+	key, err := f.srv.CreateAPIKey(clerktest.APIKeyParams{Name: "reports", Subject: f.caller.ID, Scopes: []string{"reports:read"}, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Second)
+	k, err := f.admin.VerifyAPIKey(ctx, key.Secret)
+	if err != nil || k.ID != key.ID || !clerkapi.APIKeyIDPattern.MatchString(k.ID) || k.Subject != f.caller.ID || k.Name != "reports" ||
+		len(k.Scopes) != 1 || k.Scopes[0] != "reports:read" || !k.Expiration.Equal(epoch.Add(time.Hour)) || !k.LastUsedAt.Equal(epoch.Add(time.Second)) {
+		t.Errorf("VerifyAPIKey: got %+v, %v", k, err)
+	}
+	var ae *clerkapi.APIError
+	if _, err := f.asRecv.VerifyAPIKey(ctx, key.Secret); !errors.As(err, &ae) || ae.StatusCode != 401 {
+		t.Errorf("VerifyAPIKey with a machine key: got %v, want 401", err)
+	}
+
+	app := f.srv.CreateOAuthApplication("agent")
+	for _, format := range []clerkapi.TokenFormat{clerkapi.FormatOpaque, clerkapi.FormatJWT} {
+		tok, err := f.srv.CreateOAuthAccessToken(clerktest.OAuthAccessTokenParams{UserID: user, ClientID: app.ClientID,
+			Scopes: []string{"read"}, Format: format, TTL: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := f.admin.VerifyOAuthAccessToken(ctx, tok)
+		if err != nil || v.Inactive || v.Object != clerkapi.ObjectOAuthAccessToken || !clerkapi.OAuthTokenIDPattern.MatchString(v.ID) ||
+			v.ClientID != app.ClientID || v.Subject != user || len(v.Scopes) != 1 || !v.Expiration.Equal(f.clock.Now().Add(time.Minute)) {
+			t.Errorf("VerifyOAuthAccessToken %s: got %+v, %v", format, v, err)
+		}
+		f.clock.Advance(time.Minute)
+		v, err = f.admin.VerifyOAuthAccessToken(ctx, tok)
+		switch format {
+		case clerkapi.FormatJWT:
+			if err != nil || !v.Inactive || v.ID != "" {
+				t.Errorf("expired JWT: got %+v, %v; want Inactive", v, err)
+			}
+		default:
+			if !errors.As(err, &ae) || ae.StatusCode != 404 {
+				t.Errorf("expired opaque token: got %+v, %v; want 404", v, err)
+			}
+		}
+	}
+}
+
 // TestDocumentedErrors checks that every error the endpoints document reaches
 // the caller as an *APIError with Clerk's fields.
 func TestDocumentedErrors(t *testing.T) {

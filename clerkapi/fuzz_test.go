@@ -72,6 +72,14 @@ func emulatorAnswers(f *testing.F) []struct {
 	}
 	jwtTok, _ := srv.CreateToken(caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
 	srv.RevokeToken(tok.ID, "seed")
+	const user = "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk"
+	key, err := srv.CreateAPIKey(clerktest.APIKeyParams{Name: "seed", Subject: user, Scopes: []string{"read"}, Claims: map[string]any{"k": 1}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	app := srv.CreateOAuthApplication("seed")
+	oat, _ := srv.CreateOAuthAccessToken(clerktest.OAuthAccessTokenParams{UserID: user, ClientID: app.ClientID, Scopes: []string{"read"}, Format: clerkapi.FormatOpaque})
+	oauthJWT, _ := srv.CreateOAuthAccessToken(clerktest.OAuthAccessTokenParams{UserID: user, ClientID: app.ClientID})
 	type req struct{ key, method, path, body string }
 	var out []struct {
 		status int
@@ -89,6 +97,12 @@ func emulatorAnswers(f *testing.F) []struct {
 		{srv.SecretKey, "GET", "/jwks", ""},
 		{"ak_bad", "GET", "/jwks", ""},
 		{srv.SecretKey, "DELETE", "/jwks", ""},
+		{srv.SecretKey, "POST", "/api_keys/verify", `{"secret":"` + key.Secret + `"}`},
+		{srv.SecretKey, "POST", "/api_keys/verify", `{"secret":"ak_unknown"}`},
+		{caller.SecretKey, "POST", "/api_keys/verify", `{"secret":"` + key.Secret + `"}`},
+		{srv.SecretKey, "POST", "/oauth_applications/access_tokens/verify", `{"access_token":"` + oat + `"}`},
+		{srv.SecretKey, "POST", "/oauth_applications/access_tokens/verify", `{"access_token":"` + oauthJWT + `"}`},
+		{srv.SecretKey, "POST", "/oauth_applications/access_tokens/verify", `{"access_token":"oat_unknown"}`},
 	} {
 		r, _ := http.NewRequest(q.method, srv.URL+q.path, strings.NewReader(q.body))
 		r.Header.Set("Authorization", "Bearer "+q.key)

@@ -63,3 +63,62 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("got %d tokens, want %d", created, workers*rounds)
 	}
 }
+
+// TestConcurrentMachineCredentials does the same for API keys and OAuth
+// access tokens: creation and revocation through Go, verification over HTTP,
+// the clock and faults moving underneath; run with -race.
+func TestConcurrentMachineCredentials(t *testing.T) {
+	f := testkit.NewFixture(t)
+	ctx := t.Context()
+	app := f.Srv.CreateOAuthApplication("agent")
+	const workers, rounds = 8, 15
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range rounds {
+				key, err := f.Srv.CreateAPIKey(clerktest.APIKeyParams{Name: "concurrent", Subject: userID, TTL: time.Hour})
+				if err != nil {
+					t.Errorf("create API key: %v", err)
+					return
+				}
+				format := clerkapi.FormatOpaque
+				if i%2 == 1 {
+					format = clerkapi.FormatJWT
+				}
+				oat, err := f.Srv.CreateOAuthAccessToken(clerktest.OAuthAccessTokenParams{UserID: userID, ClientID: app.ClientID, Format: format, TTL: time.Hour})
+				if err != nil {
+					t.Errorf("create OAuth token: %v", err)
+					return
+				}
+				if _, err := f.Admin.VerifyAPIKey(ctx, key.Secret); err != nil {
+					t.Errorf("verify API key: %v", err)
+				}
+				if v, err := f.Admin.VerifyOAuthAccessToken(ctx, oat); err != nil || v.Inactive {
+					t.Errorf("verify OAuth token: %+v, %v", v, err)
+				}
+				if w%2 == 0 {
+					f.Srv.RevokeAPIKey(key.ID, "")
+					if format == clerkapi.FormatOpaque {
+						f.Srv.RevokeOAuthAccessToken(oat)
+					}
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range rounds {
+			f.Srv.CreateOAuthApplication("side")
+			open := clerktest.NewGate()
+			open.Release()
+			f.Srv.InjectOn(clerktest.EndpointOAuthVerify, open)
+			f.Srv.ClearFaults()
+			f.Clock.Advance(time.Second)
+		}
+	})
+	wg.Wait()
+	for _, e := range []clerktest.Endpoint{clerktest.EndpointAPIKeyVerify, clerktest.EndpointOAuthVerify} {
+		if got := f.Srv.Calls(e); got != int64(workers*rounds) {
+			t.Errorf("Calls(%s): got %d, want %d", e, got, workers*rounds)
+		}
+	}
+}

@@ -13,10 +13,27 @@ const (
 	EndpointVerify   Endpoint = "POST /m2m_tokens/verify"
 	EndpointJWKS     Endpoint = "GET /jwks"
 	EndpointMachines Endpoint = "/machines"
+
+	EndpointAPIKeyCreate Endpoint = "POST /api_keys"
+	EndpointAPIKeyList   Endpoint = "GET /api_keys"
+	EndpointAPIKeyGet    Endpoint = "GET /api_keys/{id}"
+	EndpointAPIKeySecret Endpoint = "GET /api_keys/{id}/secret"
+	EndpointAPIKeyRevoke Endpoint = "POST /api_keys/{id}/revoke"
+	EndpointAPIKeyVerify Endpoint = "POST /api_keys/verify"
+
+	EndpointOAuthAppCreate Endpoint = "POST /oauth_applications"
+	EndpointOAuthAppList   Endpoint = "GET /oauth_applications"
+	EndpointOAuthRevoke    Endpoint = "POST /oauth_applications/{id}/revoke_token"
+	EndpointOAuthVerify    Endpoint = "POST /oauth_applications/access_tokens/verify"
+	// EndpointOAuthMint is the emulator's own POST /__emulator/oauth_access_tokens,
+	// which stands in for Clerk's OAuth flows.
+	EndpointOAuthMint Endpoint = "POST /__emulator/oauth_access_tokens"
 )
 
 // Endpoints lists every Endpoint.
-var Endpoints = []Endpoint{EndpointCreate, EndpointList, EndpointRevoke, EndpointVerify, EndpointJWKS, EndpointMachines}
+var Endpoints = []Endpoint{EndpointCreate, EndpointList, EndpointRevoke, EndpointVerify, EndpointJWKS, EndpointMachines,
+	EndpointAPIKeyCreate, EndpointAPIKeyList, EndpointAPIKeyGet, EndpointAPIKeySecret, EndpointAPIKeyRevoke, EndpointAPIKeyVerify,
+	EndpointOAuthAppCreate, EndpointOAuthAppList, EndpointOAuthRevoke, EndpointOAuthVerify, EndpointOAuthMint}
 
 // counters holds one atomic counter per endpoint; the map is never written
 // after construction.

@@ -1,14 +1,25 @@
 // Package clerktest is an in-process emulator of the parts of Clerk's Backend API
-// that machine-to-machine (M2M) authentication uses: machines and their scopes,
-// the four M2M token endpoints (create, list, revoke, verify) and the instance's
-// JSON Web Key Set. It speaks Clerk's wire format (the OpenAPI spec's, field by
-// field), status codes and error bodies, so clerkapi, the verifier and Clerk's
-// official SDKs work against it unchanged.
+// that machine authentication uses: machines and their scopes, the four M2M
+// token endpoints (create, list, revoke, verify), API keys (create, list, get,
+// secret, revoke, verify), OAuth applications (create, list, revoke_token) and
+// their access tokens (verify; opaque and JWT), and the instance's JSON Web
+// Key Set. It speaks Clerk's wire format (the OpenAPI spec's, version
+// clerkapi.APIVersion, field by field), status codes and error bodies, so
+// clerkapi, the verifier and Clerk's official SDKs work against it unchanged.
 //
 // A [Server] is started on an httptest listener by [NewServer] (or on any
 // listener by [Start]); its URL ends in /v1 and is what a client takes as its
-// base URL. Machines and tokens can be set up through Go ([Server.CreateMachine],
-// [Server.CreateToken], …) without touching the request counters.
+// base URL, and its PublishableKey encodes its host as Clerk's publishable
+// keys do. Machines, tokens, API keys, OAuth applications and OAuth access
+// tokens can be set up through Go ([Server.CreateMachine],
+// [Server.CreateToken], [Server.CreateAPIKey], [Server.CreateOAuthApplication],
+// [Server.CreateOAuthAccessToken], …) without touching the request counters.
+// Clerk issues OAuth access tokens at the end of OAuth flows that the
+// emulator does not serve: it mints them directly instead, from Go or with
+// POST /v1/__emulator/oauth_access_tokens (Clerk secret key; body
+// {"user_id", "client_id", "scopes", "format", "seconds_until_expiration",
+// "audience"}, the same fields as [OAuthAccessTokenParams]; answer
+// {"token", "id"}), a path of its own that Clerk does not have.
 //
 // Tests steer the emulator with an injectable clock ([WithClock], [Clock]), count
 // requests per endpoint ([Server.Calls]) and inject faults ([Server.Inject],
@@ -28,10 +39,15 @@
 //
 // The emulator picks the following, consistent with the spec and the SDKs:
 //
-//   - The four M2M token endpoints also answer without the /v1 prefix
-//     (origin/m2m_tokens, …/verify, …/{id}/revoke): Clerk's JavaScript SDK,
+//   - The four M2M token endpoints, the six API key endpoints and OAuth
+//     access token verify also answer without the /v1 prefix
+//     (origin/m2m_tokens, origin/api_keys/verify, …): Clerk's JavaScript SDK,
 //     @clerk/backend, sends them there while the spec and the Go SDK use /v1.
-//     Machines and JWKS are served under /v1 only, as both SDKs call them.
+//     Machines, JWKS and OAuth applications are served under /v1 only, as
+//     both SDKs call them.
+//   - The Clerk-API-Version request header is neither required nor checked:
+//     the emulator answers as version 2026-05-12 (clerkapi.APIVersion), which
+//     both official SDKs send, whatever the header says.
 //   - POST /m2m_tokens with the Clerk secret key answers 401
 //     machine_secret_key_invalid: the endpoint "must be authenticated via a
 //     Machine Secret Key" and the spec lists no 403 for it.
@@ -41,6 +57,49 @@
 //     400 and 404), so existence is not revealed.
 //   - GET /jwks and every /machines call need the Clerk secret key; a machine
 //     key answers 403 authorization_invalid.
+//   - Every /api_keys and /oauth_applications call (verify included) and the
+//     mint endpoint need the Clerk secret key too; a valid machine key
+//     answers 401 unauthorized (the spec lists no 401 or 403 for API keys;
+//     @clerk/backend reads a 401 as an invalid secret key, the verifier as a
+//     misconfiguration). An unknown ak_… key, an API key's secret among
+//     them, answers 401 machine_secret_key_invalid as everywhere.
+//   - API keys: POST /api_keys takes the spec's fields; a subject must be a
+//     user_…, org_… or mch_… ID (scim_…, which the spec's request allows but
+//     its answer does not, is 400 form_param_value_invalid); the subject is
+//     not checked to exist. Scopes are free-form strings. The secret is ak_
+//     and 32 base62 characters, the ID ak_ and 32 hex digits; only the
+//     secret verifies. Verify answers 404 resource_not_found alike for
+//     unknown, revoked and expired keys and sets last_used_at. GET /api_keys
+//     lists newest first; include_invalid=true adds revoked and expired keys,
+//     type (default api_key) filters by type and query by a case-insensitive
+//     part of the name. {apiKeyID} takes the spec's ak_… or api_key_… form.
+//     Revoking a revoked key answers 200 and keeps the first reason.
+//   - OAuth applications: IDs are oa_ and 27 base62 characters, client_id 16
+//     and client_secret 32 base62 characters (empty for a public client);
+//     created_at and updated_at are milliseconds. authorize_url and the other
+//     URLs point at the emulator's origin, where nothing is served. The list
+//     is newest first by default (as @clerk/backend documents it; the spec's
+//     parameter default says +created_at), and name_query matches a part of
+//     the name or the exact client_id.
+//   - OAuth access tokens: the token's scopes are RFC 6749 scope-tokens and
+//     are not checked against the application's scopes; the default format is
+//     JWT (Clerk's default since 2026-01-08) and the default lifetime one
+//     hour. Opaque tokens are oat_ and 32 base62 characters, their IDs oat_
+//     and 32 hex digits. JWTs have header alg RS256, kid the instance ID and
+//     typ at+jwt (application/at+jwt is accepted too) and claims iss (the
+//     emulator's origin), sub, client_id, scope (space-separated, absent
+//     without scopes), jti (the ID), iat, nbf = iat, exp and, with an
+//     audience, aud (a string for one value, an array for more); they are
+//     never stored. Verify takes the token as "access_token" or as the
+//     deprecated "secret" (not both, not neither: 400 as for M2M verify) and
+//     answers 404 resource_not_found for an unknown, revoked or expired opaque
+//     token or a JWT that is not the instance's (bad signature, typ, kid,
+//     iss, sub, jti or client_id, or nbf in the future), and 200
+//     {"active": false} for an expired JWT. Its object has no aud (the spec's
+//     has none). revoke_token answers 204 without a body (and without a
+//     Content-Type) for an opaque token of that application, again for a
+//     revoked one, 404 for an unknown application or a token of another, and
+//     400 form_param_value_invalid for a JWT, which cannot be revoked.
 //   - Verify takes the token's value as "token" (the spec, the Go and
 //     JavaScript SDKs) or as "secret" (Clerk's Python and C# SDKs). Sending
 //     neither answers 400 form_param_missing for token; sending both, even

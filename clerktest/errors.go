@@ -66,6 +66,13 @@ func errSecretKeyRequired() *apiError {
 		"This endpoint must be authenticated with the instance's Clerk Secret Key.")
 }
 
+// errSecretKeyOnly answers a valid machine secret key on an endpoint that
+// only the Clerk secret key may call (API keys, OAuth).
+func errSecretKeyOnly() *apiError {
+	return newErr(http.StatusUnauthorized, clerkapi.CodeUnauthorized, "Unauthorized",
+		"This endpoint must be authenticated with the instance's Clerk Secret Key (sk_…); a Machine Secret Key cannot call it.")
+}
+
 func errForbiddenSubject() *apiError {
 	return newErr(http.StatusForbidden, "authorization_invalid", "Unauthorized request",
 		"A Machine Secret Key can only access the M2M tokens of its own machine.")
@@ -78,6 +85,16 @@ func errNotFound(what string) *apiError {
 func errTokenNotFound() *apiError {
 	return newErr(http.StatusNotFound, clerkapi.CodeResourceNotFound, "Machine token not found",
 		"The M2M token does not exist, was revoked, has expired or is not scoped to this machine.")
+}
+
+func errAPIKeyNotFound() *apiError {
+	return newErr(http.StatusNotFound, clerkapi.CodeResourceNotFound, "API key not found",
+		"The API key does not exist, was revoked or has expired.")
+}
+
+func errOAuthTokenNotFound() *apiError {
+	return newErr(http.StatusNotFound, clerkapi.CodeResourceNotFound, "OAuth access token not found",
+		"The OAuth access token does not exist, was revoked or has expired.")
 }
 
 func errPathNotFound() *apiError {

@@ -3,6 +3,7 @@ package clerktest
 import (
 	"encoding/json"
 	"math"
+	"slices"
 )
 
 // A field is one parameter of a JSON request body: its name, whether it must
@@ -96,5 +97,48 @@ func nonNullField(name string, decode func(raw json.RawMessage) *apiError) field
 			return nil
 		}
 		return decode(raw)
+	}}
+}
+
+// boolField decodes a JSON boolean into *dst. null leaves *dst nil when
+// nullable and is a format error otherwise.
+func boolField(name string, nullable bool, dst **bool) field {
+	return field{name: name, decode: func(raw json.RawMessage) *apiError {
+		if isNull(raw) {
+			if nullable {
+				return nil
+			}
+			return errParamFormat(name, name+" must be a boolean.")
+		}
+		var b bool
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return errParamFormat(name, name+" must be a boolean.")
+		}
+		*dst = &b
+		return nil
+	}}
+}
+
+// stringsField decodes a JSON array of strings into *dst (never nil once
+// decoded). null leaves *dst nil when nullable and is a format error
+// otherwise.
+func stringsField(name string, nullable bool, dst *[]string) field {
+	return field{name: name, decode: func(raw json.RawMessage) *apiError {
+		if isNull(raw) {
+			if nullable {
+				return nil
+			}
+			return errParamFormat(name, name+" must be an array of strings.")
+		}
+		var items []*string // a null item stays nil rather than becoming ""
+		if err := json.Unmarshal(raw, &items); err != nil || items == nil || slices.Contains(items, nil) {
+			return errParamFormat(name, name+" must be an array of strings.")
+		}
+		v := make([]string, len(items))
+		for i, p := range items {
+			v[i] = *p
+		}
+		*dst = v
+		return nil
 	}}
 }

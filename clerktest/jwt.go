@@ -64,19 +64,9 @@ func (s *Server) mintJWT(subject string, claims json.RawMessage, scopes []string
 	if err != nil {
 		return nil, errParamFormat("claims", "claims could not be encoded.")
 	}
-	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: s.signingKey(), KeyID: s.instanceID}},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("cat", TokenCategory))
-	if err != nil {
-		return nil, errInjected(http.StatusInternalServerError)
-	}
-	sig, err := signer.Sign(body)
-	if err != nil {
-		return nil, errInjected(http.StatusInternalServerError)
-	}
-	compact, err := sig.CompactSerialize()
-	if err != nil {
-		return nil, errInjected(http.StatusInternalServerError)
+	compact, e := s.signJWT(body, (&jose.SignerOptions{}).WithType("JWT").WithHeader("cat", TokenCategory))
+	if e != nil {
+		return nil, e
 	}
 	t := &token{
 		id: id, subject: subject, claims: claims, scopes: scopes,
@@ -85,6 +75,25 @@ func (s *Server) mintJWT(subject string, claims json.RawMessage, scopes []string
 	w := t.wire(now, false)
 	w.Token = compact
 	return w, nil
+}
+
+// signJWT signs payload with the instance key (RS256, kid the instance ID)
+// and the header fields of opts, and returns the compact serialization.
+func (s *Server) signJWT(payload []byte, opts *jose.SignerOptions) (string, *apiError) {
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: s.signingKey(), KeyID: s.instanceID}}, opts)
+	if err != nil {
+		return "", errInjected(http.StatusInternalServerError)
+	}
+	sig, err := signer.Sign(payload)
+	if err != nil {
+		return "", errInjected(http.StatusInternalServerError)
+	}
+	compact, err := sig.CompactSerialize()
+	if err != nil {
+		return "", errInjected(http.StatusInternalServerError)
+	}
+	return compact, nil
 }
 
 // verifyJWT checks a JWT-format token against the instance key, the clock and,

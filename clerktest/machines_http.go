@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -140,34 +138,18 @@ func derefInt(p *int64) int64 {
 }
 
 func (s *Server) handleListMachines(w http.ResponseWriter, r *http.Request, _ caller) {
-	vals, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		writeError(w, errURLParam("query_parameter", "query", "malformed query string"))
-		return
-	}
+	vals, e := parseQuery(r.URL.RawQuery)
 	limit, offset := 10, 0
-	for _, n := range []struct {
-		name     string
-		dst      *int
-		min, max int64
-	}{{"limit", &limit, 1, 500}, {"offset", &offset, 0, math.MaxInt32}} {
-		if v := vals.Get(n.name); vals.Has(n.name) {
-			i, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || i < n.min || i > n.max {
-				writeError(w, errURLParam("query_parameter", n.name, fmt.Sprintf("Must be an integer between %d and %d", n.min, n.max)))
-				return
-			}
-			*n.dst = int(i)
-		}
+	if e == nil {
+		e = cmp.Or(intParam(vals, "limit", 1, 500, false, &limit), intParam(vals, "offset", 0, math.MaxInt32, false, &offset))
 	}
-	orderBy := "-created_at"
-	if vals.Has("order_by") {
-		orderBy = vals.Get("order_by")
+	var field string
+	var desc bool
+	if e == nil {
+		field, desc, e = orderParam(vals, "-created_at", "name", "created_at")
 	}
-	desc := strings.HasPrefix(orderBy, "-")
-	field := strings.TrimLeft(orderBy, "+- ") // a raw "+" in a query string decodes to a space
-	if field != "name" && field != "created_at" {
-		writeError(w, errURLParam("query_parameter", "order_by", "Must be one of name, created_at, optionally prefixed by + or -"))
+	if e != nil {
+		writeError(w, e)
 		return
 	}
 	query := vals.Get("query")

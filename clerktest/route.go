@@ -10,37 +10,59 @@ import (
 // parameters come from r.PathValue and are validated by the handler.
 type handler func(s *Server, w http.ResponseWriter, r *http.Request, c caller)
 
+// keyRule says which keys may call a route; the handler decides the rest.
+type keyRule int
+
+const (
+	anyKey         keyRule = iota // the Clerk secret key or a machine secret key
+	instanceKey403                // a machine key answers 403 authorization_invalid
+	instanceKey401                // a machine key answers 401 unauthorized
+)
+
 // routes lists the emulated operations as Go 1.22 ServeMux patterns below the
-// API's origin. The M2M token endpoints are also served without /v1: Clerk's
-// JavaScript SDK (@clerk/backend) sends them to the origin (POST /m2m_tokens),
-// while the Go SDK and the spec use /v1.
+// API's origin. Some are also served without /v1: Clerk's JavaScript SDK
+// (@clerk/backend) sends the M2M token, API key and OAuth access token verify
+// calls to the origin (POST /m2m_tokens, POST /api_keys/verify, …), while the
+// Go SDK and the spec use /v1.
 var routes = []struct {
 	pattern     string
 	endpoint    Endpoint
+	keys        keyRule
 	handle      handler
 	unversioned bool // also served with /v1 cut off
 }{
-	{"POST /v1/m2m_tokens", EndpointCreate, (*Server).handleCreate, true},
-	{"GET /v1/m2m_tokens", EndpointList, (*Server).handleList, true},
-	{"POST /v1/m2m_tokens/verify", EndpointVerify, (*Server).handleVerify, true},
-	{"POST /v1/m2m_tokens/{m2m_token_id}/revoke", EndpointRevoke, (*Server).handleRevoke, true},
-	{"GET /v1/jwks", EndpointJWKS, (*Server).handleJWKS, false},
-	{"GET /v1/machines", EndpointMachines, (*Server).handleListMachines, false},
-	{"POST /v1/machines", EndpointMachines, (*Server).handleCreateMachine, false},
-	{"GET /v1/machines/{machine_id}", EndpointMachines, (*Server).handleGetMachine, false},
-	{"PATCH /v1/machines/{machine_id}", EndpointMachines, (*Server).handleUpdateMachine, false},
-	{"DELETE /v1/machines/{machine_id}", EndpointMachines, (*Server).handleDeleteMachine, false},
-	{"GET /v1/machines/{machine_id}/secret_key", EndpointMachines, (*Server).handleGetSecretKey, false},
-	{"POST /v1/machines/{machine_id}/secret_key/rotate", EndpointMachines, (*Server).handleRotateSecretKey, false},
-	{"POST /v1/machines/{machine_id}/scopes", EndpointMachines, (*Server).handleCreateScope, false},
-	{"DELETE /v1/machines/{machine_id}/scopes/{other_machine_id}", EndpointMachines, (*Server).handleDeleteScope, false},
+	{"POST /v1/m2m_tokens", EndpointCreate, anyKey, (*Server).handleCreate, true},
+	{"GET /v1/m2m_tokens", EndpointList, anyKey, (*Server).handleList, true},
+	{"POST /v1/m2m_tokens/verify", EndpointVerify, anyKey, (*Server).handleVerify, true},
+	{"POST /v1/m2m_tokens/{m2m_token_id}/revoke", EndpointRevoke, anyKey, (*Server).handleRevoke, true},
+	{"GET /v1/jwks", EndpointJWKS, anyKey, (*Server).handleJWKS, false},
+	{"GET /v1/machines", EndpointMachines, instanceKey403, (*Server).handleListMachines, false},
+	{"POST /v1/machines", EndpointMachines, instanceKey403, (*Server).handleCreateMachine, false},
+	{"GET /v1/machines/{machine_id}", EndpointMachines, instanceKey403, (*Server).handleGetMachine, false},
+	{"PATCH /v1/machines/{machine_id}", EndpointMachines, instanceKey403, (*Server).handleUpdateMachine, false},
+	{"DELETE /v1/machines/{machine_id}", EndpointMachines, instanceKey403, (*Server).handleDeleteMachine, false},
+	{"GET /v1/machines/{machine_id}/secret_key", EndpointMachines, instanceKey403, (*Server).handleGetSecretKey, false},
+	{"POST /v1/machines/{machine_id}/secret_key/rotate", EndpointMachines, instanceKey403, (*Server).handleRotateSecretKey, false},
+	{"POST /v1/machines/{machine_id}/scopes", EndpointMachines, instanceKey403, (*Server).handleCreateScope, false},
+	{"DELETE /v1/machines/{machine_id}/scopes/{other_machine_id}", EndpointMachines, instanceKey403, (*Server).handleDeleteScope, false},
+	{"POST /v1/api_keys", EndpointAPIKeyCreate, instanceKey401, (*Server).handleCreateAPIKey, true},
+	{"GET /v1/api_keys", EndpointAPIKeyList, instanceKey401, (*Server).handleListAPIKeys, true},
+	{"GET /v1/api_keys/{apiKeyID}", EndpointAPIKeyGet, instanceKey401, (*Server).handleGetAPIKey, true},
+	{"GET /v1/api_keys/{apiKeyID}/secret", EndpointAPIKeySecret, instanceKey401, (*Server).handleGetAPIKeySecret, true},
+	{"POST /v1/api_keys/{apiKeyID}/revoke", EndpointAPIKeyRevoke, instanceKey401, (*Server).handleRevokeAPIKey, true},
+	{"POST /v1/api_keys/verify", EndpointAPIKeyVerify, instanceKey401, (*Server).handleVerifyAPIKey, true},
+	{"POST /v1/oauth_applications", EndpointOAuthAppCreate, instanceKey401, (*Server).handleCreateOAuthApp, false},
+	{"GET /v1/oauth_applications", EndpointOAuthAppList, instanceKey401, (*Server).handleListOAuthApps, false},
+	{"POST /v1/oauth_applications/{oauth_application_id}/revoke_token", EndpointOAuthRevoke, instanceKey401, (*Server).handleRevokeOAuthToken, false},
+	{"POST /v1/oauth_applications/access_tokens/verify", EndpointOAuthVerify, instanceKey401, (*Server).handleVerifyOAuthToken, true},
+	{"POST /v1/__emulator/oauth_access_tokens", EndpointOAuthMint, instanceKey401, (*Server).handleMintOAuthToken, false},
 }
 
 // newMux registers every route of s.
 func (s *Server) newMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
-		h := endpointHandler{s: s, endpoint: rt.endpoint, handle: rt.handle}
+		h := endpointHandler{s: s, endpoint: rt.endpoint, keys: rt.keys, handle: rt.handle}
 		mux.Handle(rt.pattern, h)
 		if rt.unversioned {
 			method, path, _ := strings.Cut(rt.pattern, " ")
@@ -55,6 +77,7 @@ func (s *Server) newMux() *http.ServeMux {
 type endpointHandler struct {
 	s        *Server
 	endpoint Endpoint
+	keys     keyRule
 	handle   handler
 }
 
@@ -65,8 +88,12 @@ func (h endpointHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, e := s.authenticate(r)
-	if e == nil && h.endpoint == EndpointMachines && !c.instance {
+	switch {
+	case e != nil || c.instance:
+	case h.keys == instanceKey403:
 		e = errSecretKeyRequired() // the machines API needs the Clerk secret key
+	case h.keys == instanceKey401:
+		e = errSecretKeyOnly()
 	}
 	if e != nil {
 		writeError(w, e)
@@ -75,8 +102,8 @@ func (h endpointHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.handle(s, w, r, c)
 }
 
-// ServeHTTP serves the emulated Backend API under /v1, and the M2M token
-// endpoints also at the origin. It is a thin wrapper around the ServeMux:
+// ServeHTTP serves the emulated Backend API under /v1, and the routes marked
+// unversioned also at the origin. It is a thin wrapper around the ServeMux:
 // requests that no route takes get Clerk's JSON error body instead of the
 // ServeMux's plain text.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

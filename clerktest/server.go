@@ -16,6 +16,14 @@ type Server struct {
 	URL string
 	// SecretKey is the instance's Clerk secret key (sk_test_…).
 	SecretKey string
+	// PublishableKey is the instance's publishable key: pk_test_ (pk_live_
+	// with an sk_live_ secret key) and the unpadded base64 of the emulator's
+	// host:port followed by "$", as Clerk encodes an instance's Frontend API
+	// host. @clerk/backend's authenticateRequest needs one for every
+	// acceptsToken but m2m_token and api_key; @clerk/shared refuses a host
+	// without a dot, so an IPv6 or "localhost" listener gives a key it
+	// rejects (NewServer listens on 127.0.0.1).
+	PublishableKey string
 
 	now        func() time.Time
 	instanceID string
@@ -62,9 +70,12 @@ func Start(l net.Listener, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// start sets URL before the first request can arrive, then serves.
+// start sets URL and PublishableKey before the first request can arrive,
+// then serves.
 func (s *Server) start() {
-	s.URL = "http://" + s.ts.Listener.Addr().String() + "/v1"
+	host := s.ts.Listener.Addr().String()
+	s.URL = "http://" + host + "/v1"
+	s.PublishableKey = publishableKey(s.SecretKey, host)
 	s.ts.Start()
 }
 
@@ -91,7 +102,8 @@ func newServer(opts []Option) (*Server, error) {
 }
 
 // Handler returns the emulator's HTTP handler, which serves paths under /v1 (and
-// the M2M token endpoints also without it, as @clerk/backend calls them).
+// the M2M token, API key and OAuth verify endpoints also without it, as
+// @clerk/backend calls them).
 // The Server itself implements http.Handler; this is the same value.
 func (s *Server) Handler() http.Handler { return s }
 

@@ -53,6 +53,15 @@ type state struct {
 	tokens    map[string]*token // by ID
 	byValue   map[string]*token // opaque value → token
 	tokenList []*token          // oldest first
+
+	apiKeys      map[string]*apiKey // by ID
+	apiKeySecret map[string]*apiKey // secret value → key
+	apiKeyList   []*apiKey          // oldest first
+
+	oauthApps    map[string]*oauthApp   // by ID
+	oauthClients map[string]*oauthApp   // client_id → application
+	oauthAppList []*oauthApp            // oldest first
+	oauthByValue map[string]*oauthToken // opaque value → token
 }
 
 func (st *state) init() {
@@ -61,6 +70,11 @@ func (st *state) init() {
 	st.oldKeys = make(map[string]oldKey)
 	st.tokens = make(map[string]*token)
 	st.byValue = make(map[string]*token)
+	st.apiKeys = make(map[string]*apiKey)
+	st.apiKeySecret = make(map[string]*apiKey)
+	st.oauthApps = make(map[string]*oauthApp)
+	st.oauthClients = make(map[string]*oauthApp)
+	st.oauthByValue = make(map[string]*oauthToken)
 }
 
 // machineByKey returns the machine whose current (or rotated but still valid)

@@ -324,7 +324,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c caller) 
 	if !readBody(w, r, true, stringField("token", false, &token), stringField("secret", false, &secret)) {
 		return
 	}
-	value, e := verifyValue(token, secret)
+	value, e := verifyValue("token", token, secret)
 	if e != nil {
 		writeError(w, e)
 		return
@@ -334,19 +334,21 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, c caller) 
 }
 
 // verifyValue picks the token's value from a verify body, which carries it as
-// "token" (the spec, the Go and JavaScript SDKs) or as "secret" (Clerk's
-// Python and C# SDKs). Exactly one must be sent: neither is 400
-// form_param_missing for token, both 400 form_param_value_invalid for secret.
-func verifyValue(token, secret *string) (string, *apiError) {
+// name ("token" for M2M tokens: the spec, the Go and JavaScript SDKs;
+// "access_token" for OAuth access tokens) or as "secret" (Clerk's Python and
+// C# SDKs for M2M tokens; the deprecated form for OAuth). Exactly one must be
+// sent: neither is 400 form_param_missing for name, both 400
+// form_param_value_invalid for secret.
+func verifyValue(name string, value, secret *string) (string, *apiError) {
 	switch {
-	case token != nil && secret != nil:
-		return "", errParamValue("secret", "Send the token's value as token or as secret, not both.")
-	case token != nil:
-		return *token, nil
+	case value != nil && secret != nil:
+		return "", errParamValue("secret", "Send the token's value as "+name+" or as secret, not both.")
+	case value != nil:
+		return *value, nil
 	case secret != nil:
 		return *secret, nil
 	}
-	return "", errParamMissing("token")
+	return "", errParamMissing(name)
 }
 
 // CreateToken mints a token as POST /m2m_tokens by machine machineID would,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scale-out scenarios of the shared cache (cache/rediscache): 4 replicas of
-# the example service ($example below), run as processes of their own with
-# REDIS_URL and DEBUG_ADDR, share one
+# the example service ($example below: examples/production), run as processes
+# of their own with REDIS_URL and DEBUG_ADDR, share one
 # redis-server (started by the driver on a free loopback port) and one Clerk
 # emulator (in the driver, scripts/cluster, which counts its verify calls).
 # Prints the figures of each scenario: cold start, the cold-deploy burst
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-example=./examples/nethttp # the service the replicas run (REDIS_URL, DEBUG_ADDR)
+example=./examples/production # the service the replicas run (REDIS_URL, DEBUG_ADDR)
 go build -o "$tmp/replica" "$example"
 go build -o "$tmp/cluster" ./scripts/cluster
 "$tmp/cluster" -example "$tmp/replica" "$@"

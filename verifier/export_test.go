@@ -28,6 +28,16 @@ func WithoutLocalJWT() Option {
 	}
 }
 
+// WithDefaultLogger undoes an earlier WithLogger: the Verifier logs as it
+// does without one (Warn and Error to slog.Default()). The tests' verifiers
+// are quiet by default; the tests of the default logging use it.
+func WithDefaultLogger() Option {
+	return func(c *config) error {
+		c.logger = nil
+		return nil
+	}
+}
+
 // The unexported causes and timings, for the external tests.
 var (
 	ErrBackoff     = errBackoff

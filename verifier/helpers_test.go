@@ -69,11 +69,12 @@ func (e *env) verifierWithKey(key string, opts ...verifier.Option) *verifier.Ver
 }
 
 // newTestVerifier returns a Verifier with key on the Backend API at baseURL,
-// with its own HTTP transport; both are closed when t ends.
+// with its own HTTP transport; both are closed when t ends. It logs nothing
+// unless opts say otherwise (WithLogger, WithDefaultLogger).
 func newTestVerifier(t testing.TB, key, baseURL string, opts ...verifier.Option) *verifier.Verifier {
 	t.Helper()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	base := []verifier.Option{verifier.WithBaseURL(baseURL), verifier.WithHTTPClient(&http.Client{Transport: tr})}
+	base := []verifier.Option{verifier.WithBaseURL(baseURL), verifier.WithHTTPClient(&http.Client{Transport: tr}), verifier.WithLogger(discardLogger)}
 	v, err := verifier.New(key, append(base, opts...)...)
 	if err != nil {
 		t.Fatalf("verifier.New: %v", err)

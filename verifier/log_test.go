@@ -76,7 +76,7 @@ func TestOutageLoggedOnceByDefault(t *testing.T) {
 func TestOutageStartAndEnd(t *testing.T) {
 	e := newEnv(t)
 	logs := captureDefaultLog(t)
-	v := e.verifier(verifier.WithLimits(verifier.Limits{BreakerFailures: -1, Timeout: 200 * time.Millisecond}))
+	v := e.verifier(verifier.WithDefaultLogger(), verifier.WithLimits(verifier.Limits{BreakerFailures: -1, Timeout: 200 * time.Millisecond}))
 	verify := func(i int) error {
 		_, err := v.Verify(context.Background(), unknownToken(2000+i), "")
 		return err

@@ -222,19 +222,19 @@ func TestMisconfiguredDefaultLogger(t *testing.T) {
 	}{
 		{"key refused on verify", func(t *testing.T) (func() error, []string) {
 			e := newEnv(t)
-			v := e.verifierWithKey(wrongKey)
+			v := e.verifierWithKey(wrongKey, verifier.WithDefaultLogger())
 			tok := e.token(clerkapi.CreateParams{})
 			return func() error { _, err := v.Verify(context.Background(), tok, ""); return err }, []string{wrongKey, tok}
 		}, verifier.ReasonKeyRefused},
 		{"key refused on /jwks", func(t *testing.T) (func() error, []string) {
 			e := newEnv(t)
-			v := e.verifierWithKey(wrongKey)
+			v := e.verifierWithKey(wrongKey, verifier.WithDefaultLogger())
 			tok := e.jwt(clerkapi.CreateParams{})
 			return func() error { _, err := v.Verify(context.Background(), tok, ""); return err }, []string{wrongKey, tok}
 		}, verifier.ReasonKeyRefused},
 		{"base URL not Clerk", func(t *testing.T) (func() error, []string) {
 			up := newCanned(t, 404, "text/html", "<h1>Not Found</h1>", "")
-			v := up.verifier(t)
+			v := up.verifier(t, verifier.WithDefaultLogger())
 			return func() error { _, err := v.Verify(context.Background(), unknownToken(5), ""); return err }, []string{notClerkKey, unknownToken(5)}
 		}, verifier.ReasonNotClerk},
 	} {

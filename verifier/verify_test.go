@@ -222,9 +222,11 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
+// TestPositiveTTL: a valid token is trusted for the TTL, then asked again
+// (refresh-ahead off: its background call would race the count).
 func TestPositiveTTL(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier(verifier.WithTTL(time.Minute))
+	v := e.verifier(verifier.WithTTL(time.Minute), verifier.WithLimits(verifier.Limits{RefreshAhead: -1}))
 	tok := e.token(clerkapi.CreateParams{}) // expires in an hour
 	for i, step := range []struct {
 		advance   time.Duration

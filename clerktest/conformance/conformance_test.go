@@ -35,7 +35,31 @@ func TestConformance(t *testing.T) {
 	jwtLoner := testkit.MustCreate(t, srv, f.Loner.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT})
 	jwtExpiring := testkit.MustCreate(t, srv, f.Caller.ID, clerkapi.CreateParams{TokenFormat: clerkapi.FormatJWT, SecondsUntilExpiration: clerkapi.Int64(60)})
 	lonerTok := testkit.MustCreate(t, srv, f.Loner.ID, clerkapi.CreateParams{})
-	f.Clock.Advance(2 * time.Minute) // expiring and jwtExpiring are now expired
+	// API keys and OAuth access tokens, set up before the clock moves.
+	const user, org = "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "org_2xhFjEI5X2qWRvtV13BzSj8H6Dk"
+	apiLive := mustAPIKey(t, srv, clerktest.APIKeyParams{Name: "live key", Subject: org, Scopes: []string{"read"}, Claims: map[string]any{"t": 1}})
+	apiRevoked := mustAPIKey(t, srv, clerktest.APIKeyParams{Name: "revoked key", Subject: user})
+	if err := srv.RevokeAPIKey(apiRevoked.ID, "leaked"); err != nil {
+		t.Fatal(err)
+	}
+	apiExpiring := mustAPIKey(t, srv, clerktest.APIKeyParams{Name: "short key", Subject: f.Caller.ID, TTL: time.Minute})
+	apiToRevoke := mustAPIKey(t, srv, clerktest.APIKeyParams{Name: "to revoke", Subject: f.Caller.ID})
+	appA, appB := srv.CreateOAuthApplication("app a"), srv.CreateOAuthApplication("app b")
+	oat := func(app *clerktest.OAuthApplication, format clerkapi.TokenFormat, ttl time.Duration) string {
+		tok, err := srv.CreateOAuthAccessToken(clerktest.OAuthAccessTokenParams{UserID: user, ClientID: app.ClientID, Scopes: []string{"read", "write"}, Format: format, TTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	oatLive, oatToRevoke, oatRevoked := oat(appA, clerkapi.FormatOpaque, 0), oat(appA, clerkapi.FormatOpaque, 0), oat(appA, clerkapi.FormatOpaque, 0)
+	oatOfB, oatExpiring := oat(appB, clerkapi.FormatOpaque, 0), oat(appA, clerkapi.FormatOpaque, time.Minute)
+	oauthJWT, oauthJWTExpiring := oat(appA, clerkapi.FormatJWT, time.Hour), oat(appA, clerkapi.FormatJWT, time.Minute)
+	if err := srv.RevokeOAuthAccessToken(oatRevoked); err != nil {
+		t.Fatal(err)
+	}
+
+	f.Clock.Advance(2 * time.Minute) // expiring, jwtExpiring, apiExpiring, oatExpiring and oauthJWTExpiring are now expired
 	tampered := jwtLive.Token[:len(jwtLive.Token)-4] + "AAAA"
 	extra := srv.CreateMachine("extra")
 	var many []string
@@ -47,6 +71,8 @@ func TestConformance(t *testing.T) {
 
 	sk, ak, recv, lone := srv.SecretKey, f.Caller.SecretKey, f.Receiver.SecretKey, f.Loner.SecretKey
 	verify := func(tok string) string { b, _ := json.Marshal(map[string]string{"token": tok}); return string(b) }
+	body := func(k, v string) string { b, _ := json.Marshal(map[string]string{k: v}); return string(b) }
+	long := strings.Repeat("d", 256)
 	huge := `{"claims":"` + strings.Repeat("x", 2<<20) + `"}`
 	mid := "/machines/" + f.Caller.ID
 
@@ -192,6 +218,137 @@ func TestConformance(t *testing.T) {
 		{"machine delete again", sk, "DELETE", "/machines/" + extra.ID, "", 404, "resource_not_found"},
 		{"machine wrong method", sk, "PUT", mid, "", 405, "method_not_allowed"},
 
+		// POST /api_keys
+		{"api key create", sk, "POST", "/api_keys", `{"name":"full key","subject":"` + user + `","type":"api_key","description":"d","claims":{"a":[1]},"scopes":["read","billing:export"],"created_by":"` + user + `","seconds_until_expiration":3600}`, 200, ""},
+		{"api key create minimal", sk, "POST", "/api_keys", `{"name":"min","subject":"` + f.Caller.ID + `"}`, 200, ""},
+		{"api key create null fields", sk, "POST", "/api_keys", `{"name":"nulls","subject":"` + org + `","description":null,"claims":null,"created_by":null,"seconds_until_expiration":null}`, 200, ""},
+		{"api key create other type", sk, "POST", "/api_keys", `{"name":"typed","subject":"` + org + `","type":"service_key"}`, 200, ""},
+		{"api key create claims array", sk, "POST", "/api_keys", `{"name":"arr","subject":"` + org + `","claims":[1,2]}`, 200, ""},
+		{"api key create machine key", ak, "POST", "/api_keys", `{"name":"k","subject":"` + user + `"}`, 401, "unauthorized"},
+		{"api key create no name", sk, "POST", "/api_keys", `{"subject":"` + user + `"}`, 400, "form_param_missing"},
+		{"api key create short name", sk, "POST", "/api_keys", `{"name":"ab","subject":"` + user + `"}`, 400, "form_param_value_invalid"},
+		{"api key create padded name", sk, "POST", "/api_keys", `{"name":" abc","subject":"` + user + `"}`, 400, "form_param_value_invalid"},
+		{"api key create no subject", sk, "POST", "/api_keys", `{"name":"abc"}`, 400, "form_param_missing"},
+		{"api key create scim subject", sk, "POST", "/api_keys", `{"name":"abc","subject":"scim_2xhFjEI5X2qWRvtV13BzSj8H6Dk"}`, 400, "form_param_value_invalid"},
+		{"api key create bad subject", sk, "POST", "/api_keys", `{"name":"abc","subject":"user_1"}`, 400, "form_param_value_invalid"},
+		{"api key create short type", sk, "POST", "/api_keys", `{"name":"abc","subject":"` + user + `","type":"ak"}`, 400, "form_param_value_invalid"},
+		{"api key create long description", sk, "POST", "/api_keys", `{"name":"abc","subject":"` + user + `","description":"` + long + `"}`, 400, "form_param_value_invalid"},
+		{"api key create scopes string", sk, "POST", "/api_keys", `{"name":"abc","subject":"` + user + `","scopes":"read"}`, 400, "form_param_format_invalid"},
+		{"api key create scopes null item", sk, "POST", "/api_keys", `{"name":"abc","subject":"` + user + `","scopes":["read",null]}`, 400, "form_param_format_invalid"},
+		{"api key create scopes null", sk, "POST", "/api_keys", `{"name":"abc","subject":"` + user + `","scopes":null}`, 400, "form_param_format_invalid"},
+		{"api key create bad created_by", sk, "POST", "/api_keys", `{"name":"abc","subject":"` + user + `","created_by":"` + org + `"}`, 400, "form_param_value_invalid"},
+		{"api key create zero lifetime", sk, "POST", "/api_keys", `{"name":"abc","subject":"` + user + `","seconds_until_expiration":0}`, 400, "form_param_value_invalid"},
+		{"api key create lifetime string", sk, "POST", "/api_keys", `{"name":"abc","subject":"` + user + `","seconds_until_expiration":"60"}`, 400, "form_param_format_invalid"},
+		{"api key create unknown field", sk, "POST", "/api_keys", `{"name":"abc","subject":"` + user + `","secret":"ak_mine"}`, 400, "form_param_unknown"},
+		{"api key create empty body", sk, "POST", "/api_keys", ``, 400, "request_body_invalid"},
+		{"api key create huge body", sk, "POST", "/api_keys", huge, 413, "request_body_too_large"},
+		{"api keys wrong method", sk, "DELETE", "/api_keys", "", 405, "method_not_allowed"},
+
+		// GET /api_keys
+		{"api key list", sk, "GET", "/api_keys?subject=" + org, "", 200, ""},
+		{"api key list all params", sk, "GET", "/api_keys?subject=" + user + "&type=api_key&include_invalid=true&limit=2&offset=0&query=KEY", "", 200, ""},
+		{"api key list limit 1.0", sk, "GET", "/api_keys?subject=" + org + "&limit=1.0", "", 200, ""},
+		{"api key list scim subject", sk, "GET", "/api_keys?subject=scim_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "", 200, ""},
+		{"api key list other type", sk, "GET", "/api_keys?subject=" + org + "&type=service_key", "", 200, ""},
+		{"api key list machine key", ak, "GET", "/api_keys?subject=" + org, "", 401, "unauthorized"},
+		{"api key list no subject", sk, "GET", "/api_keys", "", 400, "bad_request"},
+		{"api key list bad subject", sk, "GET", "/api_keys?subject=ins_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "", 400, "bad_request"},
+		{"api key list limit 0", sk, "GET", "/api_keys?subject=" + org + "&limit=0", "", 400, "bad_request"},
+		{"api key list limit 101", sk, "GET", "/api_keys?subject=" + org + "&limit=101", "", 400, "bad_request"},
+		{"api key list offset negative", sk, "GET", "/api_keys?subject=" + org + "&offset=-1", "", 400, "bad_request"},
+		{"api key list bad include_invalid", sk, "GET", "/api_keys?subject=" + org + "&include_invalid=yes", "", 400, "bad_request"},
+		{"api key list short type", sk, "GET", "/api_keys?subject=" + org + "&type=ak", "", 400, "bad_request"},
+
+		// GET /api_keys/{id}, /secret; POST /api_keys/{id}/revoke
+		{"api key get", sk, "GET", "/api_keys/" + apiLive.ID, "", 200, ""},
+		{"api key get revoked", sk, "GET", "/api_keys/" + apiRevoked.ID, "", 200, ""},
+		{"api key get unknown", sk, "GET", "/api_keys/ak_00000000000000000000000000000000", "", 404, "resource_not_found"},
+		{"api key get legacy id form", sk, "GET", "/api_keys/api_key_00000000000000000000000000000000", "", 404, "resource_not_found"},
+		{"api key get bad id", sk, "GET", "/api_keys/ak_xyz", "", 400, "bad_request"},
+		{"api key get secret as id", sk, "GET", "/api_keys/" + apiLive.Secret, "", 400, "bad_request"},
+		{"api key get machine key", ak, "GET", "/api_keys/" + apiLive.ID, "", 401, "unauthorized"},
+		{"api key secret", sk, "GET", "/api_keys/" + apiLive.ID + "/secret", "", 200, ""},
+		{"api key secret unknown", sk, "GET", "/api_keys/ak_00000000000000000000000000000000/secret", "", 404, "resource_not_found"},
+		{"api key wrong method", sk, "PUT", "/api_keys/" + apiLive.ID, "", 405, "method_not_allowed"},
+		{"api key revoke", sk, "POST", "/api_keys/" + apiToRevoke.ID + "/revoke", `{"revocation_reason":"rotated"}`, 200, ""},
+		{"api key revoke again", sk, "POST", "/api_keys/" + apiToRevoke.ID + "/revoke", `{"revocation_reason":null}`, 200, ""},
+		{"api key revoke empty object", sk, "POST", "/api_keys/" + apiRevoked.ID + "/revoke", `{}`, 200, ""},
+		{"api key revoke unknown", sk, "POST", "/api_keys/ak_00000000000000000000000000000000/revoke", `{}`, 404, "resource_not_found"},
+		{"api key revoke no body", sk, "POST", "/api_keys/" + apiLive.ID + "/revoke", ``, 400, "request_body_invalid"},
+		{"api key revoke unknown field", sk, "POST", "/api_keys/" + apiLive.ID + "/revoke", `{"reason":"x"}`, 400, "form_param_unknown"},
+		{"api key revoke reason number", sk, "POST", "/api_keys/" + apiLive.ID + "/revoke", `{"revocation_reason":1}`, 400, "form_param_format_invalid"},
+
+		// POST /api_keys/verify
+		{"api key verify", sk, "POST", "/api_keys/verify", body("secret", apiLive.Secret), 200, ""},
+		{"api key verify revoked", sk, "POST", "/api_keys/verify", body("secret", apiRevoked.Secret), 404, "resource_not_found"},
+		{"api key verify expired", sk, "POST", "/api_keys/verify", body("secret", apiExpiring.Secret), 404, "resource_not_found"},
+		{"api key verify unknown", sk, "POST", "/api_keys/verify", body("secret", "ak_0123456789abcdefghijklmnopqrstuv"), 404, "resource_not_found"},
+		{"api key verify its id", sk, "POST", "/api_keys/verify", body("secret", apiLive.ID), 404, "resource_not_found"},
+		{"api key verify machine secret", sk, "POST", "/api_keys/verify", body("secret", ak), 404, "resource_not_found"},
+		{"api key verify empty", sk, "POST", "/api_keys/verify", body("secret", ""), 404, "resource_not_found"},
+		{"api key verify machine key", ak, "POST", "/api_keys/verify", body("secret", apiLive.Secret), 401, "unauthorized"},
+		{"api key verify with itself", apiLive.Secret, "POST", "/api_keys/verify", body("secret", apiLive.Secret), 401, "machine_secret_key_invalid"},
+		{"api key verify missing", sk, "POST", "/api_keys/verify", `{}`, 400, "form_param_missing"},
+		{"api key verify null", sk, "POST", "/api_keys/verify", `{"secret":null}`, 400, "form_param_format_invalid"},
+		{"api key verify as token", sk, "POST", "/api_keys/verify", body("token", apiLive.Secret), 400, "form_param_unknown"},
+		{"api key verify no body", sk, "POST", "/api_keys/verify", ``, 400, "request_body_invalid"},
+		{"api key verify wrong method", sk, "GET", "/api_keys/verify", "", 400, "bad_request"},
+
+		// /oauth_applications
+		{"oauth app create", sk, "POST", "/oauth_applications", `{"name":"full","redirect_uris":["https://a.example/cb","myapp://cb"],"scopes":"profile email public_metadata","consent_screen_enabled":false,"pkce_required":true,"public":false}`, 200, ""},
+		{"oauth app create public", sk, "POST", "/oauth_applications", `{"name":"spa","callback_url":"https://spa.example/cb","public":true}`, 200, ""},
+		{"oauth app create minimal", sk, "POST", "/oauth_applications", `{"name":"m"}`, 200, ""},
+		{"oauth app create nulls", sk, "POST", "/oauth_applications", `{"name":"n","redirect_uris":null,"callback_url":null,"scopes":null,"consent_screen_enabled":null,"pkce_required":null,"public":null}`, 200, ""},
+		{"oauth app create machine key", ak, "POST", "/oauth_applications", `{"name":"m"}`, 401, "unauthorized"},
+		{"oauth app create no name", sk, "POST", "/oauth_applications", `{}`, 400, "form_param_missing"},
+		{"oauth app create long name", sk, "POST", "/oauth_applications", `{"name":"` + strings.Repeat("n", 257) + `"}`, 400, "form_param_value_invalid"},
+		{"oauth app create bad redirect_uris", sk, "POST", "/oauth_applications", `{"name":"n","redirect_uris":"x"}`, 400, "form_param_format_invalid"},
+		{"oauth app create public string", sk, "POST", "/oauth_applications", `{"name":"n","public":"yes"}`, 400, "form_param_format_invalid"},
+		{"oauth app create unknown field", sk, "POST", "/oauth_applications", `{"name":"n","client_id":"mine"}`, 400, "form_param_unknown"},
+		{"oauth app list", sk, "GET", "/oauth_applications", "", 200, ""},
+		{"oauth app list params", sk, "GET", "/oauth_applications?limit=2&offset=1&order_by=name", "", 200, ""},
+		{"oauth app list by client_id", sk, "GET", "/oauth_applications?name_query=" + appB.ClientID, "", 200, ""},
+		{"oauth app list machine key", ak, "GET", "/oauth_applications", "", 401, "unauthorized"},
+		{"oauth app list limit 0", sk, "GET", "/oauth_applications?limit=0", "", 400, "bad_request"},
+		{"oauth app list bad order", sk, "GET", "/oauth_applications?order_by=client_id", "", 400, "bad_request"},
+		{"oauth apps wrong method", sk, "DELETE", "/oauth_applications", "", 405, "method_not_allowed"},
+
+		// POST /oauth_applications/{id}/revoke_token
+		{"oauth revoke", sk, "POST", "/oauth_applications/" + appA.ID + "/revoke_token", body("token", oatToRevoke), 204, ""},
+		{"oauth revoke again", sk, "POST", "/oauth_applications/" + appA.ID + "/revoke_token", body("token", oatToRevoke), 204, ""},
+		{"oauth revoke other app's token", sk, "POST", "/oauth_applications/" + appA.ID + "/revoke_token", body("token", oatOfB), 404, "resource_not_found"},
+		{"oauth revoke unknown app", sk, "POST", "/oauth_applications/oa_000000000000000000000000000/revoke_token", body("token", oatLive), 404, "resource_not_found"},
+		{"oauth revoke unknown token", sk, "POST", "/oauth_applications/" + appA.ID + "/revoke_token", body("token", "oat_unknown"), 404, "resource_not_found"},
+		{"oauth revoke jwt", sk, "POST", "/oauth_applications/" + appA.ID + "/revoke_token", body("token", oauthJWT), 400, "form_param_value_invalid"},
+		{"oauth revoke machine key", ak, "POST", "/oauth_applications/" + appA.ID + "/revoke_token", body("token", oatLive), 401, "unauthorized"},
+		{"oauth revoke missing token", sk, "POST", "/oauth_applications/" + appA.ID + "/revoke_token", `{}`, 400, "form_param_missing"},
+		{"oauth revoke no body", sk, "POST", "/oauth_applications/" + appA.ID + "/revoke_token", ``, 400, "request_body_invalid"},
+
+		// POST /oauth_applications/access_tokens/verify
+		{"oauth verify opaque", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", oatLive), 200, ""},
+		{"oauth verify jwt", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", oauthJWT), 200, ""},
+		{"oauth verify expired jwt", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", oauthJWTExpiring), 200, ""},
+		{"oauth verify deprecated secret", sk, "POST", "/oauth_applications/access_tokens/verify", body("secret", oatLive), 200, ""},
+		{"oauth verify revoked", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", oatRevoked), 404, "resource_not_found"},
+		{"oauth verify revoked through app", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", oatToRevoke), 404, "resource_not_found"},
+		{"oauth verify expired opaque", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", oatExpiring), 404, "resource_not_found"},
+		{"oauth verify unknown", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", "oat_0123456789abcdefghijklmnopqrstuv"), 404, "resource_not_found"},
+		{"oauth verify m2m jwt", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", jwtLive.Token), 404, "resource_not_found"},
+		{"oauth verify m2m token", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", live.Token), 404, "resource_not_found"},
+		{"oauth verify tampered jwt", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", oauthJWT[:len(oauthJWT)-4]+"AAAA"), 404, "resource_not_found"},
+		{"oauth verify machine key", ak, "POST", "/oauth_applications/access_tokens/verify", body("access_token", oatLive), 401, "unauthorized"},
+		{"oauth verify both", sk, "POST", "/oauth_applications/access_tokens/verify", `{"access_token":"` + oatLive + `","secret":"` + oatLive + `"}`, 400, "form_param_value_invalid"},
+		{"oauth verify neither", sk, "POST", "/oauth_applications/access_tokens/verify", `{}`, 400, "form_param_missing"},
+		{"oauth verify as token", sk, "POST", "/oauth_applications/access_tokens/verify", body("token", oatLive), 400, "form_param_unknown"},
+		{"oauth verify number", sk, "POST", "/oauth_applications/access_tokens/verify", `{"access_token":1}`, 400, "form_param_format_invalid"},
+		{"m2m verify oauth jwt", sk, "POST", "/m2m_tokens/verify", verify(oauthJWT), 404, "resource_not_found"},
+
+		// POST /__emulator/oauth_access_tokens (the emulator's own)
+		{"mint jwt", sk, "POST", "/__emulator/oauth_access_tokens", `{"user_id":"` + user + `","client_id":"` + appA.ClientID + `","scopes":["read"],"format":"jwt","seconds_until_expiration":60,"audience":["https://mcp.example"]}`, 200, ""},
+		{"mint opaque", sk, "POST", "/__emulator/oauth_access_tokens", `{"user_id":"` + user + `","client_id":"` + appA.ClientID + `","format":"opaque"}`, 200, ""},
+		{"mint unknown client", sk, "POST", "/__emulator/oauth_access_tokens", `{"user_id":"` + user + `","client_id":"nope"}`, 400, "form_param_value_invalid"},
+		{"mint machine key", ak, "POST", "/__emulator/oauth_access_tokens", `{"user_id":"` + user + `","client_id":"` + appA.ClientID + `"}`, 401, "unauthorized"},
+
 		// unknown paths
 		{"unknown path", sk, "GET", "/users", "", 404, "resource_not_found"},
 		{"unknown m2m path", sk, "GET", "/m2m_tokens/" + live.ID, "", 404, "resource_not_found"},
@@ -205,7 +362,7 @@ func TestConformance(t *testing.T) {
 			t.Errorf("%s: got status %d, want %d (body %.300s)", c.Name, resp.StatusCode, c.Want, body)
 			continue
 		}
-		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json" && c.Want != 204 {
 			t.Errorf("%s: got Content-Type %q, want application/json", c.Name, ct)
 		}
 		if c.Want == 405 && resp.Header.Get("Allow") == "" {
@@ -239,6 +396,8 @@ func TestConformance(t *testing.T) {
 		for _, c := range []rawCase{
 			{fc.name + " verify", sk, "POST", "/m2m_tokens/verify", verify(live.Token), fc.want, ""},
 			{fc.name + " jwks", sk, "GET", "/jwks", "", fc.want, ""},
+			{fc.name + " api key verify", sk, "POST", "/api_keys/verify", body("secret", apiLive.Secret), fc.want, ""},
+			{fc.name + " oauth verify", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", oatLive), fc.want, ""},
 		} {
 			srv.Inject(fc.fault())
 			if resp, body := testkit.SendRaw(t, hc, srv.URL, testkit.RawCase(c)); resp.StatusCode != c.Want {
@@ -247,5 +406,33 @@ func TestConformance(t *testing.T) {
 		}
 		srv.ClearFaults()
 	}
+
+	// @clerk/backend calls the API key and OAuth verify endpoints at the origin.
+	origin := strings.TrimSuffix(srv.URL, "/v1")
+	for _, c := range []rawCase{
+		{"origin api key verify", sk, "POST", "/api_keys/verify", body("secret", apiLive.Secret), 200, ""},
+		{"origin api key create", sk, "POST", "/api_keys", `{"name":"origin","subject":"` + user + `"}`, 200, ""},
+		{"origin api key list", sk, "GET", "/api_keys?subject=" + user, "", 200, ""},
+		{"origin api key get", sk, "GET", "/api_keys/" + apiLive.ID, "", 200, ""},
+		{"origin api key secret", sk, "GET", "/api_keys/" + apiLive.ID + "/secret", "", 200, ""},
+		{"origin api key revoke", sk, "POST", "/api_keys/" + apiRevoked.ID + "/revoke", `{}`, 200, ""},
+		{"origin oauth verify", sk, "POST", "/oauth_applications/access_tokens/verify", body("access_token", oauthJWT), 200, ""},
+		{"origin oauth apps", sk, "GET", "/oauth_applications", "", 404, "resource_not_found"},
+		{"origin mint", sk, "POST", "/__emulator/oauth_access_tokens", `{}`, 404, "resource_not_found"},
+	} {
+		if resp, b := testkit.SendRaw(t, hc, origin, testkit.RawCase(c)); resp.StatusCode != c.Want {
+			t.Errorf("%s: got status %d, want %d (%.300s)", c.Name, resp.StatusCode, c.Want, b)
+		}
+	}
 	validateAll(t, rec.exchanges())
+}
+
+// mustAPIKey creates an API key on srv, or fails t.
+func mustAPIKey(t *testing.T, srv *clerktest.Server, p clerktest.APIKeyParams) *clerkapi.APIKey {
+	t.Helper()
+	k, err := srv.CreateAPIKey(p)
+	if err != nil {
+		t.Fatalf("CreateAPIKey: %v", err)
+	}
+	return k
 }

@@ -5,7 +5,7 @@ go 1.25.0
 replace github.com/m2mauth/m2mauth => ../..
 
 require (
-	github.com/clerk/clerk-sdk-go/v2 v2.4.2
+	github.com/clerk/clerk-sdk-go/v2 v2.7.0
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/m2mauth/m2mauth v0.0.0-00010101000000-000000000000
 	go.uber.org/goleak v1.3.0

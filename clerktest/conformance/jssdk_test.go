@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
 )
 
@@ -118,13 +119,7 @@ type jsResults struct {
 // checked against the spec. It is skipped where Node or the installed SDK is
 // absent, e.g. in a clone where `npm install` was not run.
 func TestOfficialJSSDK(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not on PATH: Clerk's JavaScript SDK cannot run here")
-	}
-	if _, err := os.Stat(filepath.Join(jsSDKDir, "node_modules", "@clerk", "backend", "package.json")); err != nil {
-		t.Skipf("@clerk/backend is not installed in %s (run `npm install --prefix clerktest/conformance/testdata/jssdk`): %v", jsSDKDir, err)
-	}
+	node := needNode(t)
 
 	// The emulator's clock is the real one: the SDK checks JWT times against
 	// Node's clock.
@@ -133,52 +128,13 @@ func TestOfficialJSSDK(t *testing.T) {
 	recv := srv.CreateMachine("receiver")
 	caller := srv.CreateMachine("caller", recv.ID)
 
-	origin, err := url.Parse(strings.TrimSuffix(srv.URL, "/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &recorder{}
-	proxy := httputil.NewSingleHostReverseProxy(origin)
-	proxy.Transport = rec
-	front := httptest.NewServer(proxy)
-	defer front.Close()
-
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "m2m.mjs")
-	cmd.Dir = jsSDKDir
-	cmd.Env = append(os.Environ(),
-		"CLERK_API_URL="+front.URL,
-		"CLERK_API_VERSION=v1",
-		"CLERK_SECRET_KEY="+srv.SecretKey,
+	var r jsResults
+	exs := runNode(t, node, srv, "m2m.mjs", &r,
 		"CALLER_MACHINE_ID="+caller.ID,
 		"CALLER_MACHINE_SECRET_KEY="+caller.SecretKey,
 		"RECEIVER_MACHINE_ID="+recv.ID,
 		"RECEIVER_MACHINE_SECRET_KEY="+recv.SecretKey,
-		"CLERK_TELEMETRY_DISABLED=1",
 	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			t.Fatalf("node m2m.mjs did not finish within 60 s; stderr:\n%s", stderr.String())
-		}
-		t.Fatalf("node m2m.mjs: %v; stderr:\n%s", err, stderr.String())
-	}
-	t.Logf("node m2m.mjs ran in %v", time.Since(start).Round(time.Millisecond))
-	out := stdout.String()
-	defer func() {
-		if t.Failed() {
-			t.Logf("m2m.mjs printed:\n%s", out)
-		}
-	}()
-	var r jsResults
-	dec := json.NewDecoder(strings.NewReader(out))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		t.Fatalf("m2m.mjs printed no results object: %v; stderr:\n%s", err, stderr.String())
-	}
 
 	// Opaque token: created by the caller, scoped to the receiver.
 	c := r.Created
@@ -291,7 +247,6 @@ func TestOfficialJSSDK(t *testing.T) {
 
 	// What went over the wire: the SDK sends M2M token calls without /v1, the
 	// rest under /v1; every answer conforms to the spec.
-	exs := rec.exchanges()
 	var paths []string
 	for _, e := range exs {
 		paths = append(paths, e.req.Method+" "+e.req.URL.Path)
@@ -305,4 +260,81 @@ func TestOfficialJSSDK(t *testing.T) {
 		t.Errorf("GET /jwks calls: got %d, want 1 (the SDK caches the key set)", n)
 	}
 	validateAll(t, exs)
+}
+
+// needNode returns the path of node, or skips t when Node or the installed
+// SDK is absent (outside CI, where .ci/run installs both).
+func needNode(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not on PATH: Clerk's JavaScript SDK cannot run here")
+	}
+	if _, err := os.Stat(filepath.Join(jsSDKDir, "node_modules", "@clerk", "backend", "package.json")); err != nil {
+		t.Skipf("@clerk/backend is not installed in %s (run `npm install --prefix clerktest/conformance/testdata/jssdk`): %v", jsSDKDir, err)
+	}
+	return node
+}
+
+// runNode runs script from jsSDKDir under node against srv, through a
+// recording proxy, with CLERK_API_URL (the proxy's origin), CLERK_API_VERSION,
+// CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY and env set. It decodes the one JSON
+// object the script prints into out, refusing unknown fields, and returns the
+// recorded exchanges. Every request the SDK sent must carry the
+// Clerk-API-Version that clerkapi sends.
+func runNode(t *testing.T, node string, srv *clerktest.Server, script string, out any, env ...string) []exchange {
+	t.Helper()
+	origin, err := url.Parse(strings.TrimSuffix(srv.URL, "/v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	proxy := httputil.NewSingleHostReverseProxy(origin)
+	proxy.Transport = rec
+	front := httptest.NewServer(proxy)
+	defer front.Close()
+
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = jsSDKDir
+	cmd.Env = append(os.Environ(),
+		"CLERK_API_URL="+front.URL,
+		"CLERK_API_VERSION=v1",
+		"CLERK_SECRET_KEY="+srv.SecretKey,
+		"CLERK_PUBLISHABLE_KEY="+srv.PublishableKey,
+		"CLERK_TELEMETRY_DISABLED=1",
+	)
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			t.Fatalf("node %s did not finish within 60 s; stderr:\n%s", script, stderr.String())
+		}
+		t.Fatalf("node %s: %v; stderr:\n%s", script, err, stderr.String())
+	}
+	t.Logf("node %s ran in %v", script, time.Since(start).Round(time.Millisecond))
+	printed := stdout.String()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s printed:\n%s", script, printed)
+		}
+	})
+	dec := json.NewDecoder(strings.NewReader(printed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		t.Fatalf("%s printed no results object: %v; stderr:\n%s", script, err, stderr.String())
+	}
+	exs := rec.exchanges()
+	for _, e := range exs {
+		if strings.HasPrefix(strings.TrimPrefix(e.req.URL.Path, "/v1"), emulatorPath) {
+			continue // the script's own fetch, not the SDK
+		}
+		if got := e.req.Header.Get("Clerk-API-Version"); got != clerkapi.APIVersion {
+			t.Errorf("%v: @clerk/backend sent Clerk-API-Version %q, want %q as clerkapi does", e, got, clerkapi.APIVersion)
+		}
+	}
+	return exs
 }

@@ -4,10 +4,29 @@
 // At start it creates demo machines — "caller" scoped to "receiver", and
 // "loner" scoped to nothing — and prints the base URL (ending in /v1), the
 // instance's Clerk secret key and each machine's ID, name, secret key and
-// scopes. With -json it prints exactly one JSON object on the first line of
-// stdout instead:
+// scopes. Then it prints three lines to paste into sh, bash or zsh, which
+// need curl, grep and cut (no jq), with the keys and IDs of this run filled in:
 //
-//	{"base_url": …, "secret_key": …, "machines": [{"id": …, "name": …, "secret_key": …, "scoped_machines": […]}]}
+//	TOKEN=$(curl -sS -w '\n' -X POST http://127.0.0.1:8787/v1/m2m_tokens -H 'Authorization: Bearer ak_…' -H 'Content-Type: application/json' -d '{}' | grep -o '"token":"[^"]*"' | cut -d'"' -f4)
+//	curl -sS -w '\n' -X POST http://127.0.0.1:8787/v1/m2m_tokens/verify -H 'Authorization: Bearer sk_test_…' -H 'Content-Type: application/json' -d "{\"token\":\"$TOKEN\"}"
+//	curl -sS -w '\n' -X POST http://127.0.0.1:8787/v1/machines -H 'Authorization: Bearer sk_test_…' -H 'Content-Type: application/json' -d '{"name":"worker","scoped_machines":["mch_…"]}'
+//
+// The first mints an opaque token with caller's machine secret key (ak_…)
+// and keeps its value in $TOKEN (201; the token is shown only then); the
+// second verifies it with the Clerk secret key (200, the token object
+// without its value; receiver's key works too, since the token is scoped to
+// it, and another machine's key gets 404); the third adds a machine "worker"
+// that may call receiver (200, with the new machine's ID and secret key).
+// Send a service the token as "Authorization: Bearer $TOKEN".
+//
+// With -json it prints exactly one JSON object on the first line of stdout
+// instead, and no curl lines:
+//
+//	{"base_url": …, "secret_key": …, "publishable_key": …, "machines": [{"id": …, "name": …, "secret_key": …, "scoped_machines": […]}]}
+//
+// publishable_key (pk_test_…) encodes the emulator's host:port as Clerk's
+// publishable keys encode an instance's Frontend API host: @clerk/backend's
+// authenticateRequest needs one to accept OAuth tokens or any kind of token.
 //
 // Usage:
 //
@@ -17,6 +36,37 @@
 // endpoints under /v1 and at the origin (as @clerk/backend calls them), verify
 // with the token as "token" or as "secret" (Clerk's Python and C# SDKs), and
 // JWT-format tokens with Clerk's claim set (iss is the emulator's origin).
+//
+// API keys and OAuth access tokens are served too, with the Clerk secret key
+// only: POST and GET /v1/api_keys, GET /v1/api_keys/{id} and
+// /v1/api_keys/{id}/secret, POST /v1/api_keys/{id}/revoke and
+// POST /v1/api_keys/verify (body {"secret": …}); POST and GET
+// /v1/oauth_applications, POST /v1/oauth_applications/{id}/revoke_token and
+// POST /v1/oauth_applications/access_tokens/verify (body
+// {"access_token": …}). The API key and verify endpoints also answer at the
+// origin, as @clerk/backend calls them.
+//
+// Clerk issues OAuth access tokens at the end of its OAuth flows, which the
+// emulator does not serve; it mints them on request instead, with the Clerk
+// secret key, for an OAuth application created first:
+//
+//	POST /v1/__emulator/oauth_access_tokens
+//	{"user_id": "user_…", "client_id": "…", "scopes": ["read"],
+//	 "format": "jwt", "seconds_until_expiration": 3600,
+//	 "audience": ["https://mcp.example/mcp"]}
+//
+// user_id (a user ID, user_ and 27 characters) and client_id (the
+// application's) are required; scopes are RFC 6749 scope-tokens; format is
+// jwt (the default) or opaque; the lifetime defaults to one hour; audience,
+// optional, becomes a JWT's aud. It answers 200 {"token": …, "id": "oat_…"}:
+// the token is oat_… or a JWT (typ at+jwt) signed with the instance's key.
+// For example, with BASE_URL and SECRET_KEY from the start-up line:
+//
+//	curl -s "$BASE_URL/oauth_applications" -H "Authorization: Bearer $SECRET_KEY" \
+//	  -H 'Content-Type: application/json' -d '{"name": "agent"}'     # note its client_id
+//	curl -s "$BASE_URL/__emulator/oauth_access_tokens" -H "Authorization: Bearer $SECRET_KEY" \
+//	  -H 'Content-Type: application/json' \
+//	  -d '{"user_id": "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "client_id": "CLIENT_ID", "scopes": ["read"]}'
 //
 // It stops cleanly on SIGINT or SIGTERM. All state lives in memory.
 package main

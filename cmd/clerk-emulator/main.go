@@ -31,9 +31,10 @@ func main() {
 
 // startup is what the emulator prints at start with -json.
 type startup struct {
-	BaseURL   string        `json:"base_url"`
-	SecretKey string        `json:"secret_key"`
-	Machines  []machineInfo `json:"machines"`
+	BaseURL        string        `json:"base_url"`
+	SecretKey      string        `json:"secret_key"`
+	PublishableKey string        `json:"publishable_key"`
+	Machines       []machineInfo `json:"machines"`
 }
 
 type machineInfo struct {
@@ -68,9 +69,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	receiver := srv.CreateMachine("receiver")
 	caller := srv.CreateMachine("caller", receiver.ID)
 	loner := srv.CreateMachine("loner")
-	info := startup{BaseURL: srv.URL, SecretKey: srv.SecretKey}
+	info := startup{BaseURL: srv.URL, SecretKey: srv.SecretKey, PublishableKey: srv.PublishableKey}
 	for _, m := range []*clerktest.Machine{caller, receiver, loner} {
-		info.Machines = append(info.Machines, machineInfo{ID: m.ID, Name: m.Name, SecretKey: m.SecretKey, ScopedMachines: m.ScopedMachines})
+		info.Machines = append(info.Machines, infoOf(m))
 	}
 	if *asJSON {
 		b, err := json.Marshal(info)
@@ -81,14 +82,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		printText(stdout, info)
+		intro, lines := tryIt(info.BaseURL, info.SecretKey, infoOf(caller), infoOf(receiver))
+		printText(stdout, info, intro, lines)
 	}
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "clerk-emulator: shutting down")
 	return nil
 }
 
-func printText(w io.Writer, info startup) {
+func infoOf(m *clerktest.Machine) machineInfo {
+	return machineInfo{ID: m.ID, Name: m.Name, SecretKey: m.SecretKey, ScopedMachines: m.ScopedMachines}
+}
+
+// printText prints info for people, then what tryIt returns.
+func printText(w io.Writer, info startup, intro string, lines []string) {
 	fmt.Fprintf(w, "Clerk emulator listening\n  base URL:   %s\n  secret key: %s\n\nMachines:\n", info.BaseURL, info.SecretKey)
 	for _, m := range info.Machines {
 		scopes := "(none)"
@@ -97,4 +104,42 @@ func printText(w io.Writer, info startup) {
 		}
 		fmt.Fprintf(w, "  %s\n    id:         %s\n    secret key: %s\n    may call:   %s\n", m.Name, m.ID, m.SecretKey, scopes)
 	}
+	fmt.Fprintf(w, "\n%s\n", intro)
+	for _, l := range lines {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	fmt.Fprint(w, "\nStop with Ctrl-C.\n")
+}
+
+// tryIt returns shell lines that show how to use the emulator at baseURL,
+// and a sentence that introduces them: caller mints a token into $TOKEN with
+// its machine secret key, the instance's secretKey verifies it, then adds a
+// machine that may call receiver. They need curl, grep and cut (no jq), end
+// what curl prints with a newline, and hold no comment, which an interactive
+// zsh would run as a command. The tests run each line, parsed and through sh.
+func tryIt(baseURL, secretKey string, caller, receiver machineInfo) (intro string, lines []string) {
+	post := func(path, key, body string) string {
+		return "curl -sS -w '\\n' -X POST " + shellQuote(baseURL+path) +
+			" -H " + shellQuote("Authorization: Bearer "+key) +
+			" -H 'Content-Type: application/json' -d " + body
+	}
+	machine, _ := json.Marshal(struct {
+		Name           string   `json:"name"`
+		ScopedMachines []string `json:"scoped_machines"`
+	}{"worker", []string{receiver.ID}})
+	intro = fmt.Sprintf("Try it in sh, bash or zsh (with curl): %s mints a token into $TOKEN, the secret key\n"+
+		"verifies it, then adds a machine \"worker\" that may call %s:", caller.Name, receiver.Name)
+	return intro, []string{
+		"TOKEN=$(" + post("/m2m_tokens", caller.SecretKey, "'{}'") + ` | grep -o '"token":"[^"]*"' | cut -d'"' -f4)`,
+		post("/m2m_tokens/verify", secretKey, `"{\"token\":\"$TOKEN\"}"`),
+		post("/machines", secretKey, shellQuote(string(machine))),
+	}
+}
+
+// shellQuote quotes s as one word of a POSIX shell, unless it needs none.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_%+:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

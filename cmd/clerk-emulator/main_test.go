@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"strings"
@@ -43,6 +44,12 @@ func TestRunJSON(t *testing.T) {
 		!strings.HasPrefix(info.SecretKey, "sk_test_") || len(info.Machines) != 3 {
 		t.Fatalf("got %+v, want a /v1 base URL, an sk_test_ key and three machines", info)
 	}
+	// The publishable key encodes the emulator's host:port as Clerk's do.
+	pk, ok := strings.CutPrefix(info.PublishableKey, "pk_test_")
+	host := strings.TrimSuffix(strings.TrimPrefix(info.BaseURL, "http://"), "/v1")
+	if dec, err := base64.RawStdEncoding.DecodeString(pk); !ok || err != nil || string(dec) != host+"$" {
+		t.Errorf("got publishable key %q, want pk_test_ + base64(%q)", info.PublishableKey, host+"$")
+	}
 	byName := map[string]machineInfo{}
 	for _, m := range info.Machines {
 		byName[m.Name] = m
@@ -76,27 +83,10 @@ func TestRunJSON(t *testing.T) {
 }
 
 func TestRunText(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, pw, io.Discard); pw.Close() }()
-	r := bufio.NewReader(pr)
-	var out strings.Builder
-	for !strings.Contains(out.String(), "loner") {
-		l, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		out.WriteString(l)
-	}
-	go io.Copy(io.Discard, pr)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"/v1", "sk_test_", "caller", "receiver", "ak_", "mch_"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("got output %q, want it to mention %q", out.String(), want)
+	out := startText(t)
+	for _, want := range []string{"/v1", "sk_test_", "caller", "receiver", "loner", "ak_", "mch_", "Try it", "TOKEN=$(curl"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("got output %q, want it to mention %q", out, want)
 		}
 	}
 }

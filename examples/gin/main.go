@@ -1,8 +1,9 @@
 // Command gin is a small service protected by m2mauth with Gin: GET /healthz
 // is public, GET /api/whoami needs a valid M2M token scoped to this service,
 // GET /api/reports also needs the claim {"role":"reporter"}. It is
-// examples/nethttp written with Gin, with its GET /readyz (readiness probe)
-// and GET /metrics (Prometheus, always served, unauthenticated).
+// examples/production written with Gin, with its GET /readyz (readiness
+// probe) and GET /metrics (Prometheus, always served, unauthenticated),
+// without its DEBUG_ADDR listener.
 //
 // With no CLERK_SECRET_KEY / CLERK_MACHINE_SECRET_KEY it starts the embedded
 // Clerk emulator and prints a ready token and curl lines:

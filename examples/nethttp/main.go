@@ -1,27 +1,14 @@
-// Command nethttp is a small service protected by m2mauth with net/http's
-// ServeMux: GET /healthz is public, GET /api/whoami needs a valid M2M token
-// scoped to this service, GET /api/reports also needs the claim
-// {"role":"reporter"}. GET /readyz is the readiness probe (503 while the key
-// is refused or Clerk unreachable: Verifier.Ready) and GET /metrics serves
-// the Prometheus metrics (m2mprom), both always and unauthenticated: in
-// production, keep /metrics on a private address or behind the scraper's
-// network policy.
-//
-// With no CLERK_SECRET_KEY / CLERK_MACHINE_SECRET_KEY it starts the embedded
-// Clerk emulator and prints a ready token and curl lines:
-//
-//	go run ./examples/nethttp
-//
-// Environment:
+// Command nethttp is the quick start: a net/http service protected by
+// m2mauth. GET /healthz is public; GET /api/whoami needs an M2M token scoped
+// to this service. examples/production adds metrics, readiness, Redis, pprof.
+// Without a Clerk key it starts the embedded Clerk emulator and prints a
+// ready token and curl lines (go run ./examples/nethttp). Environment:
 //
 //	CLERK_SECRET_KEY          the instance's Clerk secret key (sk_…); needs M2M_AUDIENCE
 //	CLERK_MACHINE_SECRET_KEY  or this service's machine secret key (ak_…)
 //	CLERK_API_URL             Clerk's Backend API base URL (default https://api.clerk.com/v1)
 //	M2M_AUDIENCE              this service's machine ID (mch_…)
 //	ADDR                      the listen address (default 127.0.0.1:8080)
-//	REDIS_URL                 if set (redis://host:port/db), the cache is shared with every replica over Redis
-//	DEBUG_ADDR                if set, net/http/pprof on this separate, private address, and
-//	                          POST /debug/m2mauth/invalidate?id=mt_… (Verifier.InvalidateID)
 package main
 
 import (
@@ -32,128 +19,60 @@ import (
 	"io"
 	"net"
 	"net/http"
-	_ "net/http/pprof" // served on DEBUG_ADDR only, never on the service's port
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/m2mauth/m2mauth/adapters/m2mhttp"
-	"github.com/m2mauth/m2mauth/cache/rediscache"
-	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
-	"github.com/m2mauth/m2mauth/metrics/m2mprom"
 	"github.com/m2mauth/m2mauth/middleware"
 	"github.com/m2mauth/m2mauth/verifier"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Getenv, os.Stdout)
-	stop()
-	if err != nil {
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "nethttp:", err)
 		os.Exit(1)
 	}
 }
 
-// run serves until ctx ends, then shuts down gracefully. getenv reads the
-// configuration (os.Getenv in main).
+// run serves until ctx ends, then shuts down gracefully.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	key := cmp.Or(getenv("CLERK_SECRET_KEY"), getenv("CLERK_MACHINE_SECRET_KEY"))
-	apiURL := cmp.Or(getenv("CLERK_API_URL"), clerkapi.DefaultBaseURL)
-	audience := getenv("M2M_AUDIENCE")
-	addr := cmp.Or(getenv("ADDR"), "127.0.0.1:8080")
-
-	token := "$M2M_TOKEN" // for the curl lines printed below
-	if key == "" {
-		// No Clerk key: try it out against an in-process Clerk emulator.
-		demo, err := clerktest.StartDemo(stdout, map[string]string{"role": "reporter"})
+	apiURL, audience, token := getenv("CLERK_API_URL"), getenv("M2M_AUDIENCE"), "$M2M_TOKEN"
+	if key == "" { // no key: an in-process Clerk emulator and a ready token
+		demo, err := clerktest.StartDemo(stdout, nil)
 		if err != nil {
 			return err
 		}
 		defer demo.Close()
 		key, apiURL, audience, token = demo.SecretKey, demo.URL, demo.Receiver.ID, demo.Token
 	}
-
-	obs, err := m2mprom.NewObserver() // latency histograms of misses and Clerk calls
-	if err != nil {
-		return err
-	}
-	vopts := []verifier.Option{verifier.WithBaseURL(apiURL), verifier.WithObserver(obs)}
-	if u := getenv("REDIS_URL"); u != "" {
-		// Many replicas: one call to Clerk per token for all of them, and
-		// revocations and Clerk's back-off reach every one (see the README).
-		sc, rdb, err := rediscache.NewFromURL(u)
-		if err != nil {
-			return err
-		}
-		defer rdb.Close() // after v.Close
-		vopts = append(vopts, verifier.WithSharedCache(sc))
-	}
-	v, err := verifier.New(key, vopts...)
+	v, err := verifier.New(key, verifier.WithBaseURL(apiURL))
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	metrics, err := metricsHandler(v, obs)
-	if err != nil {
-		return err
-	}
-
-	// Any valid token scoped to this service; with a Clerk secret key (sk_…)
-	// the audience is what keeps other services' tokens out.
+	// Tokens scoped to this service only (required with an sk_ key).
 	auth, err := middleware.New(v, middleware.WithAudience(audience))
 	if err != nil {
 		return err
 	}
-	// The same, and the claim {"role":"reporter"}.
-	reporters, err := middleware.New(v, middleware.WithAudience(audience), middleware.WithCheck(requireRole("reporter")))
-	if err != nil {
-		return err
-	}
-
-	if debugAddr := getenv("DEBUG_ADDR"); debugAddr != "" {
-		dln, err := net.Listen("tcp", debugAddr)
-		if err != nil {
-			return err
-		}
-		defer dln.Close()
-		dmux := http.NewServeMux()
-		dmux.Handle("/debug/pprof/", http.DefaultServeMux) // pprof registered itself there
-		dmux.HandleFunc("POST /debug/m2mauth/invalidate", invalidate(v))
-		go func() { _ = http.Serve(dln, dmux) }()
-	}
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", healthz)
-	mux.HandleFunc("GET /readyz", readyz(v))
-	mux.Handle("GET /metrics", metrics)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, `{"status":"ok"}`) })
 	mux.Handle("GET /api/whoami", m2mhttp.Middleware(auth)(http.HandlerFunc(whoami)))
-	mux.Handle("GET /api/reports", m2mhttp.Middleware(reporters)(http.HandlerFunc(reports)))
-
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", cmp.Or(getenv("ADDR"), "127.0.0.1:8080"))
 	if err != nil {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "Try:\n  curl %s/healthz\n  curl %s/readyz\n  curl %s/metrics\n", base, base, base)
-	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' %s/api/whoami\n", token, base)
-	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' %s/api/reports\n", token, base)
+	fmt.Fprintf(stdout, "Try:\n  curl %s/healthz\n  curl -H 'Authorization: Bearer %s' %s/api/whoami\n", base, token, base)
 	fmt.Fprintf(stdout, "Listening on %s\n", base) // the last line: ready
-
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -168,100 +87,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	return err
 }
 
-func healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// readyz answers 200 {"status":"ready"} while v can verify tokens, else 503
-// {"status":"misconfigured"} or {"status":"unavailable"}: v.Ready probes
-// Clerk at most once 5 s, however often it is asked.
-func readyz(v *verifier.Verifier) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if err := v.Ready(r.Context()); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": string(verifier.OutcomeOf(err))})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	}
-}
-
-// metricsHandler serves v's metrics, obs's histograms and the Go runtime's
-// in Prometheus's format, from a registry of its own.
-func metricsHandler(v *verifier.Verifier, obs *m2mprom.Observer) (http.Handler, error) {
-	c, err := m2mprom.NewCollector(v, m2mprom.WithObserver(obs))
-	if err != nil {
-		return nil, err
-	}
-	reg := prometheus.NewRegistry()
-	if err := reg.Register(c); err != nil {
-		return nil, err
-	}
-	if err := reg.Register(collectors.NewGoCollector()); err != nil {
-		return nil, err
-	}
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), nil
-}
-
-// whoAmI is the answer of GET /api/whoami: who called (never the token itself).
-type whoAmI struct {
-	Subject   string          `json:"subject"` // the calling machine, mch_…
-	Scopes    []string        `json:"scopes"`  // the machines it may call
-	Claims    json.RawMessage `json:"claims"`  // its custom claims, or null
-	TokenID   string          `json:"token_id"`
-	Format    string          `json:"format"` // opaque or jwt
-	ExpiresAt time.Time       `json:"expires_at,omitzero"`
-}
-
+// whoami answers who called (never the token itself).
 func whoami(w http.ResponseWriter, r *http.Request) {
 	tok, ok := m2mhttp.Token(r)
 	if !ok { // only without the middleware in front: fail closed
 		http.Error(w, "not authenticated", http.StatusInternalServerError)
 		return
 	}
-	writeJSON(w, http.StatusOK, whoAmI{
-		Subject: tok.Subject, Scopes: tok.Scopes, Claims: tok.Claims, TokenID: tok.ID, Format: string(tok.Format), ExpiresAt: tok.ExpiresAt,
-	})
-}
-
-func reports(w http.ResponseWriter, r *http.Request) {
-	tok, ok := m2mhttp.Token(r)
-	if !ok {
-		http.Error(w, "not authenticated", http.StatusInternalServerError)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"for": tok.Subject, "reports": []string{"2026-q3-usage", "2026-q3-billing"}})
-}
-
-// requireRole refuses (403) a token whose claim "role" is not role.
-func requireRole(role string) middleware.Check {
-	return func(_ context.Context, t *verifier.Token) error {
-		var claims struct {
-			Role string `json:"role"`
-		}
-		if err := t.DecodeClaims(&claims); err != nil || claims.Role != role {
-			return middleware.Forbidden("claim role=" + role + " required")
-		}
-		return nil
-	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// invalidate is the operator's POST /debug/m2mauth/invalidate?id=mt_…: the
-// Verifier forgets the token (on every replica with REDIS_URL), so that the
-// next request with it asks Clerk and sees a revocation. Private address only.
-func invalidate(v *verifier.Verifier) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id := r.URL.Query().Get("id")
-		if !strings.HasPrefix(id, "mt_") {
-			http.Error(w, "want ?id=mt_…", http.StatusBadRequest)
-			return
-		}
-		v.InvalidateID(id)
-		w.WriteHeader(http.StatusNoContent)
-	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"subject": tok.Subject, "scopes": tok.Scopes,
+		"claims": tok.Claims, "token_id": tok.ID, "format": tok.Format, "expires_at": tok.ExpiresAt})
 }

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"io"
-	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -13,16 +10,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestRun serves the example on 127.0.0.1:0 and calls its routes: with the
-// embedded emulator, with a Clerk secret key, with a machine key, and
+// TestRun serves the example on 127.0.0.1:0 and calls its two routes: with
+// the embedded emulator, with a Clerk secret key, with a machine key, and
 // configurations it must refuse.
-func TestRun(t *testing.T) { demotest.Check(t, run) }
-
-// A REDIS_URL that does not parse stops the example before it serves.
-func TestRunBadRedisURL(t *testing.T) {
-	env := map[string]string{"ADDR": "127.0.0.1:0", "REDIS_URL": "http://127.0.0.1:6379/0"}
-	err := run(context.Background(), func(k string) string { return env[k] }, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "Redis URL") {
-		t.Fatalf("got %v, want the Redis URL refused", err)
-	}
-}
+func TestRun(t *testing.T) { demotest.CheckQuickStart(t, run) }

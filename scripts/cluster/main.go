@@ -1,8 +1,8 @@
 // Command cluster runs the scale-out scenarios of the shared cache: R
-// replicas of examples/nethttp (processes of their own, REDIS_URL set) share
-// one redis-server (started here on a free loopback port, no persistence) and
-// one Clerk emulator (in this process, so that its verify calls are counted),
-// and it prints the figures:
+// replicas of examples/production (processes of their own, REDIS_URL set)
+// share one redis-server (started here on a free loopback port, no
+// persistence) and one Clerk emulator (in this process, so that its verify
+// calls are counted), and it prints the figures:
 //
 //   - cold: T tokens × N requests each, round-robin over the replicas, all at
 //     once → verify calls (want T), then a second pass (want 0 more);
@@ -23,8 +23,8 @@
 //   - forged: a genuine entry copied in Redis under a junk token's name → the
 //     junk token is still refused.
 //
-//     go build -o /tmp/nethttp ./examples/nethttp
-//     go run ./scripts/cluster -example /tmp/nethttp
+//     go build -o /tmp/production ./examples/production
+//     go run ./scripts/cluster -example /tmp/production
 //
 // scripts/clustertest.sh does both. Traffic goes to 127.0.0.0/8 only; every
 // loop is bounded.
@@ -52,7 +52,7 @@ import (
 )
 
 func main() {
-	example := flag.String("example", "", "path to the built examples/nethttp binary")
+	example := flag.String("example", "", "path to the built examples/production binary")
 	replicas := flag.Int("replicas", 4, "replica processes")
 	tokens := flag.Int("tokens", 50, "tokens of the cold scenario")
 	requests := flag.Int("requests", 40, "requests per token of the cold scenario")

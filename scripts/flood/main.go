@@ -1,14 +1,14 @@
 // Command flood runs the upstream-protection scenarios against the example
-// service examples/nethttp, started as a process of its own, and prints the
-// figures. Clerk is a clerktest emulator in this process, so the faults (a
+// service examples/production, started as a process of its own, and prints
+// the figures. Clerk is a clerktest emulator in this process, so the faults (a
 // hanging Clerk, a rate limit, latency) and the calls that reach it are under
 // its control; callers are HTTP clients bound to different loopback
 // addresses (127.0.0.2 sends junk, 127.0.0.1 and 127.0.0.3 are legitimate),
 // so that the example's per-source budget sees different sources.
 //
-//	go build -o /tmp/nethttp ./examples/nethttp
-//	go run ./scripts/flood -example /tmp/nethttp            # every scenario
-//	go run ./scripts/flood -example /tmp/nethttp -only hang
+//	go build -o /tmp/production ./examples/production
+//	go run ./scripts/flood -example /tmp/production            # every scenario
+//	go run ./scripts/flood -example /tmp/production -only hang
 //
 // scripts/floodtest.sh does both. Traffic goes to 127.0.0.0/8 only; every
 // loop is bounded by its scenario's duration.
@@ -40,7 +40,7 @@ import (
 )
 
 func main() {
-	example := flag.String("example", "", "path to the built examples/nethttp binary")
+	example := flag.String("example", "", "path to the built examples/production binary")
 	only := flag.String("only", "", "run one scenario: hang, ratelimit or steady")
 	hangFor := flag.Duration("hang-duration", 10*time.Second, "length of the hanging-Clerk scenario")
 	rlFor := flag.Duration("ratelimit-duration", 60*time.Second, "length of the rate-limit scenario")

@@ -3,17 +3,21 @@
 
 Usage: extract-spec.py ../../../../shared/reference/clerk-bapi-2026-05-12.yml > clerk-m2m-openapi.yml
 
-Keeps the /jwks, /machines… and /m2m_tokens… paths and every component they
-reference (transitively), plus the ClerkErrors schema that tests use for
-statuses the spec does not list. The spec is Clerk's, MIT licensed: see
+Keeps the /jwks, /machines…, /m2m_tokens… and /api_keys… paths, the
+/oauth_applications paths clerktest serves (the list, revoke_token and
+access_tokens/verify) and every component they reference (transitively), plus
+the ClerkErrors schema that tests use for statuses the spec does not list. The spec is Clerk's, MIT licensed: see
 LICENSE.clerk-openapi-specs beside the output.
 """
 import sys
 import yaml
 
 src = yaml.safe_load(open(sys.argv[1]))
+OAUTH = {"/oauth_applications", "/oauth_applications/{oauth_application_id}/revoke_token",
+         "/oauth_applications/access_tokens/verify"}
 keep = {p: v for p, v in src["paths"].items()
-        if p == "/jwks" or p.startswith("/machines") or p.startswith("/m2m_tokens")}
+        if p == "/jwks" or p in OAUTH
+        or any(p.startswith(prefix) for prefix in ("/machines", "/m2m_tokens", "/api_keys"))}
 
 comps = src["components"]
 need = set()  # (section, name)
@@ -41,7 +45,7 @@ walk(comps["schemas"]["ClerkErrors"])
 out = {
     "openapi": src["openapi"],
     "info": {
-        "title": src["info"]["title"] + " (M2M, JWKS and machines subset)",
+        "title": src["info"]["title"] + " (machine credentials, JWKS and machines subset)",
         "description": "Extracted by extract-spec.py from Clerk's Backend API spec, version "
                        + src["info"]["version"] + ". Copyright (c) 2025 Clerk, MIT licence: "
                        "see LICENSE.clerk-openapi-specs.",

@@ -25,12 +25,40 @@ type request struct {
 	wantError  string // the JSON body's "error" on a refusal
 }
 
-// Check runs every end-to-end test of an example against run.
-func Check(t *testing.T, run RunFunc) {
-	t.Run("embedded emulator", func(t *testing.T) { checkEmbedded(t, run) })
-	t.Run("configured", func(t *testing.T) { checkConfigured(t, run) })
+// Check runs every end-to-end test of an example that serves the routes of
+// examples/production: GET /healthz, /api/whoami, /api/reports (the claim
+// {"role":"reporter"}), /readyz and /metrics, with the embedded emulator's
+// token carrying that claim.
+func Check(t *testing.T, run RunFunc) { check(t, run, true) }
+
+// CheckQuickStart runs the end-to-end tests of an example that serves GET
+// /healthz and /api/whoami only (examples/nethttp), with the embedded
+// emulator's token carrying no claims.
+func CheckQuickStart(t *testing.T, run RunFunc) { check(t, run, false) }
+
+// check runs the tests; full says whether the example serves every route
+// of Check.
+func check(t *testing.T, run RunFunc, full bool) {
+	t.Run("embedded emulator", func(t *testing.T) { checkEmbedded(t, run, full) })
+	t.Run("configured", func(t *testing.T) { checkConfigured(t, run, full) })
 	t.Run("refused configuration", func(t *testing.T) { checkRefused(t, run) })
-	t.Run("readiness and metrics", func(t *testing.T) { checkOperations(t, run) })
+	if full {
+		t.Run("readiness and metrics", func(t *testing.T) { checkOperations(t, run) })
+	}
+}
+
+// served is reqs without those for /api/reports unless full.
+func served(reqs []request, full bool) []request {
+	if full {
+		return reqs
+	}
+	var out []request
+	for _, r := range reqs {
+		if r.path != "/api/reports" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 var (
@@ -39,8 +67,8 @@ var (
 )
 
 // checkEmbedded: with no key the example starts the emulator and prints a
-// token that works on both protected routes.
-func checkEmbedded(t *testing.T, run RunFunc) {
+// token that works on the protected routes.
+func checkEmbedded(t *testing.T, run RunFunc, full bool) {
 	svc := start(t, run, map[string]string{"ADDR": "127.0.0.1:0"})
 	out := svc.out.String()
 	m := bearerRE.FindStringSubmatch(out)
@@ -56,20 +84,23 @@ func checkEmbedded(t *testing.T, run RunFunc) {
 	if strings.Contains(out, "sk_") || strings.Contains(out, "ak_") {
 		t.Errorf("got output\n%s\nwant no secret key in it", out)
 	}
-	svc.check(t, []request{
+	svc.check(t, served([]request{
 		{"healthz is public", "/healthz", "", 200, ""},
 		{"whoami without a token", "/api/whoami", "", 401, "missing_token"},
 		{"whoami with the printed token", "/api/whoami", token, 200, ""},
+		{"whoami with an unknown token", "/api/whoami", "mt_00000000000000000000000000000000", 401, "invalid_token"},
 		{"reports with the printed token", "/api/reports", token, 200, ""},
-		{"reports with an unknown token", "/api/reports", "mt_00000000000000000000000000000000", 401, "invalid_token"},
-	})
+		{"reports with an unknown token", "/api/reports", "mt_00000000000000000000000000000001", 401, "invalid_token"},
+	}, full))
 
 	_, who := svc.get(t, "/api/whoami", token)
 	if s, _ := who["subject"].(string); !strings.HasPrefix(s, "mch_") {
 		t.Errorf("whoami subject: got %q, want mch_…", s)
 	}
-	if c, _ := who["claims"].(map[string]any); c["role"] != "reporter" {
+	if c, _ := who["claims"].(map[string]any); full && c["role"] != "reporter" {
 		t.Errorf("whoami claims: got %v, want role=reporter", who["claims"])
+	} else if !full && who["claims"] != nil {
+		t.Errorf("whoami claims: got %v, want null", who["claims"])
 	}
 	if s, _ := who["scopes"].([]any); len(s) != 1 || s[0] != audience {
 		t.Errorf("whoami scopes: got %v, want [%s]", who["scopes"], audience)
@@ -86,6 +117,9 @@ func checkEmbedded(t *testing.T, run RunFunc) {
 	if b, _ := json.Marshal(who); strings.Contains(string(b), token) {
 		t.Errorf("whoami: got %s, want no token value in it", b)
 	}
+	if !full {
+		return
+	}
 	_, rep := svc.get(t, "/api/reports", token)
 	if rep["for"] != who["subject"] {
 		t.Errorf("reports: got %v, want them for %v", rep, who["subject"])
@@ -94,7 +128,7 @@ func checkEmbedded(t *testing.T, run RunFunc) {
 
 // checkConfigured configures the example as against a real Clerk (the test's
 // own emulator), with the instance's key and with the service's machine key.
-func checkConfigured(t *testing.T, run RunFunc) {
+func checkConfigured(t *testing.T, run RunFunc, full bool) {
 	clerk := clerktest.NewServer()
 	defer clerk.Close()
 	receiver := clerk.CreateMachine("reports-service")
@@ -144,15 +178,16 @@ func checkConfigured(t *testing.T, run RunFunc) {
 			tc.env["CLERK_API_URL"] = clerk.URL
 			tc.env["ADDR"] = "127.0.0.1:0"
 			svc := start(t, run, tc.env)
+			reqs := served(tc.requests, full)
 			if out := svc.out.String(); !strings.Contains(out, "Bearer $M2M_TOKEN") || strings.Contains(out, "emulator") || strings.Contains(out, tc.key) {
 				t.Errorf("got output\n%s\nwant curl lines with $M2M_TOKEN, no emulator and no key", out)
 			}
 			clerk.ResetCalls()
-			svc.check(t, tc.requests[:1])
-			if n := clerk.Calls(clerktest.EndpointVerify); tc.requests[0].token == "" && n != 0 {
-				t.Errorf("%s: got %d verify calls, want 0", tc.requests[0].name, n)
+			svc.check(t, reqs[:1])
+			if n := clerk.Calls(clerktest.EndpointVerify); reqs[0].token == "" && n != 0 {
+				t.Errorf("%s: got %d verify calls, want 0", reqs[0].name, n)
 			}
-			svc.check(t, tc.requests[1:])
+			svc.check(t, reqs[1:])
 		})
 	}
 }

@@ -41,6 +41,15 @@ func start(t *testing.T, run RunFunc, env map[string]string) *service {
 	return &service{base: base, out: out, client: &http.Client{Transport: tr}}
 }
 
+// Start runs the example with env until the test ends (then it expects run
+// to return nil) and returns its URL and what it printed up to its
+// "Listening on" line, for an example's own tests.
+func Start(t *testing.T, run RunFunc, env map[string]string) (base, printed string) {
+	t.Helper()
+	s := start(t, run, env)
+	return s.base, s.out.String()
+}
+
 // check sends each request and compares the answer.
 func (s *service) check(t *testing.T, reqs []request) {
 	t.Helper()

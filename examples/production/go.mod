@@ -1,4 +1,4 @@
-module github.com/m2mauth/m2mauth/examples/nethttp
+module github.com/m2mauth/m2mauth/examples/production
 
 go 1.25.0
 
