@@ -29,8 +29,8 @@
 // attribute names as m2mprom's labels (OpenTelemetry's Prometheus exporter
 // turns them into m2mprom's names, _total and _seconds included):
 //
-//	m2mauth.upstream_duration (histogram, s)  {endpoint, outcome}
-//	m2mauth.miss_duration     (histogram, s)  {outcome}
+//	m2mauth.upstream_duration (histogram, s)  {endpoint, kind, outcome}
+//	m2mauth.miss_duration     (histogram, s)  {kind, outcome}
 //	m2mauth.cache_hits, m2mauth.cache_negative_hits, m2mauth.cache_misses, m2mauth.shared_waits,
 //	m2mauth.upstream_requests {endpoint}, m2mauth.upstream_retries, m2mauth.local_jwt_checks,
 //	m2mauth.verify_errors {reason}, m2mauth.admission_refusals {reason},

@@ -17,12 +17,14 @@ import (
 const (
 	keyOutcome  = attribute.Key("m2mauth.outcome")
 	keyEndpoint = attribute.Key("m2mauth.endpoint")
+	keyKind     = attribute.Key("m2mauth.token_kind")
 	keyMethod   = attribute.Key("http.request.method")
 	keyStatus   = attribute.Key("http.response.status_code")
 
 	// The metrics' attributes: the same as m2mprom's labels.
 	metricOutcome  = attribute.Key("outcome")
 	metricEndpoint = attribute.Key("endpoint")
+	metricKind     = attribute.Key("kind")
 )
 
 // An Observer is a verifier.Observer that makes the spans and feeds the
@@ -61,8 +63,12 @@ func (o *Observer) StartMiss(ctx context.Context) (context.Context, func(verifie
 	ctx, span := o.tracer.Start(ctx, "m2mauth.miss", trace.WithSpanKind(trace.SpanKindInternal))
 	return ctx, func(e verifier.MissEnd) {
 		out := keyOutcome.String(string(e.Outcome))
-		o.miss.Record(context.Background(), e.Duration.Seconds(), metric.WithAttributes(metricOutcome.String(string(e.Outcome))))
+		o.miss.Record(context.Background(), e.Duration.Seconds(),
+			metric.WithAttributes(metricKind.String(string(e.Kind)), metricOutcome.String(string(e.Outcome))))
 		span.SetAttributes(out)
+		if e.Kind != "" {
+			span.SetAttributes(keyKind.String(string(e.Kind)))
+		}
 		if e.Outcome == verifier.OutcomeUnavailable || e.Outcome == verifier.OutcomeMisconfigured {
 			span.SetStatus(codes.Error, string(e.Outcome))
 		}
@@ -83,8 +89,11 @@ func (o *Observer) StartCall(ctx context.Context, ep verifier.Endpoint) (context
 	return ctx, func(e verifier.CallEnd) {
 		out := keyOutcome.String(string(e.Outcome))
 		o.upstream.Record(context.Background(), e.Duration.Seconds(),
-			metric.WithAttributes(metricEndpoint.String(string(ep)), metricOutcome.String(string(e.Outcome))))
+			metric.WithAttributes(metricEndpoint.String(string(ep)), metricKind.String(string(e.Kind)), metricOutcome.String(string(e.Outcome))))
 		span.SetAttributes(out)
+		if e.Kind != "" {
+			span.SetAttributes(keyKind.String(string(e.Kind)))
+		}
 		if e.Status != 0 {
 			span.SetAttributes(keyStatus.Int(e.Status))
 		}

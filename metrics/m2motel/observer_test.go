@@ -114,17 +114,17 @@ func TestSpans(t *testing.T) {
 		want   string
 	}{
 		{"opaque token", secretKey, clerkapi.FormatOpaque, nil,
-			"clerk.verify kind=client status=Unset parent=m2mauth.miss http.request.method=POST http.response.status_code=200 m2mauth.endpoint=verify m2mauth.outcome=ok\n" +
-				"m2mauth.miss kind=internal status=Unset parent=- m2mauth.outcome=ok\n"},
+			"clerk.verify kind=client status=Unset parent=m2mauth.miss http.request.method=POST http.response.status_code=200 m2mauth.endpoint=verify m2mauth.outcome=ok m2mauth.token_kind=m2m_token\n" +
+				"m2mauth.miss kind=internal status=Unset parent=- m2mauth.outcome=ok m2mauth.token_kind=m2m_token\n"},
 		{"local JWT", secretKey, clerkapi.FormatJWT, nil,
 			"clerk.jwks kind=client status=Unset parent=m2mauth.miss http.request.method=GET http.response.status_code=200 m2mauth.endpoint=jwks m2mauth.outcome=ok\n" +
-				"m2mauth.miss kind=internal status=Unset parent=- m2mauth.outcome=ok\n"},
+				"m2mauth.miss kind=internal status=Unset parent=- m2mauth.outcome=ok m2mauth.token_kind=m2m_token\n"},
 		{"clerk 503", secretKey, clerkapi.FormatOpaque, clerktest.FailNext(1, 503),
-			"clerk.verify kind=client status=Error parent=m2mauth.miss http.request.method=POST http.response.status_code=503 m2mauth.endpoint=verify m2mauth.outcome=unavailable\n" +
-				"m2mauth.miss kind=internal status=Error parent=- m2mauth.outcome=unavailable\n"},
+			"clerk.verify kind=client status=Error parent=m2mauth.miss http.request.method=POST http.response.status_code=503 m2mauth.endpoint=verify m2mauth.outcome=unavailable m2mauth.token_kind=m2m_token\n" +
+				"m2mauth.miss kind=internal status=Error parent=- m2mauth.outcome=unavailable m2mauth.token_kind=m2m_token\n"},
 		{"key refused", func(*clerktest.Server) string { return "ak_" + strings.Repeat("0", 40) }, clerkapi.FormatOpaque, nil,
-			"clerk.verify kind=client status=Error parent=m2mauth.miss http.request.method=POST http.response.status_code=401 m2mauth.endpoint=verify m2mauth.outcome=misconfigured\n" +
-				"m2mauth.miss kind=internal status=Error parent=- m2mauth.outcome=misconfigured\n"},
+			"clerk.verify kind=client status=Error parent=m2mauth.miss http.request.method=POST http.response.status_code=401 m2mauth.endpoint=verify m2mauth.outcome=misconfigured m2mauth.token_kind=m2m_token\n" +
+				"m2mauth.miss kind=internal status=Error parent=- m2mauth.outcome=misconfigured m2mauth.token_kind=m2m_token\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.key)
@@ -179,8 +179,8 @@ func TestMetrics(t *testing.T) {
 		"m2mauth.upstream_requests{endpoint=verify}=2", "m2mauth.upstream_requests{endpoint=jwks}=0",
 		"m2mauth.verify_errors{reason=invalid}=1", "m2mauth.verify_errors{reason=unavailable}=0",
 		"m2mauth.breaker_state{state=closed}=1", "m2mauth.breaker_state{state=open}=0",
-		"m2mauth.upstream_duration{endpoint=verify,outcome=ok}=1", "m2mauth.upstream_duration{endpoint=verify,outcome=invalid}=1",
-		"m2mauth.miss_duration{outcome=ok}=1", "m2mauth.miss_duration{outcome=invalid}=1",
+		"m2mauth.upstream_duration{endpoint=verify,kind=m2m_token,outcome=ok}=1", "m2mauth.upstream_duration{endpoint=verify,kind=m2m_token,outcome=invalid}=1",
+		"m2mauth.miss_duration{kind=m2m_token,outcome=ok}=1", "m2mauth.miss_duration{kind=m2m_token,outcome=invalid}=1",
 	} {
 		if !got[want] {
 			t.Errorf("missing point %s", want)

@@ -141,8 +141,8 @@ m2mauth_cache_entries 3
 		t.Error(err)
 	}
 	got := histogramCounts(t, e.reg)
-	wantH := "miss_duration{invalid}=1 miss_duration{ok}=2 miss_duration{rate_limited}=1 miss_duration{unavailable}=1 " +
-		"upstream_duration{verify,invalid}=1 upstream_duration{verify,ok}=2 upstream_duration{verify,unavailable}=1"
+	wantH := "miss_duration{m2m_token,invalid}=1 miss_duration{m2m_token,ok}=2 miss_duration{m2m_token,rate_limited}=1 miss_duration{m2m_token,unavailable}=1 " +
+		"upstream_duration{verify,m2m_token,invalid}=1 upstream_duration{verify,m2m_token,ok}=2 upstream_duration{verify,m2m_token,unavailable}=1"
 	if got != wantH {
 		t.Errorf("histogram counts:\ngot  %s\nwant %s", got, wantH)
 	}
@@ -190,7 +190,7 @@ func TestMisconfiguredAndJWKS(t *testing.T) {
 		text  string
 	}{
 		{"refused key", func(*clerktest.Server) string { return "ak_" + strings.Repeat("0", 40) }, false,
-			"miss_duration{misconfigured}=1 upstream_duration{verify,misconfigured}=1",
+			"miss_duration{m2m_token,misconfigured}=1 upstream_duration{verify,m2m_token,misconfigured}=1",
 			[]string{"m2mauth_verify_errors_total"}, `
 # HELP m2mauth_verify_errors_total Errors returned by Verify, by reason: invalid, unavailable, misconfigured, rate_limited (a source over its budget), canceled.
 # TYPE m2mauth_verify_errors_total counter
@@ -201,7 +201,7 @@ m2mauth_verify_errors_total{reason="rate_limited"} 0
 m2mauth_verify_errors_total{reason="unavailable"} 0
 `},
 		{"local JWT", secretKey, true,
-			"miss_duration{ok}=1 upstream_duration{jwks,ok}=1",
+			"miss_duration{m2m_token,ok}=1 upstream_duration{jwks,,ok}=1",
 			[]string{"m2mauth_local_jwt_checks_total", "m2mauth_upstream_requests_total"}, `
 # HELP m2mauth_local_jwt_checks_total JWT-format tokens verified locally against the JWKS (one per cold token).
 # TYPE m2mauth_local_jwt_checks_total counter

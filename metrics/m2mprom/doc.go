@@ -38,8 +38,11 @@
 //
 // Histograms (with an Observer; durations on the Verifier's clock):
 //
-//	m2mauth_upstream_duration_seconds{endpoint,outcome}  calls to Clerk, quick retry included
-//	m2mauth_miss_duration_seconds{outcome}               misses: admission, the wait for the call, the call
+//	m2mauth_upstream_duration_seconds{endpoint,kind,outcome}  calls to Clerk, quick retry included
+//	m2mauth_miss_duration_seconds{kind,outcome}               misses: admission, the wait for the call, the call
+//
+// kind is the token's (m2m_token, api_key, oauth_token): empty for a JWKS
+// fetch, and for a miss refused before its kind was known.
 //
 // outcome is one of verifier's Outcome values: ok, invalid, unavailable,
 // rate_limited (a call: Clerk's 429; a miss: the source's budget),

@@ -14,8 +14,8 @@ import (
 // m2mauth_upstream_duration_seconds and m2mauth_miss_duration_seconds, and a
 // prometheus.Collector of them. It leaves contexts unchanged.
 type Observer struct {
-	upstream *prometheus.HistogramVec // endpoint, outcome
-	miss     *prometheus.HistogramVec // outcome
+	upstream *prometheus.HistogramVec // endpoint, kind, outcome
+	miss     *prometheus.HistogramVec // kind, outcome
 }
 
 var (
@@ -40,13 +40,13 @@ func NewObserver(opts ...Option) (*Observer, error) {
 			Help:        series.UpstreamDurationHelp,
 			Buckets:     series.Buckets,
 			ConstLabels: cfg.constLabels,
-		}, []string{"endpoint", "outcome"}),
+		}, []string{"endpoint", "kind", "outcome"}),
 		miss: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:        series.Prefix + "_" + series.MissDurationName + "_seconds",
 			Help:        series.MissDurationHelp,
 			Buckets:     series.Buckets,
 			ConstLabels: cfg.constLabels,
-		}, []string{"outcome"}),
+		}, []string{"kind", "outcome"}),
 	}, nil
 }
 
@@ -56,13 +56,13 @@ func (o *Observer) StartMiss(ctx context.Context) (context.Context, func(verifie
 }
 
 func (o *Observer) endMiss(e verifier.MissEnd) {
-	o.miss.WithLabelValues(string(e.Outcome)).Observe(e.Duration.Seconds())
+	o.miss.WithLabelValues(string(e.Kind), string(e.Outcome)).Observe(e.Duration.Seconds())
 }
 
 // StartCall implements verifier.Observer.
 func (o *Observer) StartCall(ctx context.Context, ep verifier.Endpoint) (context.Context, func(verifier.CallEnd)) {
 	return ctx, func(e verifier.CallEnd) {
-		o.upstream.WithLabelValues(string(ep), string(e.Outcome)).Observe(e.Duration.Seconds())
+		o.upstream.WithLabelValues(string(ep), string(e.Kind), string(e.Outcome)).Observe(e.Duration.Seconds())
 	}
 }
 

@@ -109,9 +109,9 @@ var All = []Series{
 // The histograms fed by a verifier.Observer, named and explained in one place.
 const (
 	UpstreamDurationName = "upstream_duration" // m2mprom adds "_seconds"; OTel the unit "s"
-	UpstreamDurationHelp = "Duration of calls to Clerk (quick retry included), by endpoint (verify, jwks) and outcome."
+	UpstreamDurationHelp = "Duration of calls to Clerk (quick retry included), by endpoint (verify, jwks), token kind (m2m_token, api_key, oauth_token; none for jwks) and outcome."
 	MissDurationName     = "miss_duration"
-	MissDurationHelp     = "Duration of verifications that missed the cache (admission, waiting for the call, the call), by outcome."
+	MissDurationHelp     = "Duration of verifications that missed the cache (admission, waiting for the call, the call), by token kind (m2m_token, api_key, oauth_token; none when refused before its kind was known) and outcome."
 )
 
 // Buckets are the histograms' bucket bounds, in seconds: from a local JWT
