@@ -9,12 +9,13 @@
 // # Spans
 //
 //	m2mauth.miss    (internal)  a Verify that missed the cache: admission, the wait for the call, the call
-//	clerk.verify    (client)    POST /m2m_tokens/verify, quick retry included; a child of its miss
+//	clerk.verify    (client)    the verify endpoint of the token's kind, quick retry included; a child of its miss
 //	clerk.jwks      (client)    GET /jwks (for a local JWT check, or Verifier.Ready)
 //
 // Attributes: m2mauth.outcome (ok, invalid, unavailable, rate_limited,
-// misconfigured, canceled; see verifier.Outcome), and on calls
-// m2mauth.endpoint (verify, jwks), http.request.method and
+// misconfigured, canceled; see verifier.Outcome), m2mauth.token_kind
+// (m2m_token, api_key, oauth_token) once the token's kind is known, and on
+// calls m2mauth.endpoint (verify, jwks), http.request.method and
 // http.response.status_code (when Clerk answered). No token, key, subject,
 // token ID, source or address is ever an attribute. A span ends with status
 // Error when its outcome is unavailable, rate_limited (a call) or
