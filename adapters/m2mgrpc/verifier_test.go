@@ -2,6 +2,7 @@ package m2mgrpc_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -226,4 +227,118 @@ func TestPeerSource(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestKindsSameAsHTTP: every kind of credential through the interceptor and
+// the net/http adapter alike (each its own verifier), on a route of its kind
+// and on one of another: valid, revoked, expired, unknown, wrong kind,
+// missing scope; the table of issue 18 for gRPC, with the Clerk calls of
+// both doors together.
+func TestKindsSameAsHTTP(t *testing.T) {
+	w := newWorld(t)
+	app := w.clerk.CreateOAuthApplication("agent")
+	const user = "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk"
+	bearer := func(tok string) []string { return []string{"Bearer " + tok} }
+	route := func(t *testing.T, accept verifier.Kind, scope string) *middleware.Authenticator {
+		v, err := verifier.New(w.clerk.SecretKey, verifier.WithBaseURL(w.clerk.URL), verifier.WithClock(w.clock.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = v.Close() })
+		opts := []middleware.Option{middleware.WithAccept(accept)}
+		if accept == verifier.KindM2M {
+			opts = append(opts, middleware.WithAudience(w.receiver.ID))
+		} else {
+			opts = append(opts, middleware.WithRequiredScopes(scope))
+		}
+		a, err := middleware.New(v, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	key := func(t *testing.T, revoked bool, ttl time.Duration, scopes ...string) string {
+		k, err := w.clerk.CreateAPIKey(clerktest.APIKeyParams{Name: "export", Subject: user, Scopes: scopes, TTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if revoked {
+			if err := w.clerk.RevokeAPIKey(k.ID, "leaked"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return k.Secret
+	}
+	oauth := func(t *testing.T, format clerkapi.TokenFormat, ttl time.Duration, scopes ...string) string {
+		tok, err := w.clerk.CreateOAuthAccessToken(clerktest.OAuthAccessTokenParams{UserID: user, ClientID: app.ClientID, Scopes: scopes, Format: format, TTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	var table []string
+	for _, sc := range []struct {
+		kind, name string
+		prepare    func(t *testing.T) (verifier.Kind, string, string) // the route's kind and scope, the token
+		advance    time.Duration
+		want       int
+		verifyAt   clerktest.Endpoint
+	}{
+		{"api_key", "valid", func(t *testing.T) (verifier.Kind, string, string) {
+			return verifier.KindAPIKey, "read", key(t, false, 0, "read")
+		}, 0, 200, clerktest.EndpointAPIKeyVerify},
+		{"api_key", "revoked", func(t *testing.T) (verifier.Kind, string, string) {
+			return verifier.KindAPIKey, "read", key(t, true, 0, "read")
+		}, 0, 401, clerktest.EndpointAPIKeyVerify},
+		{"api_key", "expired", func(t *testing.T) (verifier.Kind, string, string) {
+			return verifier.KindAPIKey, "read", key(t, false, time.Minute, "read")
+		}, 2 * time.Minute, 401, clerktest.EndpointAPIKeyVerify},
+		{"api_key", "unknown", func(*testing.T) (verifier.Kind, string, string) {
+			return verifier.KindAPIKey, "read", "ak_" + strings.Repeat("u", 40)
+		}, 0, 401, clerktest.EndpointAPIKeyVerify},
+		{"api_key", "wrong kind", func(t *testing.T) (verifier.Kind, string, string) {
+			return verifier.KindM2M, "", key(t, false, 0, "read")
+		}, 0, 401, clerktest.EndpointAPIKeyVerify},
+		{"api_key", "missing scope", func(t *testing.T) (verifier.Kind, string, string) {
+			return verifier.KindAPIKey, "write", key(t, false, 0, "read")
+		}, 0, 403, clerktest.EndpointAPIKeyVerify},
+		{"oauth_token", "valid (opaque)", func(t *testing.T) (verifier.Kind, string, string) {
+			return verifier.KindOAuth, "mcp", oauth(t, clerkapi.FormatOpaque, 0, "mcp")
+		}, 0, 200, clerktest.EndpointOAuthVerify},
+		{"oauth_token", "valid (JWT)", func(t *testing.T) (verifier.Kind, string, string) {
+			return verifier.KindOAuth, "mcp", oauth(t, clerkapi.FormatJWT, 0, "mcp")
+		}, 0, 200, clerktest.EndpointOAuthVerify},
+		{"oauth_token", "expired (JWT)", func(t *testing.T) (verifier.Kind, string, string) {
+			return verifier.KindOAuth, "mcp", oauth(t, clerkapi.FormatJWT, time.Minute, "mcp")
+		}, 2 * time.Minute, 401, clerktest.EndpointOAuthVerify},
+		{"oauth_token", "wrong kind", func(t *testing.T) (verifier.Kind, string, string) {
+			return verifier.KindAPIKey, "read", oauth(t, clerkapi.FormatOpaque, 0, "read")
+		}, 0, 401, clerktest.EndpointOAuthVerify},
+		{"oauth_token", "missing scope", func(t *testing.T) (verifier.Kind, string, string) {
+			return verifier.KindOAuth, "mcp", oauth(t, clerkapi.FormatOpaque, 0, "read")
+		}, 0, 403, clerktest.EndpointOAuthVerify},
+		{"m2m_token", "on an OAuth route", func(t *testing.T) (verifier.Kind, string, string) {
+			return verifier.KindOAuth, "mcp", w.mint(t, w.caller, clerkapi.FormatOpaque)
+		}, 0, 401, clerktest.EndpointVerify},
+	} {
+		t.Run(sc.kind+"/"+sc.name, func(t *testing.T) {
+			kind, scope, tok := sc.prepare(t)
+			w.clock.Advance(sc.advance)
+			before := w.clerk.Calls(sc.verifyAt)
+			got := map[string]verdict{}
+			for name, d := range map[string]door{"grpc": grpcDoor, "http": httpDoor} {
+				got[name] = d(t, route(t, kind, scope), bearer(tok))
+				if got[name].Status != sc.want {
+					t.Errorf("%s: got %+v, want %d", name, got[name], sc.want)
+				}
+			}
+			if got["grpc"] != got["http"] {
+				t.Errorf("gRPC answered %+v, HTTP %+v: want the same", got["grpc"], got["http"])
+			}
+			table = append(table, fmt.Sprintf("| %s | %s | %s | %d (%s) | %d |", sc.kind, sc.name, kind, sc.want,
+				codeFor[sc.want], w.clerk.Calls(sc.verifyAt)-before))
+		})
+	}
+	t.Logf("gRPC and net/http, one verifier each:\n| kind | case | route accepts | status (gRPC code) | verify calls, both doors |\n| --- | --- | --- | --- | --- |\n%s",
+		strings.Join(table, "\n"))
 }
