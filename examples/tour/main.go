@@ -1,7 +1,8 @@
 // Command tour is a guided tour of m2mauth: it starts the embedded Clerk
-// emulator and a service protected by the net/http adapter, then walks
-// through the cases that matter, printing for each the HTTP status the caller
-// got and how many verify calls reached Clerk so far:
+// emulator and a service protected by the net/http adapter — a route for M2M
+// tokens, one for API keys with a required scope, one for OAuth access
+// tokens — then walks through the cases that matter, printing for each the
+// HTTP status the caller got and how many verify calls reached Clerk so far:
 //
 //	go run ./examples/tour
 //
@@ -43,6 +44,7 @@ func main() {
 type step struct {
 	title      string
 	setup      func() error // optional, runs before the request(s)
+	path       string       // default /api/whoami (M2M tokens)
 	token      func() string
 	concurrent int   // >1: send that many requests at once; all must agree
 	wantStatus int   // the status every request must get
@@ -68,12 +70,51 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	svc := httptest.NewServer(m2mhttp.Middleware(auth)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The same verifier for API keys (with a scope) and OAuth access tokens:
+	// each route says which kinds it accepts.
+	keys, err := middleware.New(v, middleware.WithAccept(verifier.KindAPIKey), middleware.WithRequiredScopes("exports:read"))
+	if err != nil {
+		return err
+	}
+	agents, err := middleware.New(v, middleware.WithAccept(verifier.KindOAuth), middleware.WithRequiredScopes("agent"))
+	if err != nil {
+		return err
+	}
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, _ := m2mhttp.Token(r)
-		fmt.Fprintf(w, "hello %s\n", tok.Subject)
-	})))
+		fmt.Fprintf(w, "hello %s (%s)\n", tok.Subject, tok.Kind)
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/whoami", m2mhttp.Middleware(auth)(hello))
+	mux.Handle("GET /api/exports", m2mhttp.Middleware(keys)(hello))
+	mux.Handle("GET /api/agent", m2mhttp.Middleware(agents)(hello))
+	svc := httptest.NewServer(mux)
 	defer svc.Close()
 	client := svc.Client()
+	verifyCalls := func() int64 { // every kind's verify endpoint
+		return clerk.Calls(clerktest.EndpointVerify) + clerk.Calls(clerktest.EndpointAPIKeyVerify) + clerk.Calls(clerktest.EndpointOAuthVerify)
+	}
+
+	const user = "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk"
+	secrets := map[string]string{} // API keys and OAuth tokens by name
+	apiKey := func(name string, scopes ...string) func() error {
+		return func() error {
+			k, err := clerk.CreateAPIKey(clerktest.APIKeyParams{Name: "nightly export", Subject: user, Scopes: scopes})
+			if err == nil {
+				secrets[name] = k.Secret
+			}
+			return err
+		}
+	}
+	app := clerk.CreateOAuthApplication("assistant")
+	oauth := func(name string, format clerkapi.TokenFormat) func() error {
+		return func() error {
+			t, err := clerk.CreateOAuthAccessToken(clerktest.OAuthAccessTokenParams{UserID: user, ClientID: app.ClientID, Scopes: []string{"agent"}, Format: format})
+			secrets[name] = t
+			return err
+		}
+	}
+	secret := func(name string) func() string { return func() string { return secrets[name] } }
 
 	tokens := map[string]*clerkapi.M2MToken{}
 	mint := func(name string, m *clerktest.Machine) error {
@@ -107,6 +148,26 @@ func run(ctx context.Context, out io.Writer) error {
 			token: value("second"), wantStatus: 200, newCalls: 0},
 		{title: "Clerk back: the new token now passes (failures were not cached)", setup: func() error { clerk.ClearFaults(); return nil },
 			token: value("third"), wantStatus: 200, newCalls: 1},
+
+		{title: "an API key with the scope exports:read on /api/exports", setup: apiKey("export", "exports:read"),
+			path: "/api/exports", token: secret("export"), wantStatus: 200, newCalls: 1},
+		{title: "the same API key on the M2M route: refused, Clerk not asked",
+			token: secret("export"), wantStatus: 401, newCalls: 0},
+		{title: "an API key without the scope: 403, the scope named", setup: apiKey("reader", "exports:list"),
+			path: "/api/exports", token: secret("reader"), wantStatus: 403, newCalls: 1},
+		{title: "an M2M token on the API-key route: refused, Clerk not asked",
+			path: "/api/exports", token: value("second"), wantStatus: 401, newCalls: 0},
+		{title: "an opaque OAuth access token (oat_…) on /api/agent", setup: oauth("oat", clerkapi.FormatOpaque),
+			path: "/api/agent", token: secret("oat"), wantStatus: 200, newCalls: 1},
+		{title: "a JWT OAuth access token: verified locally, Clerk not asked", setup: oauth("jwt", clerkapi.FormatJWT),
+			path: "/api/agent", token: secret("jwt"), wantStatus: 200, newCalls: 0},
+		{title: "the opaque one revoked, then verifier.Invalidate(it): refused", setup: func() error {
+			if err := clerk.RevokeOAuthAccessToken(secrets["oat"]); err != nil {
+				return err
+			}
+			v.Invalidate(secrets["oat"])
+			return nil
+		}, path: "/api/agent", token: secret("oat"), wantStatus: 401, newCalls: 1},
 	}
 
 	var failed []string
@@ -116,12 +177,16 @@ func run(ctx context.Context, out io.Writer) error {
 				return fmt.Errorf("step %d set-up: %w", i+1, err)
 			}
 		}
-		before := clerk.Calls(clerktest.EndpointVerify)
-		status, retry, err := send(ctx, client, svc.URL, s.token(), max(s.concurrent, 1))
+		before := verifyCalls()
+		path := s.path
+		if path == "" {
+			path = "/api/whoami"
+		}
+		status, retry, err := send(ctx, client, svc.URL+path, s.token(), max(s.concurrent, 1))
 		if err != nil {
 			return fmt.Errorf("step %d: %w", i+1, err)
 		}
-		calls := clerk.Calls(clerktest.EndpointVerify)
+		calls := verifyCalls()
 		var why []string
 		if status != s.wantStatus {
 			why = append(why, fmt.Sprintf("status %d, want %d", status, s.wantStatus))
@@ -157,7 +222,7 @@ func wantCalls(n int64) string {
 	return fmt.Sprint(n)
 }
 
-// send makes n concurrent GETs with the bearer token and returns the status
+// send makes n concurrent GETs of url with the bearer token and returns the status
 // they all got (an error if they disagree) and the last Retry-After.
 func send(ctx context.Context, client *http.Client, url, token string, n int) (int, string, error) {
 	var (
@@ -169,7 +234,7 @@ func send(ctx context.Context, client *http.Client, url, token string, n int) (i
 	)
 	for range n {
 		wg.Go(func() {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/api/whoami", nil)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 			if err == nil {
 				req.Header.Set("Authorization", "Bearer "+token)
 			}
