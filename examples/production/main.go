@@ -3,7 +3,11 @@
 //
 //   - GET /healthz is public; GET /api/whoami needs a valid M2M token scoped
 //     to this service; GET /api/reports also needs the claim
-//     {"role":"reporter"} (middleware.WithCheck);
+//     {"role":"reporter"} (middleware.WithCheck); GET /api/exports takes
+//     Clerk API keys instead, with the scope exports:read
+//     (middleware.WithAccept, WithRequiredScopes; with the Clerk secret key
+//     only: a machine key cannot verify API keys, and the route is not
+//     served);
 //   - GET /readyz is the readiness probe (503 while the key is refused or
 //     Clerk unreachable: Verifier.Ready) and GET /metrics serves the
 //     Prometheus metrics (metrics/m2mprom), both unauthenticated: keep
@@ -80,7 +84,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	audience := getenv("M2M_AUDIENCE")
 	addr := cmp.Or(getenv("ADDR"), "127.0.0.1:8080")
 
-	token := "$M2M_TOKEN" // for the curl lines printed below
+	token, apiKey := "$M2M_TOKEN", "$API_KEY" // for the curl lines printed below
 	if key == "" {
 		// No Clerk key: try it out against an in-process Clerk emulator.
 		demo, err := clerktest.StartDemo(stdout, map[string]string{"role": "reporter"})
@@ -89,6 +93,12 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		}
 		defer demo.Close()
 		key, apiURL, audience, token = demo.SecretKey, demo.URL, demo.Receiver.ID, demo.Token
+		k, err := demo.CreateAPIKey(clerktest.APIKeyParams{Name: "nightly export", Subject: "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk",
+			Scopes: []string{"exports:read"}})
+		if err != nil {
+			return err
+		}
+		apiKey = k.Secret
 	}
 
 	obs, err := m2mprom.NewObserver() // latency histograms of misses and Clerk calls
@@ -148,6 +158,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	mux.Handle("GET /metrics", metrics)
 	mux.Handle("GET /api/whoami", m2mhttp.Middleware(auth)(http.HandlerFunc(whoami)))
 	mux.Handle("GET /api/reports", m2mhttp.Middleware(reporters)(http.HandlerFunc(reports)))
+	if v.Verifies(verifier.KindAPIKey) { // the Clerk secret key, not a machine key
+		// Clerk API keys, not M2M tokens, with the scope exports:read.
+		exporters, err := middleware.New(v, middleware.WithAccept(verifier.KindAPIKey), middleware.WithRequiredScopes("exports:read"))
+		if err != nil {
+			return err
+		}
+		mux.Handle("GET /api/exports", m2mhttp.Middleware(exporters)(http.HandlerFunc(exports)))
+	}
 
 	srv := &http.Server{
 		Handler:           mux,
@@ -164,6 +182,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	fmt.Fprintf(stdout, "Try:\n  curl %s/healthz\n  curl %s/readyz\n  curl %s/metrics\n", base, base, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' %s/api/whoami\n", token, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' %s/api/reports\n", token, base)
+	if v.Verifies(verifier.KindAPIKey) {
+		fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' %s/api/exports\n", apiKey, base)
+	}
 	if debugBase != "" {
 		fmt.Fprintf(stdout, "  curl %s/debug/pprof/\n  curl -X POST '%s/debug/m2mauth/invalidate?id=mt_…'\n", debugBase, debugBase)
 	}
@@ -245,6 +266,17 @@ func reports(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"for": tok.Subject, "reports": []string{"2026-q3-usage", "2026-q3-billing"}})
+}
+
+// exports answers GET /api/exports, for an API key: whose key it is.
+func exports(w http.ResponseWriter, r *http.Request) {
+	tok, ok := m2mhttp.Token(r)
+	if !ok {
+		http.Error(w, "not authenticated", http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"for": tok.Subject, "key": tok.Name, "scopes": tok.Scopes,
+		"exports": []string{"2026-11-orders.csv"}})
 }
 
 // requireRole refuses (403) a token whose claim "role" is not role.

@@ -103,3 +103,64 @@ func TestDebugAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestExports: GET /api/exports takes API keys with the scope exports:read,
+// and nothing else: an M2M token is refused without a call to Clerk, a key
+// without the scope gets 403 naming it. With a machine key the route is not
+// served (a machine key cannot verify API keys).
+func TestExports(t *testing.T) {
+	clerk := clerktest.NewServer()
+	defer clerk.Close()
+	receiver := clerk.CreateMachine("reports-service")
+	caller := clerk.CreateMachine("billing-worker", receiver.ID)
+	m2m, err := clerk.CreateToken(caller.ID, clerkapi.CreateParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(scopes ...string) string {
+		k, err := clerk.CreateAPIKey(clerktest.APIKeyParams{Name: "nightly export", Subject: "org_2xhFjEI5X2qWRvtV13BzSj8H6Dk", Scopes: scopes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k.Secret
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	get := func(url, token string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header.Get("WWW-Authenticate") + " " + string(b)
+	}
+	base, _ := demotest.Start(t, run, map[string]string{"CLERK_SECRET_KEY": clerk.SecretKey, "CLERK_API_URL": clerk.URL,
+		"M2M_AUDIENCE": receiver.ID, "ADDR": "127.0.0.1:0"})
+	for _, tc := range []struct {
+		name, token string
+		status      int
+		says        string
+	}{
+		{"API key with the scope", key("exports:read"), 200, `"key":"nightly export"`},
+		{"API key without it", key("exports:list"), 403, `scope="exports:read"`},
+		{"M2M token", m2m.Token, 401, "kind this service does not accept"},
+	} {
+		status, body := get(base+"/api/exports", tc.token)
+		if status != tc.status || !strings.Contains(body, tc.says) {
+			t.Errorf("%s: got %d %s, want %d and %q", tc.name, status, body, tc.status, tc.says)
+		}
+	}
+	if n := clerk.Calls(clerktest.EndpointVerify); n != 0 {
+		t.Errorf("got %d M2M verify calls, want 0 (the M2M token refused by its kind)", n)
+	}
+	machine, _ := demotest.Start(t, run, map[string]string{"CLERK_MACHINE_SECRET_KEY": receiver.SecretKey, "CLERK_API_URL": clerk.URL,
+		"ADDR": "127.0.0.1:0"})
+	if status, _ := get(machine+"/api/exports", key("exports:read")); status != http.StatusNotFound {
+		t.Errorf("machine key: got %d, want 404 (no route)", status)
+	}
+}

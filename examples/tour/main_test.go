@@ -18,7 +18,7 @@ func TestTour(t *testing.T) {
 	if err := run(context.Background(), &out); err != nil {
 		t.Fatalf("tour failed: %v\n%s", err, out.String())
 	}
-	if got := strings.Count(out.String(), "[ok]"); got != 10 {
-		t.Fatalf("got %d ok steps, want 10:\n%s", got, out.String())
+	if got := strings.Count(out.String(), "[ok]"); got != 17 {
+		t.Fatalf("got %d ok steps, want 17:\n%s", got, out.String())
 	}
 }

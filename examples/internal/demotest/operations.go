@@ -85,11 +85,11 @@ func checkOperations(t *testing.T, run RunFunc) {
 			`m2mauth_upstream_requests_total{endpoint="jwks"} 1`, // the readiness probe
 			`m2mauth_verify_errors_total{reason="invalid"} 2`,
 			`m2mauth_verify_errors_total{reason="unavailable"} 1`,
-			`m2mauth_upstream_duration_seconds_count{endpoint="verify",outcome="ok"} 1`,
-			`m2mauth_upstream_duration_seconds_count{endpoint="verify",outcome="invalid"} 1`,
-			`m2mauth_upstream_duration_seconds_count{endpoint="verify",outcome="unavailable"} 1`,
-			`m2mauth_upstream_duration_seconds_count{endpoint="jwks",outcome="ok"} 1`,
-			`m2mauth_miss_duration_seconds_count{outcome="ok"} 1`,
+			`m2mauth_upstream_duration_seconds_count{endpoint="verify",kind="m2m_token",outcome="ok"} 1`,
+			`m2mauth_upstream_duration_seconds_count{endpoint="verify",kind="m2m_token",outcome="invalid"} 1`,
+			`m2mauth_upstream_duration_seconds_count{endpoint="verify",kind="m2m_token",outcome="unavailable"} 1`,
+			`m2mauth_upstream_duration_seconds_count{endpoint="jwks",kind="",outcome="ok"} 1`,
+			`m2mauth_miss_duration_seconds_count{kind="m2m_token",outcome="ok"} 1`,
 		} {
 			if !strings.Contains(text, want+"\n") {
 				t.Errorf("GET /metrics: no line %q", want)
