@@ -19,6 +19,16 @@
 // sk_ one. WithAudience("") means no audience, so
 // WithAudience(os.Getenv("M2M_AUDIENCE")) works with either key.
 //
+// An Authenticator accepts M2M tokens only, unless WithAccept names other
+// kinds of Clerk machine credentials (API keys, OAuth access tokens); a token
+// of another kind is refused 401 invalid_token without a call to Clerk. The
+// audience concerns M2M tokens and is required only where they are accepted;
+// WithRequiredScopes concerns API keys and OAuth tokens, refused 403
+// insufficient_scope with RFC 6750's scope attribute naming the scopes
+// required; WithAllowedSubjects and WithCheck see every kind (Token.Kind).
+// With a machine secret key (ak_…), an Authenticator cannot accept API keys
+// or OAuth tokens: New says so.
+//
 // Every request's source — the client's IP (RemoteIP, an IPv6 address by its
 // /64), or what WithSourceFunc says behind a trusted proxy; X-Forwarded-For is
 // never trusted by default — goes to the Verifier with the token, so that the
@@ -48,7 +58,8 @@
 //
 //	no/malformed Authorization header   401  WWW-Authenticate: Bearer realm="…"
 //	invalid, expired, revoked token     401  Bearer realm="…", error="invalid_token"
-//	policy refusal (scope, subject…)    403  Bearer realm="…", error="insufficient_scope"
+//	token of a kind not accepted here    401  Bearer realm="…", error="invalid_token" (no call to Clerk)
+//	policy refusal (scope, subject…)    403  Bearer realm="…", error="insufficient_scope"[, scope="…"]
 //	source over its budget of misses    429  Retry-After: <seconds>
 //	Clerk unavailable (5xx, 429, net)   503  Retry-After: <seconds>
 //	Clerk refused our key, other errors 500

@@ -1,6 +1,8 @@
-// Package verifier authenticates M2M tokens issued by Clerk: [Verifier.Verify]
-// turns a bearer token into a [Token] or an error of the taxonomy below, asking
-// Clerk's Backend API (POST /m2m_tokens/verify) as rarely as it safely can.
+// Package verifier authenticates Clerk's machine credentials — M2M tokens, API
+// keys and OAuth access tokens ([Kind]) — through one path:
+// [Verifier.Verify] turns a bearer token into a [Token] or an error of the
+// taxonomy below, asking Clerk's Backend API (the verify endpoint of the
+// token's kind) as rarely as it safely can.
 //
 //	v, err := verifier.New(os.Getenv("CLERK_SECRET_KEY"))
 //	…
@@ -14,9 +16,10 @@
 //  1. A local syntax check: an empty token, one over 32 KiB (Clerk's JWTs
 //     reach about 14 KB for a machine scoped to 150 machines), one with
 //     characters outside RFC 6750's b64token set, or one that is neither
-//     mt_… (16 to 256 alphanumerics after the prefix) nor JWT-shaped (three
-//     non-empty base64url segments) is invalid at once: no network call, no
-//     cache entry, no allocation.
+//     mt_… (16 to 256 alphanumerics after the prefix), ak_… or oat_… (16 to
+//     256 b64token characters but '.') nor JWT-shaped (three non-empty
+//     base64url segments) is invalid at once: no network call, no cache
+//     entry, no allocation. The prefix is an opaque token's kind.
 //  2. The cache key is SHA-256(token). Raw tokens are never stored or logged.
 //  3. The cache (package cache: sharded LRU, per-entry expiry) answers a live
 //     positive entry with its Token and a negative one with ErrInvalidToken.
@@ -57,6 +60,37 @@
 //     With a shared cache the result is written there too, the lock released
 //     and the result handed to the replicas waiting for it, in one round
 //     trip; a write that fails is kept and made when the shared cache is back.
+//
+// # Kinds
+//
+// Clerk's machine credentials are told apart before any call, as
+// @clerk/backend does: mt_… is an M2M token, ak_… an API key, oat_… an OAuth
+// access token; a JWT whose sub is a machine (mch_…) is an M2M token, one
+// whose header typ is at+jwt (or application/at+jwt) an OAuth access token,
+// and any other JWT is invalid (on a miss: telling a JWT's kind decodes it).
+// Each kind is verified its own way, with the cache, singleflight,
+// admission, breaker, refresh-ahead and shared cache of every kind:
+//
+//	M2M, opaque      POST /m2m_tokens/verify {"token": …}
+//	API key          POST /api_keys/verify {"secret": …}
+//	OAuth, opaque    POST /oauth_applications/access_tokens/verify {"access_token": …}
+//	M2M or OAuth JWT locally, against the instance's JWKS (with a Clerk secret key)
+//
+// Clerk's 404 is invalid (remembered), its 401 to our key misconfigured,
+// 429 and 5xx unavailable, whatever the kind; a 200 that says revoked,
+// expired or (an OAuth token) not active is invalid. Timestamps are Clerk's
+// milliseconds. Every call sends Clerk-API-Version (clerkapi.APIVersion).
+// API keys and OAuth tokens can be verified with the Clerk secret key (sk_…)
+// only: a Verifier on a machine secret key (ak_…) refuses them as invalid,
+// without a call ([Verifier.Verifies] tells). A route that accepts only some
+// kinds says so to the middleware (middleware.WithAccept), which refuses the
+// others without a call to Clerk.
+//
+// An OAuth JWT must carry typ at+jwt, alg RS256 and a kid of the set, a
+// valid signature, exp (required), nbf and iat within 5 s of skew, a user
+// (user_…) as sub, a client_id, and as jti nothing or oat_…; its scopes are
+// "scp" (an array) or else "scope" (space-separated), its aud the Token's
+// Audience.
 //
 // # Only Clerk says a token is invalid
 //
