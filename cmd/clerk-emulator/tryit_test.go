@@ -408,7 +408,8 @@ func filter(in string, f []string) (string, error) {
 }
 
 // TestDocShowsTheLines checks that doc.go shows the lines tryIt prints, with
-// … for the keys and IDs of a run.
+// … for the keys and IDs of a run: its first block of curl lines (later
+// examples in doc.go are of other endpoints).
 func TestDocShowsTheLines(t *testing.T) {
 	b, err := os.ReadFile("doc.go")
 	if err != nil {
@@ -416,8 +417,11 @@ func TestDocShowsTheLines(t *testing.T) {
 	}
 	var doc []string
 	for _, l := range strings.Split(string(b), "\n") {
-		if s, ok := strings.CutPrefix(l, "//\t"); ok && (strings.HasPrefix(s, "curl ") || strings.HasPrefix(s, "TOKEN=")) {
+		s, ok := strings.CutPrefix(l, "//\t")
+		if ok && (strings.HasPrefix(s, "curl ") || strings.HasPrefix(s, "TOKEN=")) {
 			doc = append(doc, s)
+		} else if len(doc) > 0 {
+			break // the end of the first block
 		}
 	}
 	_, want := tryIt("http://127.0.0.1:8787/v1", "sk_test_…",
