@@ -18,7 +18,7 @@ func TestHeadersAreASCII(t *testing.T) {
 	for _, tc := range []struct {
 		name, token, want string
 	}{
-		{"neither mt_ nor a JWT", "xyz", "not an M2M token (neither mt_... nor a JWT)"},
+		{"not a Clerk machine credential", "xyz", "not a Clerk machine credential (mt_..., ak_..., oat_... or a JWT)"},
 		{"unknown opaque token", "mt_" + strings.Repeat("x", 32), ""},
 		{"junk JWT", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtY2hfeCJ9.c2ln", ""},
 	} {
