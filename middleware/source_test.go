@@ -13,19 +13,15 @@ import (
 	"github.com/m2mauth/m2mauth/verifier"
 )
 
+// TestRemoteIP: RemoteIP names r.RemoteAddr by internal/source's rules,
+// whose own test holds the whole table.
 func TestRemoteIP(t *testing.T) {
 	for _, tc := range []struct {
 		name, remote, want string
 	}{
 		{"IPv4", "192.0.2.7:51234", "192.0.2.7"},
-		{"IPv4-mapped IPv6", "[::ffff:192.0.2.7]:51234", "192.0.2.7"},
 		{"IPv6 counts by its /64", "[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:443", "2001:db8:1:2::/64"},
-		{"same /64, another host", "[2001:db8:1:2::1]:443", "2001:db8:1:2::/64"},
-		{"IPv6 with a zone", "[fe80::1%eth0]:80", "fe80::/64"},
-		{"loopback", "127.0.0.1:80", "127.0.0.1"},
 		{"not ip:port", "@unix", "@unix"},
-		{"empty", "", ""},
-		{"long garbage is cut", strings.Repeat("x", 100), strings.Repeat("x", 64)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
