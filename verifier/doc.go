@@ -31,7 +31,9 @@
 //     overall budget or the cap on calls in flight is reached
 //     (Limits.CallRate, Limits.MaxInFlight): ErrUnavailable with Retry-After.
 //     Budgets are charged once per call (per flight), never per waiting
-//     request, and never for cache hits or JWTs verified locally.
+//     request, and never for cache hits or JWTs verified locally. Part of
+//     the overall budget is reserved for calls known to be worth making (see
+//     Admission below).
 //  5. Concurrent callers of one token share a single call
 //     (golang.org/x/sync/singleflight; across replicas, the shared cache's
 //     lock). The call runs detached from the callers' contexts under its own
@@ -106,13 +108,51 @@
 // New refuses a string that is not a usable secret key with an error matching
 // [ErrSecretKey] that says what to fix, without any part of the key.
 //
+// # Admission
+//
+// The overall budget (Limits.CallRate, CallBurst) is cut in two shares. The
+// reserved share (Limits.ReservedShare, half by default) is for the calls
+// known to be worth making:
+//
+//   - misses of a source in good standing: one whose last miss ended with a
+//     valid token, less than Limits.StandingTTL ago (24 h by default), and
+//     none since with a refused one. Up to Limits.MaxSources such sources
+//     are remembered, apart from the per-source budgets, and only a valid
+//     token gets a source in, so a flood of addresses cannot push one out;
+//   - refills: a token that was cached when the shared cache's
+//     subscription came back (see [WithSharedCache]), whose miss is charged
+//     to no source;
+//   - background refreshes (Limits.RefreshAhead).
+//
+// The unreserved share is for every other miss, with a fair part for each
+// source: the share's rate divided by the number of sources that keep
+// asking for it, held as a credit that a new source starts without. In each
+// share, the upper half of the burst goes to anybody, first come, first
+// served, so that nothing is wasted while nobody is short; the lower half of
+// the reserved share only to the calls entitled to it, and the lower half of
+// the unreserved share only to sources within their fair part.
+//
+// What that gives under a flood of junk from N addresses with no valid
+// history: sources in good standing keep the reserved share (its whole rate
+// and half its burst), whatever N; one flooding address gets its fair part,
+// not the others' (a flood that rotates addresses only competes for the
+// upper halves); a source with a valid history sees its new tokens verified
+// as if there were no flood; a source that is new during the flood gets its
+// first call after about N ÷ (the unreserved share's rate) seconds, and if
+// its token is valid it is then in good standing. A source that presents a
+// valid token and then junk loses its good standing at the first refused
+// token: per valid token it gets at most its per-source burst of junk on the
+// reserved share. Refusals are ErrUnavailable with a Retry-After that says
+// when the source's fair part is due; [Stats] counts admissions and refusals
+// by share.
+//
 // # Bounds
 //
 // Whatever the traffic sends: the cache holds at most [WithCacheSize] entries
 // (garbage never enters it; tokens Clerk refused have their own part, so
 // junk cannot evict a valid token); the per-source budgets at most
-// Limits.MaxSources sources; calls to Clerk are bounded by the budgets and the
-// cap above. BENCHMARKS.md gives the measured memory per entry.
+// Limits.MaxSources sources, and the sources in good standing as many; calls
+// to Clerk are bounded by the budgets and the cap above. BENCHMARKS.md gives the measured memory per entry.
 //
 // # Watching it
 //

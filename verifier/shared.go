@@ -61,8 +61,12 @@ type SharedCache interface {
 // Clerk (a short lock in sc; the others wait for its result as long as their
 // context allows, at most Limits.Timeout, and then call Clerk themselves).
 // Invalidate and InvalidateID reach every replica; a replica whose
-// subscription is (re)established empties its own cache, since it may have
-// missed revocations. A back-off that Clerk asks of one replica (429 with
+// subscription is (re)established may have missed revocations, so it serves
+// none of the tokens it cached before until they are confirmed again — by sc
+// if it still holds them (a revocation deletes them there), else by Clerk,
+// in a call charged to no source (a refill: see Limits.ReservedShare). The
+// first re-subscription in any 10 s grants such refills; the misses after a
+// later one within those 10 s are charged as new work. A back-off that Clerk asks of one replica (429 with
 // Retry-After) is honoured by all. The breaker stays per replica: it reacts
 // to what this replica sees of Clerk.
 //
@@ -100,7 +104,7 @@ type shared struct {
 	// closing context, which every call to sc runs on so that Close cancels
 	// them.
 	l1      *cache.Cache[result]
-	purge   func() // empties the Verifier's own cache (Verifier.purgeLocal)
+	purge   func() // retires the Verifier's own cache (Verifier.purgeLocal)
 	backoff *backoff
 	now     func() time.Time
 	log     *slog.Logger
@@ -415,7 +419,7 @@ func (s *shared) onMessage(b []byte) {
 	}
 }
 
-// onSubscribed empties the Verifier's own cache when its subscription is
+// onSubscribed retires the Verifier's own cache when its subscription is
 // (re)established: revocations may have been missed meanwhile.
 func (s *shared) onSubscribed() {
 	s.retryAt.Store(0) // Redis is back: no need to wait for the retry
