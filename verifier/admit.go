@@ -76,8 +76,9 @@ type source struct {
 	last   time.Time
 	seen   int64
 	// What check returns for a miss of this source, so that it allocates
-	// nothing: charged to it, in good standing or not.
-	standing, other budget
+	// nothing: charged to it, in good standing or not; a refill of a purge
+	// that granted no reserved share (see purges), charged to no source.
+	standing, other, lateRefill budget
 }
 
 // accrue brings src's credit up to now at rate per second, up to limit.
@@ -88,10 +89,12 @@ func (src *source) accrue(now time.Time, rate, limit float64) {
 	src.last = now
 }
 
-// budget is what a flight's call to Clerk is charged to: its source's budget
-// (src nil: none) and the share of the overall budget it may use.
+// budget is what a flight's call to Clerk is charged to: its source (src nil:
+// none), whose budget it spends if charge, and the share of the overall
+// budget it may use.
 type budget struct {
 	src      *source
+	charge   bool // spends a token of src's budget (Limits.SourceRate)
 	reserved bool // entitled to the reserved share: good standing, a refill, a refresh
 	mayWait  bool // may wait for it, up to admission.maxWait
 	refill   bool
@@ -152,8 +155,9 @@ func newAdmission(l Limits, now func() time.Time) *admission {
 
 func newSource(lim *rate.Limiter) *source {
 	s := &source{lim: lim}
-	s.standing = budget{src: s, reserved: true, mayWait: true}
-	s.other = budget{src: s}
+	s.standing = budget{src: s, charge: true, reserved: true, mayWait: true}
+	s.other = budget{src: s, charge: true}
+	s.lateRefill = budget{src: s, refill: true}
 	return s
 }
 
@@ -163,14 +167,17 @@ func newSource(lim *rate.Limiter) *source {
 // budget), which the flight's begin charges. Budgets are charged per flight,
 // never per waiting request, so requests joining a flight in progress are
 // never refused by a budget.
-func (a *admission) check(source string, refill bool, now time.Time) (*budget, error) {
+func (a *admission) check(source string, refill refillKind, now time.Time) (*budget, error) {
 	if err := a.breaker.refuse(); err != nil {
 		return nil, err
 	}
-	if refill {
+	if refill == refillGranted {
 		return &refillBudget, nil
 	}
 	if source == "" || a.sources == nil {
+		if refill == refillLate {
+			return &a.anon.lateRefill, nil
+		}
 		return &a.anon.other, nil // never in good standing: it names nobody
 	}
 	a.mu.Lock()
@@ -185,7 +192,10 @@ func (a *admission) check(source string, refill bool, now time.Time) (*budget, e
 		src.last = now
 		a.sources.Add(source, src)
 	}
-	if a.standing != nil && a.standing.has(source, now) {
+	switch {
+	case refill == refillLate:
+		return &src.lateRefill, nil
+	case a.standing != nil && a.standing.has(source, now):
 		return &src.standing, nil
 	}
 	return &src.other, nil
@@ -258,7 +268,7 @@ func (a *admission) begin(ctx context.Context, now time.Time, b *budget) (end fu
 func (a *admission) take(now time.Time, b *budget) (t taken, delay time.Duration, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if b.src != nil && b.src.lim != nil {
+	if b.charge && b.src.lim != nil {
 		var wait time.Duration
 		if t.src, wait = reserve(b.src.lim, now); t.src == nil {
 			return t, 0, &RateLimitedError{RetryAfter: ceilSeconds(wait)}

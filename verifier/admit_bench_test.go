@@ -19,13 +19,13 @@ func BenchmarkAdmitMiss(b *testing.B) {
 		name     string
 		limits   Limits
 		standing bool
-		refill   bool
+		refill   refillKind
 		wantErr  bool
 	}{
-		{"good-standing", ample, true, false, false},
-		{"other-source", ample, false, false, false},
-		{"refill", ample, false, true, false},
-		{"refused", spent, false, false, true},
+		{"good-standing", ample, true, refillNone, false},
+		{"other-source", ample, false, refillNone, false},
+		{"refill", ample, false, refillGranted, false},
+		{"refused", spent, false, refillNone, true},
 	} {
 		l, err := bc.limits.resolve()
 		if err != nil {
@@ -41,7 +41,7 @@ func BenchmarkAdmitMiss(b *testing.B) {
 		}
 		if bc.wantErr { // spend the budget
 			for range 4 {
-				if bud, err := a.check("198.51.100.1", false, time.Now()); err == nil {
+				if bud, err := a.check("198.51.100.1", refillNone, time.Now()); err == nil {
 					if end, err := a.begin(context.Background(), time.Now(), bud); err == nil {
 						end(nil)
 					}

@@ -120,8 +120,10 @@
 //     are remembered, apart from the per-source budgets, and only a valid
 //     token gets a source in, so a flood of addresses cannot push one out;
 //   - refills: a token that was cached when the shared cache's
-//     subscription came back (see [WithSharedCache]), whose miss is charged
-//     to no source;
+//     subscription came back (see [WithSharedCache]); its miss is charged to
+//     no source, and is on the reserved share for the first re-subscription
+//     in any 10 s (those after it within the 10 s get the unreserved share,
+//     so that a subscription that flaps cannot crowd out new tokens);
 //   - background refreshes (Limits.RefreshAhead).
 //
 // The unreserved share is for every other miss, with a fair part for each

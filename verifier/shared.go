@@ -64,9 +64,8 @@ type SharedCache interface {
 // subscription is (re)established may have missed revocations, so it serves
 // none of the tokens it cached before until they are confirmed again — by sc
 // if it still holds them (a revocation deletes them there), else by Clerk,
-// in a call charged to no source (a refill: see Limits.ReservedShare). The
-// first re-subscription in any 10 s grants such refills; the misses after a
-// later one within those 10 s are charged as new work. A back-off that Clerk asks of one replica (429 with
+// in a call charged to no source (a refill: see Limits.ReservedShare), on
+// the reserved share for the first re-subscription in any 10 s. A back-off that Clerk asks of one replica (429 with
 // Retry-After) is honoured by all. The breaker stays per replica: it reacts
 // to what this replica sees of Clerk.
 //

@@ -80,20 +80,33 @@ func (s *standing) count(now time.Time) int {
 	return s.lru.Len()
 }
 
-// purgeInterval is how often a purge may grant refills: the first
-// (re)subscription in any purgeInterval makes the tokens then cached
-// refills; one within it still retires every entry (each is verified again
-// before it is served), but their misses are charged as new work. So a
-// subscription that flaps cannot make refills crowd out new tokens more than
+// purgeInterval rate-limits what purges may cost others: the first
+// (re)subscription in any purgeInterval grants its refills the reserved
+// share (and waiting for it); one within it still retires every entry (each
+// is verified again before it is served: safety is not rate-limited) and its
+// refills are still charged to no source, but they get no reserved share:
+// they compete for the unreserved one with their source's fair part. So a
+// subscription that flaps, on a Redis that also loses its data, cannot make
+// refills crowd out the new tokens of sources in good standing more than
 // once per interval.
 const purgeInterval = 10 * time.Second
+
+// refillKind says whether a miss is a refill, and of which purge.
+type refillKind uint8
+
+const (
+	refillNone    refillKind = iota
+	refillGranted            // retired by a purge that granted the reserved share
+	refillLate               // retired by a purge within purgeInterval of that one
+)
 
 // purges is the Verifier's side of its purges (purgeLocal): which retired
 // entries are refills.
 type purges struct {
 	mu        sync.Mutex    // orders purgeLocal calls (the subscription's goroutine makes them)
-	lastGrant time.Time     // when a purge last granted refills
-	refillGen atomic.Uint64 // entries stored below this generation are refills (0: none)
+	lastGrant time.Time     // when a purge last granted the reserved share to its refills
+	refillGen atomic.Uint64 // retired entries stored below this generation have it
+	any       atomic.Bool   // a purge retired entries
 }
 
 // purgeLocal is called when the shared cache's subscription is (re)established:
@@ -102,27 +115,37 @@ type purges struct {
 // a retired entry is a miss, answered by the shared cache if it still holds
 // the entry (a revocation deletes it there before it is broadcast) or else by
 // Clerk, and stored fresh. Nothing is dropped: the retired entries remember
-// which tokens were valid, and the first purge in any purgeInterval makes their
-// misses refills, not charged to their sources.
+// which tokens were valid, so that their misses are refills, charged to no
+// source (and on the reserved share, for the first purge in any
+// purgeInterval).
 func (v *Verifier) purgeLocal() {
 	empty := v.cache.Len() == 0 // the first subscription, at New
 	gen := v.cache.Retire()
+	if empty {
+		return
+	}
 	now := v.now()
 	v.purges.mu.Lock()
 	defer v.purges.mu.Unlock()
-	if !empty && (v.purges.lastGrant.IsZero() || now.Sub(v.purges.lastGrant) >= purgeInterval) {
+	if v.purges.lastGrant.IsZero() || now.Sub(v.purges.lastGrant) >= purgeInterval {
 		v.purges.lastGrant = now
 		v.purges.refillGen.Store(gen)
 	}
+	v.purges.any.Store(true)
 }
 
-// refill reports whether key's miss is a refill: its entry was retired by a
-// purge that granted refills.
-func (v *Verifier) refill(key cache.Key) bool {
-	floor := v.purges.refillGen.Load()
-	if floor == 0 {
-		return false
+// refill says whether key's miss is a refill (its entry was retired by a
+// purge), and whether that purge granted the reserved share.
+func (v *Verifier) refill(key cache.Key) refillKind {
+	if !v.purges.any.Load() {
+		return refillNone // no purge yet: spare the cache a lookup
 	}
 	gen, ok := v.cache.Retired(key)
-	return ok && gen < floor
+	switch {
+	case !ok:
+		return refillNone
+	case gen < v.purges.refillGen.Load():
+		return refillGranted
+	}
+	return refillLate
 }
