@@ -213,8 +213,9 @@ func (a *admission) settle(source string, err error, now time.Time) {
 
 // taken is what begin took for one call, to give back if it is refused later.
 type taken struct {
-	src, share *rate.Reservation
-	credit     *source // a credit was spent: give it back
+	src    *rate.Reservation // of the source's budget
+	share  *bucket           // the share a token was taken of
+	credit *source           // a credit was spent: give it back
 }
 
 // begin admits one call to Clerk for a flight charged to b (nil: a background
@@ -286,7 +287,7 @@ func (a *admission) take(now time.Time, b *budget) (t taken, delay time.Duration
 			t.credit = b.src
 		}
 	}
-	if t.share == nil {
+	if t.share == nil && t.credit == nil {
 		a.refused[class(b)].Add(1)
 		if t.src != nil {
 			t.src.CancelAt(now)
@@ -301,10 +302,11 @@ func (a *admission) giveBack(t taken) {
 	now := a.now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, r := range []*rate.Reservation{t.src, t.share} {
-		if r != nil {
-			r.CancelAt(now)
-		}
+	if t.src != nil {
+		t.src.CancelAt(now)
+	}
+	if t.share != nil {
+		t.share.give(1)
 	}
 	if t.credit != nil {
 		t.credit.credit++

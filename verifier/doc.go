@@ -127,12 +127,14 @@
 //   - background refreshes (Limits.RefreshAhead).
 //
 // The unreserved share is for every other miss, with a fair part for each
-// source: the share's rate divided by the number of sources that keep
-// asking for it, held as a credit that a new source starts without. In each
-// share, the upper half of the burst goes to anybody, first come, first
-// served, so that nothing is wasted while nobody is short; the lower half of
-// the reserved share only to the calls entitled to it, and the lower half of
-// the unreserved share only to sources within their fair part.
+// source: the share's rate is dealt out as it comes to the sources that keep
+// asking for it (in two consecutive 2 s windows), in equal parts, so that a
+// source asking once a second gets its part as surely as one asking a
+// thousand times; an address seen once, or again only after a gap, is dealt
+// nothing. In each share, the upper half of the burst goes to anybody, first
+// come, first served, so that nothing is wasted while nobody is short; the
+// rest of the reserved share only to the calls entitled to it, and the rest
+// of the unreserved share only as the sources' fair parts.
 //
 // What that gives under a flood of junk from N addresses with no valid
 // history: sources in good standing keep the reserved share (its whole rate
@@ -140,7 +142,7 @@
 // not the others' (a flood that rotates addresses only competes for the
 // upper halves); a source with a valid history sees its new tokens verified
 // as if there were no flood; a source that is new during the flood gets its
-// first call after about N ÷ (the unreserved share's rate) seconds, and if
+// first call after about 4 s + N ÷ (the unreserved share's rate), and if
 // its token is valid it is then in good standing. A source that presents a
 // valid token and then junk loses its good standing at the first refused
 // token: per valid token it gets at most its per-source burst of junk on the

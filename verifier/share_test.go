@@ -115,9 +115,11 @@ func TestFairPart(t *testing.T) {
 		{
 			name:  "some under their part",
 			every: []int{1, 100, 100, 100, 100}, // 100/s and four at 1/s
-			// The four get all they ask for (60 each), the greedy one the rest.
-			wantLow:  []int{rate*seconds - 4*60, 59, 59, 59, 59},
-			wantHigh: []int{rate*seconds + rate - 4*59, 60, 60, 60, 60},
+			// The four get all they ask for (60 each) once they count as
+			// staying (from their second window: the greedy one takes the
+			// upper half before), the greedy one the rest.
+			wantLow:  []int{rate*seconds - 4*60, 56, 56, 56, 56},
+			wantHigh: []int{rate*seconds + rate - 4*56, 60, 60, 60, 60},
 		},
 	}
 	for _, tt := range tests {

@@ -109,7 +109,9 @@ func distributed(e *env, c distributedConfig) error {
 		`m2mauth_admissions_total{share="reserved"}`, `m2mauth_admissions_total{share="unreserved"}`,
 		`m2mauth_budget_refusals_total{share="reserved"}`, `m2mauth_budget_refusals_total{share="unreserved"}`,
 		`m2mauth_admission_refusals_total{reason="overload"}`, `m2mauth_admission_refusals_total{reason="source_budget"}`,
-		`m2mauth_admission_refusals_total{reason="backoff"}`, `m2mauth_sources_in_good_standing`,
+		`m2mauth_admission_refusals_total{reason="backoff"}`, `m2mauth_admission_refusals_total{reason="breaker"}`,
+		`m2mauth_verify_errors_total{reason="unavailable"}`, `m2mauth_verify_errors_total{reason="canceled"}`,
+		`m2mauth_sources_in_good_standing`,
 	} {
 		fmt.Printf("  %-62s %s\n", m, delta(before, after, m))
 	}
