@@ -69,24 +69,19 @@ func class(b *budget) int {
 // source is what admission keeps of one source.
 type source struct {
 	lim *rate.Limiter // its budget (Limits.SourceRate); nil: none
-	// credit is its fair part of the unreserved share not yet used, in
-	// calls, as of last; seen is the last second it asked for the share in
-	// (see shares).
-	credit float64
-	last   time.Time
-	seen   int64
+	// Its place in the unreserved share's line (see shares): the last
+	// window it asked in, whether it waits in line (with its number), and
+	// whether it holds a ticket (its dealt-th, dealt at ticketAt).
+	seen     int64
+	queued   bool
+	seq      uint64
+	ticket   bool
+	ticketAt time.Time
+	dealt    uint64
 	// What check returns for a miss of this source, so that it allocates
 	// nothing: charged to it, in good standing or not; a refill of a purge
 	// that granted no reserved share (see purges), charged to no source.
 	standing, other, lateRefill budget
-}
-
-// accrue brings src's credit up to now at rate per second, up to limit.
-func (src *source) accrue(now time.Time, rate, limit float64) {
-	if d := now.Sub(src.last); d > 0 && src.credit < limit {
-		src.credit = min(limit, src.credit+d.Seconds()*rate)
-	}
-	src.last = now
 }
 
 // budget is what a flight's call to Clerk is charged to: its source (src nil:
@@ -189,7 +184,6 @@ func (a *admission) check(source string, refill refillKind, now time.Time) (*bud
 			lim = a.newLim()
 		}
 		src = newSource(lim)
-		src.last = now
 		a.sources.Add(source, src)
 	}
 	switch {
@@ -215,7 +209,7 @@ func (a *admission) settle(source string, err error, now time.Time) {
 type taken struct {
 	src    *rate.Reservation // of the source's budget
 	share  *bucket           // the share a token was taken of
-	credit *source           // a credit was spent: give it back
+	ticket *source           // a ticket of the unreserved share was spent: give it back
 }
 
 // begin admits one call to Clerk for a flight charged to b (nil: a background
@@ -284,10 +278,10 @@ func (a *admission) take(now time.Time, b *budget) (t taken, delay time.Duration
 	} else {
 		var fair bool
 		if t.share, fair, retry = a.shares.takeOther(now, b.src); fair {
-			t.credit = b.src
+			t.ticket = b.src
 		}
 	}
-	if t.share == nil && t.credit == nil {
+	if t.share == nil && t.ticket == nil {
 		a.refused[class(b)].Add(1)
 		if t.src != nil {
 			t.src.CancelAt(now)
@@ -308,8 +302,8 @@ func (a *admission) giveBack(t taken) {
 	if t.share != nil {
 		t.share.give(1)
 	}
-	if t.credit != nil {
-		t.credit.credit++
+	if t.ticket != nil {
+		a.shares.giveTicket(t.ticket, now)
 	}
 }
 

@@ -244,7 +244,7 @@ func TestSourceBudgetBounded(t *testing.T) {
 // a miss is ErrUnavailable / ErrOverloaded with Retry-After, without a call.
 // Without a reserved share (see share_test.go for the shares), new sources
 // get the upper half of its burst first come, first served, and then their
-// fair part: Retry-After says when theirs is due.
+// turn in line: Retry-After says when to ask again.
 func TestCallBudget(t *testing.T) {
 	e := newEnv(t)
 	v := e.verifier(verifier.WithLimits(verifier.Limits{CallRate: 1, CallBurst: 4, ReservedShare: -1}))
@@ -257,8 +257,8 @@ func TestCallBudget(t *testing.T) {
 	if !errors.Is(err, verifier.ErrOverloaded) || !errors.Is(err, verifier.ErrUnavailable) {
 		t.Fatalf("third miss: got %v, want ErrOverloaded", err)
 	}
-	if got, want := verifier.RetryAfter(err), time.Second; got != want {
-		t.Errorf("got Retry-After %v, want %v (a credit at 1 call/s: no source has stayed yet)", got, want)
+	if got, want := verifier.RetryAfter(err), 2*time.Second; got != want {
+		t.Errorf("got Retry-After %v, want %v (ask again within the window to take a place in line)", got, want)
 	}
 	if got := e.verifyCalls(); got != 2 {
 		t.Errorf("got %d verify calls, want 2", got)

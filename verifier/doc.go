@@ -126,29 +126,31 @@
 //     so that a subscription that flaps cannot crowd out new tokens);
 //   - background refreshes (Limits.RefreshAhead).
 //
-// The unreserved share is for every other miss, with a fair part for each
-// source: the share's rate is dealt out as it comes to the sources that keep
-// asking for it (in two consecutive 2 s windows), in equal parts, so that a
-// source asking once a second gets its part as surely as one asking a
-// thousand times; an address seen once, or again only after a gap, is dealt
-// nothing. In each share, the upper half of the burst goes to anybody, first
-// come, first served, so that nothing is wasted while nobody is short; the
-// rest of the reserved share only to the calls entitled to it, and the rest
-// of the unreserved share only as the sources' fair parts.
+// The unreserved share is for every other miss, dealt out round-robin: a
+// source that keeps asking (in two consecutive 2 s windows) takes a place in
+// line, and as tokens come the source at the head gets one, held for it
+// until it next asks, so that each source gets one call per round, whether
+// it asks once a second or a thousand times; an address seen once, or again
+// only after a gap, never joins the line. The upper half of either share
+// goes to anybody, first come, first served, when nobody is in line for it,
+// so that nothing is wasted while nobody is short; the rest of the reserved
+// share only to the calls entitled to it.
 //
 // What that gives under a flood of junk from N addresses with no valid
 // history: sources in good standing keep the reserved share (its whole rate
-// and half its burst), whatever N; one flooding address gets its fair part,
-// not the others' (a flood that rotates addresses only competes for the
-// upper halves); a source with a valid history sees its new tokens verified
-// as if there were no flood; a source that is new during the flood gets its
-// first call after about 4 s + N ÷ (the unreserved share's rate), and if
-// its token is valid it is then in good standing. A source that presents a
+// and half its burst), whatever N; one flooding address gets one call per
+// round, not the others' (a flood that rotates addresses only competes for
+// the upper halves); a source with a valid history sees its new tokens
+// verified as if there were no flood; a source that is new during the flood
+// gets its first call once it has stayed (up to 4 s) and its turn has come,
+// about N ÷ (the unreserved share's rate) later, and if its token is valid
+// it is then in good standing. A source that presents a
 // valid token and then junk loses its good standing at the first refused
 // token: per valid token it gets at most its per-source burst of junk on the
 // reserved share. Refusals are ErrUnavailable with a Retry-After that says
-// when the source's fair part is due; [Stats] counts admissions and refusals
-// by share.
+// when the source's turn should come; [Stats] counts admissions and
+// refusals by share. Clerk never sees more than the overall budget's burst
+// plus its rate over any interval.
 //
 // # Bounds
 //

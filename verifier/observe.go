@@ -203,7 +203,7 @@ type Stats struct {
 	ReservedAdmissions   uint64
 	UnreservedAdmissions uint64
 	ReservedRefusals     uint64 // neither the reserved share nor the unreserved one's upper half in time
-	UnreservedRefusals   uint64 // beyond the source's fair part while the shares were more than half spent
+	UnreservedRefusals   uint64 // not the source's turn, and no upper half free
 	// Refills counts calls admitted for tokens that were valid before the
 	// shared cache's subscription was re-established (see WithSharedCache),
 	// charged to no source.

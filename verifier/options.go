@@ -89,13 +89,13 @@ type Limits struct {
 	// unreserved share's upper half; a miss of a source in good standing or
 	// a refill then waits for the first token of the budget due, up to
 	// Timeout, rather than be refused. Every other miss uses the unreserved
-	// share, where each source has a fair part (the share's rate divided by
-	// the sources that keep asking), so that neither a flood from many
-	// addresses with no valid history nor one source among them can take the
-	// calls of the others; the upper half of either share's burst goes to
-	// anybody, first come, first served (see "Admission" in the package
-	// documentation). Default: 0.5. Negative: no reservation (the whole
-	// budget is the unreserved share). It must be below 1.
+	// share, dealt out in turn to the sources that keep asking (one call
+	// each per round), so that neither a flood from many addresses with no
+	// valid history nor one source among them can take the calls of the
+	// others; the upper half of either share's burst goes to anybody, first
+	// come, first served, when nobody waits for it (see "Admission" in the
+	// package documentation). Default: 0.5. Negative: no reservation (the
+	// whole budget is the unreserved share). It must be below 1.
 	ReservedShare float64
 	// StandingTTL is how long a source stays in good standing after a miss
 	// of it ended with a valid token (one Clerk accepted, another replica

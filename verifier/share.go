@@ -12,56 +12,63 @@ import (
 //     burst), for the calls known to be worth making: misses of sources in
 //     good standing (standing.go), refills of tokens that were valid before
 //     a purge, background refreshes;
-//   - the unreserved share, the rest, where each source that is not in good
-//     standing has a fair part.
+//   - the unreserved share, the rest, dealt out in turn to the sources that
+//     are not in good standing.
 //
-// One rule shapes both: the upper half of each bucket goes first come, first
-// served, to any call; the rest of the reserved bucket serves only the calls
-// entitled to it, and the rest of the unreserved bucket only the sources'
-// fair parts. So what nobody needs is never wasted (a cold start with no
-// source in good standing yet still has both upper halves), while a flood,
-// however many addresses it comes from, gets at most the upper halves and its
-// sources' fair parts: the calls in good standing keep the reserved share's
-// whole rate and half its burst. One exception: a call that is entitled to
-// the reserved share and may wait for it (a refill, a miss of a source in
-// good standing: work that was worth doing a moment ago) takes, when the
-// reserved share and the upper half are spent, the first token due in either
-// share, up to Limits.Timeout from now, rather than be refused; after a Redis
-// restart the tokens in use so come back at the budget's whole rate.
+// The reserved share serves only the calls entitled to it, except its upper
+// half, which goes to anybody, first come, first served: what nobody in good
+// standing needs is not wasted (a cold start, before any source is in good
+// standing, still has it), and a flood, however many addresses it comes
+// from, leaves the calls in good standing the reserved share's whole rate and
+// half its burst. A call entitled to the reserved share that finds it empty
+// takes the unreserved share's upper half; one that may wait (a refill, a miss
+// of a source in good standing: work that was worth doing a moment ago) takes
+// otherwise the first token due in either share, up to Limits.Timeout from
+// now, rather than be refused — after a Redis restart the tokens in use so
+// come back at the budget's whole rate.
 //
-// The fair part: the unreserved share's rate is dealt out, as it comes, to
-// the sources that stay — those that asked for it in two consecutive
-// windows of fairWindow — each getting the rate divided by their number, up
-// to two calls held at once. A source's part is taken out of the bucket when
-// it is dealt (lazily, when the source next asks, for the time since it last
-// did), so it is the source's own: a call within its part needs no race for
-// the bucket's last token, and a source asking once a second gets its part
-// as surely as one asking a thousand times. A call beyond its part is
-// refused at once, or takes from the upper half. Why this and not a queue
-// (deficit round-robin over waiting misses): a miss refused at once costs a
-// flood nothing to send again, while a queued one holds a goroutine and a
-// connection, and with N sources sharing a rate R a queued miss would wait
-// N/R anyway. Why only the sources that stay: an address seen once (a flood
-// that rotates them), or again only after a gap, is dealt nothing — it would
-// otherwise shrink the parts of the others and then never use its own — and
-// competes for the upper halves, first come, first served. A source that is
-// new during a flood so gets its first call after about (sources that stay)
-// ÷ (the share's rate) seconds; if Clerk accepts its token, it is then in
-// good standing.
+// The unreserved share is dealt out round-robin. A source that stays — it
+// asked for the share in two consecutive windows of fairWindow — takes its
+// place at the end of the line; as tokens come, the one at the head of the
+// line gets one (a ticket: the token is taken out of the bucket and held for
+// it until it next asks, at most ticketTTL) and leaves the line. Each source
+// so gets one call per round, and a round takes (sources in line) ÷ (the
+// share's rate): the share's rate divided equally among the sources that want
+// it, whether a source asks once a second or a thousand times — its ticket
+// waits for it, where a race for the bucket's last token would go to whoever
+// asks most. When nobody is in line (or the tickets held reach half the
+// share's burst), the share fills up and its upper half goes first come,
+// first served, to anybody. An address seen once (a flood that rotates
+// them), or again only after a gap, never joins the line: it would hold a
+// ticket it never uses. It competes for the upper halves only.
+//
+// Why a line of tickets and not a queue of misses (deficit round-robin over
+// waiting requests): a miss refused at once costs a flood nothing to send
+// again, while a queued one holds a goroutine and a connection for up to a
+// whole round. What a source that is new during a flood gets: a place in
+// line once it stays (after at most two windows), and its call one round
+// later, about (sources in line) ÷ (the share's rate); if Clerk accepts its
+// token, it is then in good standing.
+//
+// The buckets never hold more than their burst, tickets included, so Clerk
+// never sees more than the burst plus the rate in any interval.
 //
 // Not safe for concurrent use: admission.mu guards it.
 type shares struct {
 	reserved *bucket // nil: no reservation (Limits.ReservedShare off)
 	open     *bucket // the unreserved share
 	window   window
+	line     line
+	maxHeld  float64 // tickets held at most: half the unreserved share's burst (at least 1)
 }
 
-// fairWindow is how long a source may go without asking and stay counted
-// among the sources sharing the unreserved share.
+// fairWindow is how long a source may go without asking and still be
+// counted as staying.
 const fairWindow = 2 * time.Second
 
-// creditCap is the most of its fair part a source holds, in calls.
-const creditCap = 2
+// ticketTTL is how long a ticket waits for its source; then its token goes
+// back to the bucket.
+const ticketTTL = fairWindow
 
 // newShares cuts the budget of rate r and burst b, the fraction share of each
 // reserved (0: none). Each share has a burst of at least 1.
@@ -70,7 +77,8 @@ func newShares(r float64, b int, share float64) *shares {
 	if share > 0 {
 		rb = max(1, min(b-1, int(share*float64(b)+0.5)))
 	}
-	s := &shares{open: newBucket(r*(1-share), float64(max(1, b-rb)))}
+	ob := float64(max(1, b-rb))
+	s := &shares{open: newBucket(r*(1-share), ob), maxHeld: max(1, math.Floor(ob/2))}
 	if share > 0 {
 		s.reserved = newBucket(r*share, float64(rb))
 	}
@@ -108,23 +116,25 @@ func (s *shares) takeEntitled(now time.Time, mayWait bool, maxWait time.Duration
 }
 
 // takeOther takes a token for a call of src, a source not in good standing:
-// of its fair part (fair true: from is nil, the token was its own), or of
-// either share's upper half. Neither: fair false, from nil, and retry says
-// when its fair part has a call.
+// its ticket (fair true; from nil: the token left the bucket when it was
+// dealt), or one of either share's upper half. Neither: fair false, from
+// nil, and retry says when its turn should come.
 func (s *shares) takeOther(now time.Time, src *source) (from *bucket, fair bool, retry time.Duration) {
-	n, stays := s.window.count(now, src)
-	part := s.open.rate / float64(n)
-	if stays && src.credit < creditCap {
-		want := min(creditCap-src.credit, now.Sub(src.last).Seconds()*part)
-		got := max(0, min(want, s.open.level(now)))
-		s.open.take(now, got)
-		src.credit += got
+	stays := s.window.count(now, src)
+	s.expire(now)
+	if !src.ticket && stays && !src.queued {
+		s.line.push(src)
 	}
-	src.last = now
-	switch {
-	case src.credit >= 1:
-		src.credit--
+	s.deal(now)
+	if src.ticket {
+		src.ticket = false
+		s.open.held--
+		if !src.queued { // its place for the next round
+			s.line.push(src)
+		}
 		return nil, true, 0
+	}
+	switch {
 	case s.open.upper(now):
 		from = s.open
 	case s.reserved != nil && s.reserved.upper(now):
@@ -134,48 +144,116 @@ func (s *shares) takeOther(now time.Time, src *source) (from *bucket, fair bool,
 		from.take(now, 1)
 		return from, false, 0
 	}
-	if !stays || part <= 0 {
-		return nil, false, time.Second // ask again within fairWindow to stay
+	if !src.queued || s.open.rate <= 0 {
+		return nil, false, fairWindow // ask again within the window to stay
 	}
-	return nil, false, time.Duration((1 - src.credit) / part * float64(time.Second))
+	ahead := float64(src.seq-s.line.dealt) - s.open.level(now)
+	return nil, false, time.Duration(max(1, ahead) / s.open.rate * float64(time.Second))
 }
 
-// window counts the sources that stay: those seen in the current window of
-// fairWindow and in the previous one.
-type window struct {
-	idx               int64 // the current window (Unix time ÷ fairWindow, on the Verifier's clock)
-	stayCur, stayPrev int   // sources that stayed into the current window, and into the previous one
+// giveTicket gives src back the ticket it spent on a call that was then
+// refused (no slot, the breaker).
+func (s *shares) giveTicket(src *source, now time.Time) {
+	src.ticket, src.ticketAt = true, now
+	s.open.held++
+	s.line.holders = append(s.line.holders, holder{src, src.dealt})
 }
 
-// count counts src as asking at now and returns the number of sources that
-// stay (at least 1), and whether src is one of them: it asked in this window
-// or the previous one before now.
-func (w *window) count(now time.Time, src *source) (n int, stays bool) {
+// deal gives the unreserved share's whole tokens, as long as it has some and
+// fewer than maxHeld tickets are held, to the sources at the head of the
+// line, in turn.
+func (s *shares) deal(now time.Time) {
+	for s.open.held < s.maxHeld && s.open.level(now) >= 1 {
+		src := s.line.pop()
+		if src == nil {
+			return
+		}
+		s.open.take(now, 1)
+		s.open.held++
+		src.ticket, src.ticketAt = true, now
+		s.line.holders = append(s.line.holders, holder{src, src.dealt})
+	}
+}
+
+// expire gives the tokens of the tickets held longer than ticketTTL back to
+// the bucket, and forgets the tickets spent.
+func (s *shares) expire(now time.Time) {
+	h := s.line.holders
+	i := 0
+	for ; i < len(h); i++ {
+		src := h[i].src
+		if !src.ticket || src.dealt != h[i].dealt { // spent (and maybe dealt again since)
+			continue
+		}
+		if now.Sub(src.ticketAt) < ticketTTL {
+			break
+		}
+		src.ticket = false
+		s.open.held--
+		s.open.give(1)
+	}
+	s.line.holders = h[i:]
+}
+
+// line is the round-robin of the unreserved share: the sources waiting for
+// a ticket, each at most once, in the order they came, and the tickets held.
+type line struct {
+	q       []*source // waiting, the head first
+	seq     uint64    // sources ever put in line
+	dealt   uint64    // … and dealt a ticket
+	holders []holder  // tickets dealt, the oldest first (some spent since)
+}
+
+// holder is a ticket dealt: to src, as its dealt-th.
+type holder struct {
+	src   *source
+	dealt uint64
+}
+
+func (l *line) push(src *source) {
+	l.seq++
+	src.queued, src.seq = true, l.seq
+	l.q = append(l.q, src)
+}
+
+// pop takes the head of the line, or returns nil.
+func (l *line) pop() *source {
+	if len(l.q) == 0 {
+		return nil
+	}
+	src := l.q[0]
+	l.q[0] = nil
+	l.q = l.q[1:]
+	if len(l.q) == 0 {
+		l.q = l.q[:0:0] // let the array go
+	}
+	l.dealt = src.seq
+	src.queued = false
+	src.dealt++
+	return src
+}
+
+// window tells the sources that stay: those that asked in the current window
+// of fairWindow or in the previous one.
+type window struct{}
+
+// count notes that src asks at now and reports whether it stays: it asked
+// before, in this window or the previous one.
+func (window) count(now time.Time, src *source) (stays bool) {
 	idx := now.UnixNano() / int64(fairWindow)
-	if idx != w.idx {
-		if idx == w.idx+1 {
-			w.stayPrev = w.stayCur
-		} else {
-			w.stayPrev = 0
-		}
-		w.idx, w.stayCur = idx, 0
-	}
 	stays = src.seen == idx || src.seen == idx-1
-	if src.seen != idx {
-		if src.seen == idx-1 {
-			w.stayCur++
-		}
-		src.seen = idx
-	}
-	return max(1, w.stayCur, w.stayPrev), stays
+	src.seen = idx
+	return stays
 }
 
 // bucket is a token bucket with fractional tokens; its level may go below
-// zero by what calls waiting for it have taken. Not safe for concurrent use:
-// admission.mu guards it.
+// zero by what calls waiting for it have taken. held counts the tokens taken
+// out as tickets, which count against its burst until they are spent. Not
+// safe for concurrent use: admission.mu guards it.
 type bucket struct {
 	rate, burst float64
 	tokens      float64
+	held        float64
 	last        time.Time // when tokens was brought up to date; zero: never
 }
 
@@ -187,7 +265,7 @@ func (b *bucket) level(now time.Time) float64 {
 		b.last = now
 	}
 	if d := now.Sub(b.last); d > 0 {
-		b.tokens = min(b.burst, b.tokens+d.Seconds()*b.rate)
+		b.tokens = max(b.tokens, min(b.burst-b.held, b.tokens+d.Seconds()*b.rate))
 		b.last = now
 	}
 	return b.tokens
@@ -199,8 +277,8 @@ func (b *bucket) take(now time.Time, n float64) {
 	b.tokens -= n
 }
 
-// give gives back n tokens that a refused call took.
-func (b *bucket) give(n float64) { b.tokens = min(b.burst, b.tokens+n) }
+// give gives back n tokens that a refused call, or a ticket unused, took.
+func (b *bucket) give(n float64) { b.tokens = min(b.burst-b.held, b.tokens+n) }
 
 // upper reports whether the bucket is more than half full at now: it keeps
 // half its burst (rounded down) after one more token is taken.

@@ -32,8 +32,7 @@ import (
 // A source that presents one valid token and then junk gets, per valid
 // token, at most its own per-source burst of calls on the reserved share
 // (those admitted before the first refusal comes back); after that it is one
-// more source outside good standing, with its fair part of the unreserved
-// share.
+// more source outside good standing, with its turn in the unreserved share.
 type standing struct {
 	lru *simplelru.LRU[string, time.Time] // source → in good standing until; the oldest grant first
 	ttl time.Duration
@@ -85,7 +84,7 @@ func (s *standing) count(now time.Time) int {
 // share (and waiting for it); one within it still retires every entry (each
 // is verified again before it is served: safety is not rate-limited) and its
 // refills are still charged to no source, but they get no reserved share:
-// they compete for the unreserved one with their source's fair part. So a
+// they compete for the unreserved one, in their source's turn. So a
 // subscription that flaps, on a Redis that also loses its data, cannot make
 // refills crowd out the new tokens of sources in good standing more than
 // once per interval.

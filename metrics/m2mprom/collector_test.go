@@ -276,7 +276,7 @@ func TestAdmissionSeries(t *testing.T) {
 	if _, err := e.v.Verify(ctx, e.token(t), a); !errors.Is(err, verifier.ErrUnavailable) { // the reserved share spent
 		t.Fatalf("a's third token: got %v, want ErrUnavailable", err)
 	}
-	if _, err := e.v.Verify(ctx, "mt_"+strings.Repeat("0", 32), b); !errors.Is(err, verifier.ErrUnavailable) { // b has no fair part yet
+	if _, err := e.v.Verify(ctx, "mt_"+strings.Repeat("0", 32), b); !errors.Is(err, verifier.ErrUnavailable) { // b has no turn yet
 		t.Fatalf("b's junk: got %v, want ErrUnavailable", err)
 	}
 	const want = `
@@ -284,7 +284,7 @@ func TestAdmissionSeries(t *testing.T) {
 # TYPE m2mauth_admissions_total counter
 m2mauth_admissions_total{share="reserved"} 1
 m2mauth_admissions_total{share="unreserved"} 1
-# HELP m2mauth_budget_refusals_total Calls refused by the overall budget without a call, by the share they were entitled to: reserved, unreserved (the source beyond its fair part).
+# HELP m2mauth_budget_refusals_total Calls refused by the overall budget without a call, by the share they were entitled to: reserved, unreserved (not the source's turn).
 # TYPE m2mauth_budget_refusals_total counter
 m2mauth_budget_refusals_total{share="reserved"} 1
 m2mauth_budget_refusals_total{share="unreserved"} 1

@@ -32,12 +32,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +61,7 @@ func main() {
 	flag.Float64Var(&dist.rate, "dist-rate", 10, "junk requests per second of each source")
 	flag.Float64Var(&dist.callRate, "dist-call-rate", 8, "the example's overall budget, calls per second (M2M_CALL_RATE)")
 	flag.IntVar(&dist.callBurst, "dist-call-burst", 10, "… and its burst (M2M_CALL_BURST): burst + 10 × rate must stay under Clerk's 100 per 10 s")
+	flag.StringVar(&dist.profile, "dist-example-profile", "", "write the example's CPU profile during the distributed flood to this file")
 	flag.DurationVar(&dist.latency, "clerk-latency", 20*time.Millisecond, "Clerk's round trip in the distributed, restart and drops scenarios")
 	var rs redisConfig
 	flag.StringVar(&rs.server, "redis-server", "redis-server", "the redis-server binary (restart and drops)")
@@ -69,7 +70,20 @@ func main() {
 	flag.DurationVar(&rs.restartFor, "restart-duration", 30*time.Second, "length of the restart scenario (Redis is killed at a third of it)")
 	flag.IntVar(&rs.drops, "drops", 8, "subscription drops (CLIENT KILL TYPE pubsub), one a second")
 	flag.BoolVar(&rs.flush, "drops-flush", false, "each drop also empties Redis (FLUSHALL): an attacker who can write there")
+	cpuProfile := flag.String("cpuprofile", "", "write the load tool's own CPU profile to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "flood:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "flood:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *example == "" {
 		fmt.Fprintln(os.Stderr, "flood: -example is required")
 		os.Exit(2)
@@ -90,13 +104,20 @@ func main() {
 		{"restart", nil, func(e *env) error { return redisRestart(e, rs) }},
 		{"drops", nil, func(e *env) error { return subscriptionDrops(e, rs) }},
 	}
+	failed := false
+	defer func() {
+		if failed {
+			pprof.StopCPUProfile()
+			os.Exit(1)
+		}
+	}()
 	for _, s := range scenarios {
 		if *only != "" && *only != s.name {
 			continue
 		}
 		if err := withEnv(*example, s.extra, s.run); err != nil {
 			fmt.Fprintf(os.Stderr, "flood: %s: %v\n", s.name, err)
-			os.Exit(1)
+			failed = true
 		}
 	}
 }
@@ -237,15 +258,11 @@ func (e *env) token(opts clerkapi.CreateParams) string {
 	return t.Token
 }
 
-// junkToken is a well-formed opaque token Clerk never issued.
+// junkToken is a well-formed opaque token Clerk never issued: 32 random
+// characters of the alphabet (crypto/rand's Text gives 26 of base32, so two
+// make one).
 func junkToken() string {
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, 32)
-	for i := range b {
-		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		b[i] = alphabet[n.Int64()]
-	}
-	return "mt_" + string(b)
+	return "mt_" + (rand.Text() + rand.Text())[:32]
 }
 
 // result is one request's outcome.
@@ -281,6 +298,22 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 		case <-t.C:
 			wg.Add(1)
 			go func() { defer wg.Done(); f() }()
+		}
+	}
+}
+
+// paced calls f every interval, one call at a time (a call that overruns its
+// interval delays the next, and missed ticks are skipped), until ctx ends:
+// a client that waits for each answer, and so one connection.
+func paced(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
 		}
 	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -56,4 +58,25 @@ func sum(scrapes []map[string]float64, name string) (float64, bool) {
 		}
 	}
 	return s, found
+}
+
+// saveProfile writes the CPU profile of the example whose pprof is at debug,
+// taken over d, to file (errors go to stderr: a profile is a diagnostic).
+func saveProfile(debug string, d time.Duration, file string) {
+	c := &http.Client{Timeout: d + 10*time.Second}
+	resp, err := c.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", debug, int(d.Seconds())))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "flood: profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "flood: profile:", err)
+		return
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		fmt.Fprintln(os.Stderr, "flood: profile:", err)
+	}
 }

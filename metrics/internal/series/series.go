@@ -77,7 +77,7 @@ var All = []Series{
 		func(s *verifier.Stats) []Value {
 			return []Value{{"reserved", float64(s.ReservedAdmissions)}, {"unreserved", float64(s.UnreservedAdmissions)}}
 		}},
-	{"budget_refusals", "Calls refused by the overall budget without a call, by the share they were entitled to: reserved, unreserved (the source beyond its fair part).", Counter, "share",
+	{"budget_refusals", "Calls refused by the overall budget without a call, by the share they were entitled to: reserved, unreserved (not the source's turn).", Counter, "share",
 		func(s *verifier.Stats) []Value {
 			return []Value{{"reserved", float64(s.ReservedRefusals)}, {"unreserved", float64(s.UnreservedRefusals)}}
 		}},
