@@ -130,7 +130,7 @@ func newAdmission(l Limits, now func() time.Time) *admission {
 		a.newLim = func() *rate.Limiter { return rate.NewLimiter(rate.Limit(l.SourceRate), l.SourceBurst) }
 	}
 	if l.CallRate > 0 {
-		a.shares = newShares(l.CallRate, l.CallBurst, l.ReservedShare)
+		a.shares = newShares(l.CallRate, l.CallBurst, l.ReservedShare, l.MaxSources)
 		if a.shares.reserved != nil {
 			a.standing = newStanding(l.MaxSources, l.StandingTTL)
 		}

@@ -60,6 +60,7 @@ type shares struct {
 	window   window
 	line     line
 	maxHeld  float64 // tickets held at most: half the unreserved share's burst (at least 1)
+	maxLine  int     // sources in line at most (Limits.MaxSources)
 }
 
 // fairWindow is how long a source may go without asking and still be
@@ -71,14 +72,15 @@ const fairWindow = 2 * time.Second
 const ticketTTL = fairWindow
 
 // newShares cuts the budget of rate r and burst b, the fraction share of each
-// reserved (0: none). Each share has a burst of at least 1.
-func newShares(r float64, b int, share float64) *shares {
+// reserved (0: none), with at most maxLine sources in line. Each share has a
+// burst of at least 1.
+func newShares(r float64, b int, share float64, maxLine int) *shares {
 	rb := 0
 	if share > 0 {
 		rb = max(1, min(b-1, int(share*float64(b)+0.5)))
 	}
 	ob := float64(max(1, b-rb))
-	s := &shares{open: newBucket(r*(1-share), ob), maxHeld: max(1, math.Floor(ob/2))}
+	s := &shares{open: newBucket(r*(1-share), ob), maxHeld: max(1, math.Floor(ob/2)), maxLine: maxLine}
 	if share > 0 {
 		s.reserved = newBucket(r*share, float64(rb))
 	}
@@ -123,14 +125,14 @@ func (s *shares) takeOther(now time.Time, src *source) (from *bucket, fair bool,
 	stays := s.window.count(now, src)
 	s.expire(now)
 	if !src.ticket && stays && !src.queued {
-		s.line.push(src)
+		s.line.push(src, s.maxLine)
 	}
 	s.deal(now)
 	if src.ticket {
 		src.ticket = false
 		s.open.held--
 		if !src.queued { // its place for the next round
-			s.line.push(src)
+			s.line.push(src, s.maxLine)
 		}
 		return nil, true, 0
 	}
@@ -168,6 +170,9 @@ func (s *shares) deal(now time.Time) {
 		if src == nil {
 			return
 		}
+		if !s.window.recent(now, src) {
+			continue // gone: it would not use its ticket
+		}
 		s.open.take(now, 1)
 		s.open.held++
 		src.ticket, src.ticketAt = true, now
@@ -196,7 +201,10 @@ func (s *shares) expire(now time.Time) {
 }
 
 // line is the round-robin of the unreserved share: the sources waiting for
-// a ticket, each at most once, in the order they came, and the tickets held.
+// a ticket, each at most once, in the order they came (a source that stops
+// asking is passed over when its turn comes), and the tickets held. Its
+// memory is bounded by Limits.MaxSources, and by the tickets dealt in a
+// ticketTTL.
 type line struct {
 	q       []*source // waiting, the head first
 	seq     uint64    // sources ever put in line
@@ -210,7 +218,12 @@ type holder struct {
 	dealt uint64
 }
 
-func (l *line) push(src *source) {
+// push puts src at the end of the line, unless the line already holds max
+// sources: then src competes for the upper halves only.
+func (l *line) push(src *source, max int) {
+	if len(l.q) >= max {
+		return
+	}
 	l.seq++
 	src.queued, src.seq = true, l.seq
 	l.q = append(l.q, src)
@@ -239,11 +252,16 @@ type window struct{}
 
 // count notes that src asks at now and reports whether it stays: it asked
 // before, in this window or the previous one.
-func (window) count(now time.Time, src *source) (stays bool) {
-	idx := now.UnixNano() / int64(fairWindow)
-	stays = src.seen == idx || src.seen == idx-1
-	src.seen = idx
+func (w window) count(now time.Time, src *source) (stays bool) {
+	stays = w.recent(now, src)
+	src.seen = now.UnixNano() / int64(fairWindow)
 	return stays
+}
+
+// recent reports whether src asked in the window of now or the previous one.
+func (window) recent(now time.Time, src *source) bool {
+	idx := now.UnixNano() / int64(fairWindow)
+	return src.seen == idx || src.seen == idx-1
 }
 
 // bucket is a token bucket with fractional tokens; its level may go below

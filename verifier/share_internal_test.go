@@ -111,3 +111,42 @@ func TestBudgetHoldsUnderFlood(t *testing.T) {
 		t.Errorf("the source in good standing got %d of %d new tokens through, want all", legit, seconds)
 	}
 }
+
+// TestLineBounded: the unreserved share's line holds at most MaxSources
+// sources, whatever the number of addresses that stay, and a source that
+// stopped asking is passed over when its turn comes instead of being dealt a
+// ticket it would not use.
+func TestLineBounded(t *testing.T) {
+	s := newShares(1, 2, 0, 3) // no reservation: one bucket of 2, 1 a second
+	now := time.Unix(1_800_000_000, 0)
+	srcs := make([]*source, 10)
+	for i := range srcs {
+		srcs[i] = newSource(nil)
+	}
+	take := func(src *source) bool {
+		from, fair, _ := s.takeOther(now, src)
+		return from != nil || fair
+	}
+	// The burst goes first come, first served; then 10 sources ask twice,
+	// 100 ms apart: they stay, and three of them get in line.
+	take(srcs[0])
+	take(srcs[1])
+	for range 2 {
+		for _, src := range srcs {
+			take(src)
+		}
+		now = now.Add(100 * time.Millisecond)
+	}
+	if got := len(s.line.q); got != 3 {
+		t.Fatalf("got %d sources in line, want 3 (its bound)", got)
+	}
+	// They go away. When the next token comes, the three are passed over
+	// (no ticket held for them) and the one who asks gets it.
+	now = now.Add(2 * fairWindow)
+	if !take(newSource(nil)) {
+		t.Error("a source asking once the others have gone: refused, want the token")
+	}
+	if len(s.line.q) != 0 || s.open.held != 0 {
+		t.Errorf("got %d sources in line and %v tickets held, want 0 and 0 (the sources gone passed over)", len(s.line.q), s.open.held)
+	}
+}

@@ -119,7 +119,9 @@ func distributed(e *env, c distributedConfig) error {
 	} {
 		fmt.Printf("  %-62s %s\n", m, delta(before, after, m))
 	}
-	fmt.Printf("  %-62s %g (at the end)\n", "m2mauth_sources_in_good_standing", after["m2mauth_sources_in_good_standing"])
+	if g, ok := after["m2mauth_sources_in_good_standing"]; ok {
+		fmt.Printf("  %-62s %g (at the end)\n", "m2mauth_sources_in_good_standing", g)
+	}
 	var fails []string
 	if n == 0 || float64(ok)/float64(n) < 0.95 {
 		fails = append(fails, "fewer than 95 % of the tokens of the source with a valid history were accepted")

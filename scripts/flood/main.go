@@ -378,19 +378,6 @@ func (r *results) quantile(p float64, status int) time.Duration {
 	return ds[min(len(ds)-1, int(p*float64(len(ds))))]
 }
 
-// count returns how many requests got status.
-func (r *results) count(status int) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, x := range r.all {
-		if x.status == status {
-			n++
-		}
-	}
-	return n
-}
-
 func (r *results) ok() (ok, n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
