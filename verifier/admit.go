@@ -259,7 +259,8 @@ func (a *admission) begin(ctx context.Context, now time.Time, b *budget) (end fu
 }
 
 // take takes, under a.mu, a token of b's source and one of the overall
-// budget, or a reservation of the reserved share due after delay.
+// budget (a ticket of the unreserved share, or a token of either share, due
+// after delay when b may wait for it).
 func (a *admission) take(now time.Time, b *budget) (t taken, delay time.Duration, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
