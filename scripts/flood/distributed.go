@@ -100,8 +100,15 @@ func distributed(e *env, c distributedConfig) error {
 	budget := float64(c.callBurst) + c.callRate*c.d.Seconds()
 	fmt.Printf("  junk (%d sources):              %s\n", c.sources, jr.summary())
 	fmt.Printf("  valid history (127.0.0.3):      %s\n", lr.summary())
-	fmt.Printf("  … accepted:                     %d of %d (%.1f %%), p99 of the accepted %v (Clerk's round trip %v)\n",
-		ok, n, 100*float64(ok)/float64(max(n, 1)), p99.Round(10*time.Microsecond), c.latency)
+	slow := 0
+	for _, x := range lr.snapshot() {
+		if x.status == http.StatusOK && x.d-c.latency >= 100*time.Millisecond {
+			slow++
+		}
+	}
+	fmt.Printf("  … accepted:                     %d of %d (%.1f %%), p99 of the accepted %v, p90 %v (Clerk's round trip %v); %d of them 100 ms or more above it\n",
+		ok, n, 100*float64(ok)/float64(max(n, 1)), p99.Round(10*time.Microsecond),
+		lr.quantile(0.90, http.StatusOK).Round(10*time.Microsecond), c.latency, slow)
 	fmt.Printf("  no history (127.0.0.4):         %s\n", fr.summary())
 	if f := firstOK.Load(); f > 0 {
 		fmt.Printf("  … accepted:                     %d of %d, the first after %v\n", okF, nF, time.Duration(f).Round(100*time.Millisecond))
