@@ -131,10 +131,11 @@
 // line, and as tokens come the source at the head gets one, held for it
 // until it next asks, so that each source gets one call per round, whether
 // it asks once a second or a thousand times; an address seen once, or again
-// only after a gap, never joins the line. The upper half of either share
-// goes to anybody, first come, first served, when nobody is in line for it,
-// so that nothing is wasted while nobody is short; the rest of the reserved
-// share only to the calls entitled to it.
+// only after a gap, never joins the line. The upper half of the reserved
+// share goes to anybody, first come, first served, and so does the
+// unreserved share's when nobody is in line, so that nothing is wasted while
+// nobody is short; the rest of the reserved share goes only to the calls
+// entitled to it.
 //
 // What that gives under a flood of junk from N addresses with no valid
 // history: sources in good standing keep the reserved share (its whole rate
@@ -144,10 +145,9 @@
 // verified as if there were no flood; a source that is new during the flood
 // gets its first call once it has stayed (up to 4 s) and its turn has come,
 // about N ÷ (the unreserved share's rate) later, and if its token is valid
-// it is then in good standing. A source that presents a
-// valid token and then junk loses its good standing at the first refused
-// token: per valid token it gets at most its per-source burst of junk on the
-// reserved share. Refusals are ErrUnavailable with a Retry-After that says
+// it is then in good standing. A source that presents a valid token and
+// then junk loses its good standing at the first refused token: per valid
+// token it gets at most its per-source burst of junk on the reserved share. Refusals are ErrUnavailable with a Retry-After that says
 // when the source's turn should come; [Stats] counts admissions and
 // refusals by share. Clerk never sees more than the overall budget's burst
 // plus its rate over any interval.
