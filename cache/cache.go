@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -23,6 +24,8 @@ type Entry[V any] struct {
 	Negative bool
 	// Expires is the first instant at which the entry is no longer served.
 	Expires time.Time
+
+	gen uint64 // the generation Set stored it in (see Retire)
 }
 
 // Cache is a bounded, sharded LRU cache with a per-entry expiry. It is safe for
@@ -32,6 +35,9 @@ type Cache[V any] struct {
 	mask   uint64
 	now    func() time.Time
 	ids    *idIndex
+	// gen is the current generation: a positive entry stored in an earlier
+	// one is retired (see Retire).
+	gen atomic.Uint64
 }
 
 // shard is a mutex around two golang-lru LRUs: one for positive entries, one
@@ -135,8 +141,9 @@ func (s *shard[V]) peek(k Key) (Entry[V], bool) {
 func (c *Cache[V]) Get(k Key) (Entry[V], bool) { return c.GetAt(k, c.now()) }
 
 // GetAt is Get with the current time supplied by the caller, for callers that
-// read the clock anyway.
+// read the clock anyway. A retired entry (see Retire) is a miss, and stays.
 func (c *Cache[V]) GetAt(k Key, now time.Time) (Entry[V], bool) {
+	gen := c.gen.Load()
 	s := c.shard(&k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -152,6 +159,9 @@ func (c *Cache[V]) GetAt(k Key, now time.Time) (Entry[V], bool) {
 		s.lru(e.Negative).Remove(k)
 		s.misses++
 		return Entry[V]{}, false
+	case e.retired(gen):
+		s.misses++
+		return Entry[V]{}, false
 	case e.Negative:
 		s.negHits++
 	default:
@@ -160,19 +170,49 @@ func (c *Cache[V]) GetAt(k Key, now time.Time) (Entry[V], bool) {
 	return e, true
 }
 
-// Peek returns the entry stored under k if there is one and it has not
-// expired, like Get, but neither counts the lookup nor changes the LRU order.
+// Peek returns the entry stored under k if there is one and it has neither
+// expired nor been retired, like Get, but neither counts the lookup nor
+// changes the LRU order.
 func (c *Cache[V]) Peek(k Key) (Entry[V], bool) {
-	now := c.now()
+	now, gen := c.now(), c.gen.Load()
 	s := c.shard(&k)
 	s.mu.Lock()
 	e, ok := s.peek(k)
 	s.mu.Unlock()
-	if !ok || !now.Before(e.Expires) {
+	if !ok || !now.Before(e.Expires) || e.retired(gen) {
 		return Entry[V]{}, false
 	}
 	return e, true
 }
+
+// Retire retires every positive entry stored so far, in O(1): Get, GetAt and
+// Peek answer a retired entry as a miss, until Set replaces it with a fresh
+// one; until then it stays where it is (counted by Len, evicted and expired
+// as any other), and Retired finds it. Negative entries are never retired. It
+// returns the new generation: entries stored from now on belong to it.
+//
+// m2mauth retires its cache when it may have missed revocations: a retired
+// token is verified again before it is served, and Retired tells that it
+// was valid a moment ago.
+func (c *Cache[V]) Retire() uint64 { return c.gen.Add(1) }
+
+// Retired reports whether k holds a retired positive entry that has not
+// expired, and the generation it was stored in (entries retired by the
+// Retire call that returned g were stored in generations below g).
+func (c *Cache[V]) Retired(k Key) (gen uint64, ok bool) {
+	now, cur := c.now(), c.gen.Load()
+	s := c.shard(&k)
+	s.mu.Lock()
+	e, found := s.pos.Peek(k)
+	s.mu.Unlock()
+	if !found || !now.Before(e.Expires) || !e.retired(cur) {
+		return 0, false
+	}
+	return e.gen, true
+}
+
+// retired reports whether e is a positive entry stored before generation gen.
+func (e *Entry[V]) retired(gen uint64) bool { return !e.Negative && e.gen < gen }
 
 // Set stores e under k, replacing any entry there, and evicts the least
 // recently used entry of e's part (positive or negative) if that part of the
@@ -186,6 +226,7 @@ func (c *Cache[V]) Set(k Key, e Entry[V]) {
 		c.Remove(k)
 		return
 	}
+	e.gen = c.gen.Load()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if from := s.lru(!e.Negative); from != nil {

@@ -19,6 +19,11 @@
 //   - golang-lru's expirable LRU has one TTL for all entries, so the expiry is
 //     stored in the entry and compared on Get and Peek with an injectable clock
 //     ([WithClock]); an expired entry is a miss, and Get removes it.
+//   - [Cache.Retire] retires every positive entry at once, in O(1), by
+//     starting a new generation: an entry stored in an earlier one is a miss
+//     for Get and Peek until Set replaces it, but stays in place, so that
+//     [Cache.Retired] can tell that its key was valid a moment ago. Get pays
+//     one atomic load for it.
 //   - An index ID → keys serves [Cache.InvalidateID]. Set updates it and the
 //     LRUs' eviction callback (capacity eviction, Remove, Purge, expiry) drops
 //     pairs from it, so it never holds more pairs than the cache holds entries.

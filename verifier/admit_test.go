@@ -242,9 +242,12 @@ func TestSourceBudgetBounded(t *testing.T) {
 
 // TestCallBudget: the overall budget bounds every source together; beyond it
 // a miss is ErrUnavailable / ErrOverloaded with Retry-After, without a call.
+// Without a reserved share (see share_test.go for the shares), new sources
+// get the upper half of its burst first come, first served, and then their
+// turn in line: Retry-After says when to ask again.
 func TestCallBudget(t *testing.T) {
 	e := newEnv(t)
-	v := e.verifier(verifier.WithLimits(verifier.Limits{CallRate: 1, CallBurst: 2}))
+	v := e.verifier(verifier.WithLimits(verifier.Limits{CallRate: 1, CallBurst: 4, ReservedShare: -1}))
 	for i := range 2 {
 		if _, err := v.Verify(context.Background(), unknownToken(i+1), string(rune('a'+i))); !errors.Is(err, verifier.ErrInvalidToken) {
 			t.Fatalf("miss %d: %v", i, err)
@@ -254,14 +257,14 @@ func TestCallBudget(t *testing.T) {
 	if !errors.Is(err, verifier.ErrOverloaded) || !errors.Is(err, verifier.ErrUnavailable) {
 		t.Fatalf("third miss: got %v, want ErrOverloaded", err)
 	}
-	if got := verifier.RetryAfter(err); got != time.Second {
-		t.Errorf("got Retry-After %v, want 1s", got)
+	if got, want := verifier.RetryAfter(err), 2*time.Second; got != want {
+		t.Errorf("got Retry-After %v, want %v (ask again within the window to take a place in line)", got, want)
 	}
 	if got := e.verifyCalls(); got != 2 {
 		t.Errorf("got %d verify calls, want 2", got)
 	}
 	e.clk.Advance(time.Second)
-	if _, err := v.Verify(context.Background(), unknownToken(3), ""); !errors.Is(err, verifier.ErrInvalidToken) {
+	if _, err := v.Verify(context.Background(), unknownToken(3), "z"); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Errorf("a second later: got %v, want ErrInvalidToken", err)
 	}
 }

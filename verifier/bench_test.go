@@ -3,6 +3,7 @@ package verifier_test
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -210,4 +211,50 @@ func BenchmarkHashParallel(b *testing.B) {
 		}
 		_ = x
 	})
+}
+
+// BenchmarkVerifyRefused is what each request of a flood costs once the
+// overall budget is spent: a well-formed token not in the cache, from a
+// source whose turn has not come, refused by admission without a call
+// (syntax check, hash, cache miss, admission, the error).
+func BenchmarkVerifyRefused(b *testing.B) {
+	e := newRealTimeEnv(b)
+	v := e.verifier(verifier.WithLimits(verifier.Limits{CallRate: 1e-9, CallBurst: 2, SourceRate: -1}))
+	ctx := context.Background()
+	for i := range 2 { // spend the budget
+		_, _ = v.Verify(ctx, unknownToken(i+1), "198.51.100.1")
+	}
+	toks := make([]string, 4096)
+	for i := range toks {
+		toks[i] = unknownToken(i + 100)
+	}
+	for _, par := range []bool{false, true} {
+		name := "serial"
+		if par {
+			name = "parallel"
+		}
+		b.Run(name, func(b *testing.B) {
+			var next atomic.Int64
+			verify := func(i int64) {
+				if _, err := v.Verify(ctx, toks[i%int64(len(toks))], "203.0.113.1"); !errors.Is(err, verifier.ErrUnavailable) {
+					b.Fatalf("got %v, want ErrUnavailable", err)
+				}
+			}
+			b.ReportAllocs()
+			if !par {
+				for b.Loop() {
+					verify(next.Add(1))
+				}
+				return
+			}
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					verify(next.Add(1))
+				}
+			})
+		})
+	}
+	if calls := e.verifyCalls(); calls != 2 {
+		b.Errorf("got %d calls to Clerk, want 2", calls)
+	}
 }

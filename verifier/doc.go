@@ -38,7 +38,9 @@
 //     overall budget or the cap on calls in flight is reached
 //     (Limits.CallRate, Limits.MaxInFlight): ErrUnavailable with Retry-After.
 //     Budgets are charged once per call (per flight), never per waiting
-//     request, and never for cache hits or JWTs verified locally.
+//     request, and never for cache hits or JWTs verified locally. Part of
+//     the overall budget is reserved for calls known to be worth making (see
+//     Admission below).
 //  5. Concurrent callers of one token share a single flight
 //     (golang.org/x/sync/singleflight; across replicas, the shared cache's
 //     lock): the shared cache, admission (step 4, once per flight), the
@@ -46,8 +48,9 @@
 //     callers' contexts under its own timeout (Limits.Timeout); each caller
 //     waits only as long as its own context lets it and then returns
 //     ctx.Err().
-//  6. Upstream: POST /m2m_tokens/verify through package clerkapi, with one
-//     immediate retry when the connection failed before any answer.
+//  6. Upstream: the verify endpoint of the token's kind through package
+//     clerkapi, with one immediate retry when the connection failed before
+//     any answer.
 //     Redirects are not followed. A JWT-format token verified with a Clerk
 //     secret key is checked locally instead (see below).
 //  7. The answer is cached: a valid token for min([WithTTL], its expiry − now),
@@ -149,13 +152,57 @@
 // New refuses a string that is not a usable secret key with an error matching
 // [ErrSecretKey] that says what to fix, without any part of the key.
 //
+// # Admission
+//
+// The overall budget (Limits.CallRate, CallBurst) is cut in two shares. The
+// reserved share (Limits.ReservedShare, half by default) is for the calls
+// known to be worth making:
+//
+//   - misses of a source in good standing: one whose last miss ended with a
+//     valid token, less than Limits.StandingTTL ago (24 h by default), and
+//     none since with a refused one. Up to Limits.MaxSources such sources
+//     are remembered, apart from the per-source budgets, and only a valid
+//     token gets a source in, so a flood of addresses cannot push one out;
+//   - refills: a token that was cached when the shared cache's
+//     subscription came back (see [WithSharedCache]); its miss is charged to
+//     no source, and is on the reserved share for the first re-subscription
+//     in any 10 s (those after it within the 10 s get the unreserved share,
+//     so that a subscription that flaps cannot crowd out new tokens);
+//   - background refreshes (Limits.RefreshAhead).
+//
+// The unreserved share is for every other miss, dealt out round-robin: a
+// source that keeps asking (in two consecutive 2 s windows) takes a place in
+// line, and as tokens come the source at the head gets one, held for it
+// until it next asks, so that each source gets one call per round, whether
+// it asks once a second or a thousand times; an address seen once, or again
+// only after a gap, never joins the line. The upper half of the reserved
+// share goes to anybody, first come, first served, and so does the
+// unreserved share's when nobody is in line, so that nothing is wasted while
+// nobody is short; the rest of the reserved share goes only to the calls
+// entitled to it.
+//
+// What that gives under a flood of junk from N addresses with no valid
+// history: sources in good standing keep the reserved share (its whole rate
+// and half its burst), whatever N; one flooding address gets one call per
+// round, not the others' (a flood that rotates addresses only competes for
+// the upper halves); a source with a valid history sees its new tokens
+// verified as if there were no flood; a source that is new during the flood
+// gets its first call once it has stayed (up to 4 s) and its turn has come,
+// about N ÷ (the unreserved share's rate) later, and if its token is valid
+// it is then in good standing. A source that presents a valid token and
+// then junk loses its good standing at the first refused token: per valid
+// token it gets at most its per-source burst of junk on the reserved share. Refusals are ErrUnavailable with a Retry-After that says
+// when the source's turn should come; [Stats] counts admissions and
+// refusals by share. Clerk never sees more than the overall budget's burst
+// plus its rate over any interval.
+//
 // # Bounds
 //
 // Whatever the traffic sends: the cache holds at most [WithCacheSize] entries
 // (garbage never enters it; tokens Clerk refused have their own part, so
 // junk cannot evict a valid token); the per-source budgets at most
-// Limits.MaxSources sources; calls to Clerk are bounded by the budgets and the
-// cap above. BENCHMARKS.md gives the measured memory per entry.
+// Limits.MaxSources sources, and the sources in good standing as many; calls
+// to Clerk are bounded by the budgets and the cap above. BENCHMARKS.md gives the measured memory per entry.
 //
 // # Watching it
 //

@@ -15,6 +15,13 @@ func CheckSyntax(tok string) error {
 	return nil
 }
 
+// PurgeLocal is what the shared cache calls when its subscription is
+// (re)established, for tests without one.
+func PurgeLocal(v *Verifier) { v.purgeLocal() }
+
+// PurgeInterval is how often a purge grants refills.
+const PurgeInterval = purgeInterval
+
 // WaitForRefreshes returns when the background refreshes started so far have
 // ended: tests use it as the join point of a refresh, instead of sleeping.
 func WaitForRefreshes(v *Verifier) { v.refreshes.Wait() }

@@ -148,6 +148,8 @@ func TestNewOptions(t *testing.T) {
 		{"refresh-ahead 1", verifier.WithLimits(verifier.Limits{RefreshAhead: 1})},
 		{"negative max sources", verifier.WithLimits(verifier.Limits{MaxSources: -1})},
 		{"negative breaker cool-down", verifier.WithLimits(verifier.Limits{BreakerCooldown: -time.Second})},
+		{"reserved share 1", verifier.WithLimits(verifier.Limits{ReservedShare: 1})},
+		{"negative standing TTL", verifier.WithLimits(verifier.Limits{StandingTTL: -time.Hour})},
 		{"nil clock", verifier.WithClock(nil)},
 		{"nil logger", verifier.WithLogger(nil)},
 	} {

@@ -200,6 +200,24 @@ type Stats struct {
 	OverloadRefusals uint64 // no slot among the calls in flight in time, or the overall budget spent
 	BreakerRefusals  uint64 // the breaker was open
 
+	// The overall budget by class of call (see Limits.ReservedShare), one
+	// per call asked for, not per request: reserved, the calls entitled to
+	// the reserved share (misses of sources in good standing, refills,
+	// background refreshes); unreserved, the misses of every other source.
+	// Refusals are those of the overall budget (part of OverloadRefusals,
+	// which counts requests). All zero without an overall budget.
+	ReservedAdmissions   uint64
+	UnreservedAdmissions uint64
+	ReservedRefusals     uint64 // neither the reserved share nor the unreserved one's upper half in time
+	UnreservedRefusals   uint64 // not the source's turn, and no upper half free
+	// Refills counts calls admitted for tokens that were valid before the
+	// shared cache's subscription was re-established (see WithSharedCache),
+	// charged to no source.
+	Refills uint64
+	// GoodStanding is the number of sources in good standing now (see
+	// Limits.StandingTTL).
+	GoodStanding int
+
 	// Refreshes counts background refreshes run (see Limits.RefreshAhead), one
 	// flight each; RefreshFailures those of them that got no verdict (refused
 	// by admission, Clerk unavailable): their entries stay until their TTL
@@ -221,7 +239,7 @@ type Stats struct {
 	SharedErrors   uint64 // calls to it that failed for an outage (refused, reset, timed out on the wire): sharing paused
 	SharedBusy     uint64 // calls or waits that ran out of the miss's budget (no free connection, a slow holder): not an outage
 	SharedRejected uint64 // entries or messages there that did not authenticate, were stale or predated a revocation: ignored
-	SharedPurges   uint64 // (re)subscriptions, each of which emptied the own cache
+	SharedPurges   uint64 // (re)subscriptions, each of which retired the own cache (see WithSharedCache)
 }
 
 // counters are the Verifier's own counters. Hits and misses live in the
@@ -261,6 +279,13 @@ func (v *Verifier) Stats() Stats {
 		RefreshFailures:  v.stats.refreshFailures.Load(),
 		InFlight:         v.admit.inFlight(),
 		BreakerState:     v.admit.breaker.stateName(),
+
+		ReservedAdmissions:   v.admit.admitted[classReserved].Load(),
+		UnreservedAdmissions: v.admit.admitted[classUnreserved].Load(),
+		ReservedRefusals:     v.admit.refused[classReserved].Load(),
+		UnreservedRefusals:   v.admit.refused[classUnreserved].Load(),
+		Refills:              v.admit.refills.Load(),
+		GoodStanding:         v.admit.goodStanding(v.now()),
 
 		CacheEntries: cs.Entries,
 	}

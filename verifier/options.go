@@ -63,21 +63,46 @@ type Limits struct {
 	// second after that without noticing, while a flood of made-up tokens
 	// from one address costs Clerk at most 5 calls a second.
 	// Default: 5 per second, burst 20. A negative SourceRate: no per-source
-	// budget.
+	// budget. A refill (a token that was valid before the shared cache's
+	// subscription was re-established: see WithSharedCache) is charged to no
+	// source.
 	SourceRate  float64
 	SourceBurst int
 	// MaxSources is how many sources' budgets are kept, the least recently
 	// seen forgotten first (a forgotten source starts again with a full
-	// bucket). Default: 10,000. It may not be off.
+	// bucket), and, apart from them, how many sources in good standing (see
+	// StandingTTL), the oldest forgotten first. Default: 10,000. It may not be
+	// off.
 	MaxSources int
 
 	// CallRate and CallBurst are the budget of the whole Verifier, whatever
 	// the sources, background refreshes included: a miss beyond it gets
 	// ErrUnavailable with Retry-After, without a call. Default: 50 per second,
 	// burst 100 (half of Clerk's production rate limit). A negative CallRate:
-	// no overall budget.
+	// no overall budget (and so no reserved share).
 	CallRate  float64
 	CallBurst int
+	// ReservedShare is the share of the overall budget (of its rate and of
+	// its burst) kept for the calls known to be worth making: misses of
+	// sources in good standing (see StandingTTL), refills (see
+	// WithSharedCache), background refreshes. They use it first, then the
+	// unreserved share's upper half; a miss of a source in good standing or
+	// a refill then waits for the first token of the budget due, up to
+	// Timeout, rather than be refused. Every other miss uses the unreserved
+	// share, dealt out in turn to the sources that keep asking (one call
+	// each per round), so that neither a flood from many addresses with no
+	// valid history nor one source among them can take the calls of the
+	// others; the upper half of either share's burst goes to anybody, first
+	// come, first served, when nobody waits for it (see "Admission" in the
+	// package documentation). Default: 0.5. Negative: no reservation (the
+	// whole budget is the unreserved share). It must be below 1.
+	ReservedShare float64
+	// StandingTTL is how long a source stays in good standing after a miss
+	// of it ended with a valid token (one Clerk accepted, another replica
+	// did through the shared cache, or a JWT verified here). A miss of it
+	// that ends with a refused token ends its good standing at once; cache
+	// hits neither give nor take it. Default: 24h. It may not be off.
+	StandingTTL time.Duration
 
 	// MaxInFlight caps the calls to Clerk's verify endpoint in flight at
 	// once; a call beyond it waits at most QueueWait for a slot, then gets
@@ -133,6 +158,8 @@ var defaultLimits = Limits{
 	MaxSources:      10_000,
 	CallRate:        50,
 	CallBurst:       100,
+	ReservedShare:   0.5,
+	StandingTTL:     24 * time.Hour,
 	MaxInFlight:     32,
 	QueueWait:       100 * time.Millisecond,
 	BreakerFailures: 5,
@@ -144,7 +171,8 @@ var defaultLimits = Limits{
 // WithLimits sets the bounds of Limits: its zero fields keep their defaults
 // (or what an earlier WithLimits set), its negative ones turn the bound off
 // where that is allowed. An invalid field (a negative Timeout, MaxSources,
-// burst or cool-down; RefreshAhead of 1 or more) is an error at New.
+// burst, cool-down or StandingTTL; RefreshAhead or ReservedShare of 1 or
+// more) is an error at New.
 //
 // Default: the defaults of each field of Limits.
 func WithLimits(l Limits) Option {
@@ -162,6 +190,8 @@ func (l Limits) over(top Limits) Limits {
 	overwrite(&l.MaxSources, top.MaxSources)
 	overwrite(&l.CallRate, top.CallRate)
 	overwrite(&l.CallBurst, top.CallBurst)
+	overwrite(&l.ReservedShare, top.ReservedShare)
+	overwrite(&l.StandingTTL, top.StandingTTL)
 	overwrite(&l.MaxInFlight, top.MaxInFlight)
 	overwrite(&l.QueueWait, top.QueueWait)
 	overwrite(&l.BreakerFailures, top.BreakerFailures)
@@ -185,6 +215,7 @@ func (l Limits) resolve() (Limits, error) {
 	r := Limits{
 		SourceRate:      orOff(l.SourceRate, d.SourceRate),
 		CallRate:        orOff(l.CallRate, d.CallRate),
+		ReservedShare:   orOff(l.ReservedShare, d.ReservedShare),
 		MaxInFlight:     orOff(l.MaxInFlight, d.MaxInFlight),
 		QueueWait:       orOff(l.QueueWait, d.QueueWait),
 		BreakerFailures: orOff(l.BreakerFailures, d.BreakerFailures),
@@ -196,9 +227,14 @@ func (l Limits) resolve() (Limits, error) {
 	r.SourceBurst = orDefault("SourceBurst", l.SourceBurst, d.SourceBurst, &err)
 	r.MaxSources = orDefault("MaxSources", l.MaxSources, d.MaxSources, &err)
 	r.CallBurst = orDefault("CallBurst", l.CallBurst, d.CallBurst, &err)
+	r.StandingTTL = orDefault("StandingTTL", l.StandingTTL, d.StandingTTL, &err)
 	r.BreakerCooldown = orDefault("BreakerCooldown", l.BreakerCooldown, d.BreakerCooldown, &err)
-	if err == nil && r.RefreshAhead >= 1 {
+	switch {
+	case err != nil:
+	case r.RefreshAhead >= 1:
 		err = errors.New("verifier: Limits.RefreshAhead must be below 1")
+	case r.ReservedShare >= 1:
+		err = errors.New("verifier: Limits.ReservedShare must be below 1")
 	}
 	return r, err
 }

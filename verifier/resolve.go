@@ -38,7 +38,7 @@ func (v *Verifier) flight(parent context.Context, key cache.Key, token string, k
 			return e.Value.answer(e.Negative, v.now())
 		}
 	}
-	src, err := v.admitMiss(token, source)
+	src, err := v.admitMiss(key, token, source)
 	d := verdict{err: err}
 	if err == nil {
 		d = v.resolve(parent, token, kind, src)

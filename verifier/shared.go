@@ -90,9 +90,12 @@ type SharedCache interface {
 // a failover) is honoured here at once and sent again when the subscription
 // is re-established; a result that could not be written is written then too
 // (at most 256 of each kept, the oldest dropped first). A replica whose
-// subscription is (re)established also empties its own cache, since it may
-// have missed revocations. A back-off that Clerk asks of one replica (429
-// with Retry-After) is honoured by all. The breaker stays per replica: it
+// subscription is (re)established may have missed revocations, so it serves
+// none of the tokens it cached before until they are confirmed again — by sc
+// if it still holds them (a revocation deletes them there), else by Clerk,
+// in a call charged to no source (a refill: see Limits.ReservedShare), on
+// the reserved share for the first re-subscription in any 10 s. A back-off
+// that Clerk asks of one replica (429 with Retry-After) is honoured by all. The breaker stays per replica: it
 // reacts to what this replica sees of Clerk.
 //
 // sc failing (down, slow, evicting, tampered with) never lets an invalid
@@ -173,7 +176,7 @@ type shared struct {
 	// closing context, which every call to sc runs on so that Close cancels
 	// them.
 	l1      *cache.Cache[result]
-	purge   func() // empties the Verifier's own cache (Verifier.purgeLocal)
+	purge   func() // retires the Verifier's own cache (Verifier.purgeLocal)
 	backoff *backoff
 	now     func() time.Time
 	log     *slog.Logger
@@ -712,8 +715,8 @@ func (s *shared) onMessage(b []byte) {
 
 // onSubscribed runs each time the subscription is (re)established: the
 // shared cache is back, so the revocations and results kept during the
-// outage are sent, and the Verifier's own cache is emptied, since
-// revocations may have been missed meanwhile.
+// outage are sent, and the Verifier's own cache is retired (Verifier.purgeLocal),
+// since revocations may have been missed meanwhile.
 func (s *shared) onSubscribed() {
 	s.retryAt.Store(0) // Redis is back: no need to wait for the retry
 	s.purges.Add(1)

@@ -55,6 +55,7 @@ type Verifier struct {
 	health health // Ready
 
 	shared *shared // WithSharedCache; nil: none
+	purges purges  // what the shared cache's (re)subscriptions retired (purgeLocal)
 }
 
 // result is what the cache holds: a verified token and its expiry as a clock
@@ -208,6 +209,7 @@ func (v *Verifier) miss(ctx context.Context, key cache.Key, token string, sh sha
 		if !ran {
 			v.stats.shared.Add(1)
 		}
+		v.admit.settle(source, r.Err, v.now()) // good standing
 		if r.Err != nil {
 			v.countError(r.Err)
 			return nil, r.Err
@@ -263,13 +265,6 @@ func (v *Verifier) InvalidateID(tokenID string) {
 	if v.shared != nil {
 		v.shared.invalidateID(tokenID)
 	}
-}
-
-// purgeLocal empties the Verifier's own cache: its shared cache's
-// subscription was (re)established, and revocations may have been missed
-// meanwhile.
-func (v *Verifier) purgeLocal() {
-	v.cache.Purge()
 }
 
 // Close stops the Verifier: calls to Clerk in flight are cancelled, the cache

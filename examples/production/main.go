@@ -34,6 +34,8 @@
 //	M2M_AUDIENCE              this service's machine ID (mch_…)
 //	ADDR                      the listen address (default 127.0.0.1:8080)
 //	REDIS_URL                 if set (redis://host:port/db), the cache is shared with every replica over Redis
+//	M2M_CALL_RATE             if set, the overall budget of calls to Clerk per second (verifier.Limits.CallRate);
+//	M2M_CALL_BURST            and its burst (Limits.CallBurst): keep burst + 10 × rate under Clerk's limit per 10 s
 //	DEBUG_ADDR                if set, net/http/pprof on this separate, private address, and
 //	                          POST /debug/m2mauth/invalidate?id=mt_… (Verifier.InvalidateID)
 package main
@@ -50,6 +52,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -106,6 +109,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	vopts := []verifier.Option{verifier.WithBaseURL(apiURL), verifier.WithObserver(obs)}
+	budget, err := callBudget(getenv)
+	if err != nil {
+		return err
+	}
+	vopts = append(vopts, verifier.WithLimits(budget))
 	if u := getenv("REDIS_URL"); u != "" {
 		// Many replicas: one call to Clerk per token for all of them, and
 		// revocations and Clerk's back-off reach every one (see the README).
@@ -266,6 +274,27 @@ func reports(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"for": tok.Subject, "reports": []string{"2026-q3-usage", "2026-q3-billing"}})
+}
+
+// callBudget reads M2M_CALL_RATE and M2M_CALL_BURST: the overall budget of
+// calls to Clerk (zero fields when unset: the verifier's defaults).
+func callBudget(getenv func(string) string) (verifier.Limits, error) {
+	var l verifier.Limits
+	if v := getenv("M2M_CALL_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 {
+			return l, fmt.Errorf("M2M_CALL_RATE: want calls per second, got %q", v)
+		}
+		l.CallRate = r
+	}
+	if v := getenv("M2M_CALL_BURST"); v != "" {
+		b, err := strconv.Atoi(v)
+		if err != nil || b <= 0 {
+			return l, fmt.Errorf("M2M_CALL_BURST: want a number of calls, got %q", v)
+		}
+		l.CallBurst = b
+	}
+	return l, nil
 }
 
 // exports answers GET /api/exports, for an API key: whose key it is.

@@ -35,11 +35,13 @@
 //	m2mauth.cache_hits, m2mauth.cache_negative_hits, m2mauth.cache_misses, m2mauth.shared_waits,
 //	m2mauth.upstream_requests {endpoint}, m2mauth.upstream_retries, m2mauth.local_jwt_checks,
 //	m2mauth.verify_errors {reason}, m2mauth.admission_refusals {reason},
+//	m2mauth.admissions {share}, m2mauth.budget_refusals {share}, m2mauth.refills,
 //	m2mauth.refreshes, m2mauth.refresh_failures,
 //	m2mauth.shared_cache_lookups {result}, m2mauth.shared_cache_cluster_waits,
 //	m2mauth.shared_cache_errors, m2mauth.shared_cache_rejected,
 //	m2mauth.shared_cache_purges                           (observable counters, from Stats)
 //	m2mauth.upstream_in_flight, m2mauth.cache_entries,
+//	m2mauth.sources_in_good_standing,
 //	m2mauth.breaker_state {state}                          (observable gauges, from Stats)
 //
 // Stats are read once per collection, in the callback that RegisterStats

@@ -161,12 +161,14 @@ func TestMetrics(t *testing.T) {
 	e := newEnv(t, secretKey)
 	ctx := context.Background()
 	tok := e.mint(t, clerkapi.FormatOpaque).Token
-	for range 2 {
-		if _, err := e.v.Verify(ctx, tok, ""); err != nil {
+	const src = "192.0.2.1"
+	for range 2 { // a miss (unreserved: src is new; then in good standing), a hit
+		if _, err := e.v.Verify(ctx, tok, src); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.v.Verify(ctx, "mt_"+strings.Repeat("0", 32), ""); !errors.Is(err, verifier.ErrInvalidToken) {
+	// A miss on the reserved share, refused by Clerk: src loses its good standing.
+	if _, err := e.v.Verify(ctx, "mt_"+strings.Repeat("0", 32), src); !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Fatalf("got %v, want ErrInvalidToken", err)
 	}
 	var rm metricdata.ResourceMetrics
@@ -181,6 +183,9 @@ func TestMetrics(t *testing.T) {
 		"m2mauth.breaker_state{state=closed}=1", "m2mauth.breaker_state{state=open}=0",
 		"m2mauth.upstream_duration{endpoint=verify,kind=m2m_token,outcome=ok}=1", "m2mauth.upstream_duration{endpoint=verify,kind=m2m_token,outcome=invalid}=1",
 		"m2mauth.miss_duration{kind=m2m_token,outcome=ok}=1", "m2mauth.miss_duration{kind=m2m_token,outcome=invalid}=1",
+		"m2mauth.admissions{share=reserved}=1", "m2mauth.admissions{share=unreserved}=1",
+		"m2mauth.budget_refusals{share=reserved}=0", "m2mauth.budget_refusals{share=unreserved}=0",
+		"m2mauth.refills=0", "m2mauth.sources_in_good_standing=0",
 	} {
 		if !got[want] {
 			t.Errorf("missing point %s", want)

@@ -258,3 +258,52 @@ func TestOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestAdmissionSeries: the overall budget's calls by share — admitted and
+// refused, for a source in good standing (reserved) and for others
+// (unreserved) — and the sources in good standing.
+func TestAdmissionSeries(t *testing.T) {
+	// A budget of 2 calls on a frozen clock: one reserved, one unreserved.
+	e := newEnv(t, secretKey, verifier.WithLimits(verifier.Limits{CallRate: 0.001, CallBurst: 2}))
+	ctx := context.Background()
+	a, b := "192.0.2.1", "192.0.2.2"
+	if _, err := e.v.Verify(ctx, e.token(t), a); err != nil { // unreserved: a is new; then in good standing
+		t.Fatal(err)
+	}
+	if _, err := e.v.Verify(ctx, e.token(t), a); err != nil { // reserved
+		t.Fatal(err)
+	}
+	if _, err := e.v.Verify(ctx, e.token(t), a); !errors.Is(err, verifier.ErrUnavailable) { // the reserved share spent
+		t.Fatalf("a's third token: got %v, want ErrUnavailable", err)
+	}
+	if _, err := e.v.Verify(ctx, "mt_"+strings.Repeat("0", 32), b); !errors.Is(err, verifier.ErrUnavailable) { // b has no turn yet
+		t.Fatalf("b's junk: got %v, want ErrUnavailable", err)
+	}
+	const want = `
+# HELP m2mauth_admissions_total Calls to Clerk's verify endpoint admitted by the overall budget, by share: reserved (sources in good standing, refills, refreshes), unreserved (any other source).
+# TYPE m2mauth_admissions_total counter
+m2mauth_admissions_total{share="reserved"} 1
+m2mauth_admissions_total{share="unreserved"} 1
+# HELP m2mauth_budget_refusals_total Calls refused by the overall budget without a call, by the share they were entitled to: reserved, unreserved (not the source's turn).
+# TYPE m2mauth_budget_refusals_total counter
+m2mauth_budget_refusals_total{share="reserved"} 1
+m2mauth_budget_refusals_total{share="unreserved"} 1
+# HELP m2mauth_refills_total Calls admitted for tokens that were valid before the shared cache's re-subscription, charged to no source.
+# TYPE m2mauth_refills_total counter
+m2mauth_refills_total 0
+# HELP m2mauth_sources_in_good_standing Sources in good standing: a miss of theirs ended with a valid token recently.
+# TYPE m2mauth_sources_in_good_standing gauge
+m2mauth_sources_in_good_standing 1
+# HELP m2mauth_admission_refusals_total Misses refused without a call to Clerk, by reason: backoff (Clerk asked to wait), overload, breaker, source_budget.
+# TYPE m2mauth_admission_refusals_total counter
+m2mauth_admission_refusals_total{reason="backoff"} 0
+m2mauth_admission_refusals_total{reason="breaker"} 0
+m2mauth_admission_refusals_total{reason="overload"} 2
+m2mauth_admission_refusals_total{reason="source_budget"} 0
+`
+	names := []string{"m2mauth_admissions_total", "m2mauth_budget_refusals_total", "m2mauth_refills_total",
+		"m2mauth_sources_in_good_standing", "m2mauth_admission_refusals_total"}
+	if err := testutil.GatherAndCompare(e.reg, strings.NewReader(want), names...); err != nil {
+		t.Error(err)
+	}
+}

@@ -22,18 +22,22 @@
 //	m2mauth_local_jwt_checks_total               JWTs verified locally against the JWKS
 //	m2mauth_verify_errors_total{reason}          Verify's errors: invalid, unavailable, misconfigured, rate_limited, canceled
 //	m2mauth_admission_refusals_total{reason}     misses refused without a call: backoff, overload, breaker, source_budget
+//	m2mauth_admissions_total{share}              calls admitted by the overall budget: share="reserved" (sources in good standing, refills, refreshes) or "unreserved"
+//	m2mauth_budget_refusals_total{share}         calls refused by the overall budget, by the share they were entitled to (part of overload)
+//	m2mauth_refills_total                        calls for tokens valid before a re-subscription, charged to no source
 //	m2mauth_refreshes_total                      background refreshes (refresh-ahead)
 //	m2mauth_refresh_failures_total               … that got no verdict
 //	m2mauth_shared_cache_lookups_total{result}   with WithSharedCache: lookups in it, result="hit" or "miss"
 //	m2mauth_shared_cache_cluster_waits_total     … misses that waited for another replica's call
 //	m2mauth_shared_cache_errors_total            … calls to it that failed (each fell back to this replica)
 //	m2mauth_shared_cache_rejected_total          … entries or messages that did not authenticate
-//	m2mauth_shared_cache_purges_total            … (re)subscriptions, each emptying this replica's cache
+//	m2mauth_shared_cache_purges_total            … (re)subscriptions, each retiring this replica's cache
 //
 // Gauges:
 //
 //	m2mauth_upstream_in_flight                   calls to Clerk's verify endpoint in flight
 //	m2mauth_cache_entries                        entries in the cache
+//	m2mauth_sources_in_good_standing             sources whose misses recently ended with a valid token
 //	m2mauth_breaker_state{state}                 1 for the current state (closed, open, half-open, off), else 0
 //
 // Histograms (with an Observer; durations on the Verifier's clock):
@@ -50,7 +54,9 @@
 // token, key, subject, token ID or address is ever a label. The
 // reasons of verify_errors are disjoint: their sum is every error Verify
 // returned; those of admission_refusals overlap them (backoff, overload and
-// breaker are also unavailable, source_budget is rate_limited).
+// breaker are also unavailable, source_budget is rate_limited). admissions
+// and budget_refusals count calls asked for (one per flight), not requests:
+// budget_refusals is the part of overload that the overall budget refused.
 //
 // The same metrics are available as OpenTelemetry instruments in the module
 // metrics/m2motel, whose Prometheus exporter gives them the same names.

@@ -1,17 +1,27 @@
-// Command flood runs the upstream-protection scenarios against the example
-// service examples/production, started as a process of its own, and prints
-// the figures. Clerk is a clerktest emulator in this process, so the faults (a
-// hanging Clerk, a rate limit, latency) and the calls that reach it are under
-// its control; callers are HTTP clients bound to different loopback
-// addresses (127.0.0.2 sends junk, 127.0.0.1 and 127.0.0.3 are legitimate),
-// so that the example's per-source budget sees different sources.
+// Command flood runs the upstream-protection scenarios against an example
+// service (examples/production by default), started as a process of its own, and
+// prints the figures. Clerk is a clerktest emulator in this process, so the
+// faults (a hanging Clerk, a rate limit, latency) and the calls that reach it
+// are under its control; callers are HTTP clients bound to different
+// loopback addresses, so that the example's per-source budgets see different
+// sources: 127.0.0.2 sends junk, 127.0.0.1 and 127.0.0.3–6 are legitimate,
+// and the distributed flood comes from 127.1.0.0/16. The scenarios with
+// Redis start their own redis-server (Debian's) on a free loopback port.
 //
 //	go build -o /tmp/production ./examples/production
 //	go run ./scripts/flood -example /tmp/production            # every scenario
 //	go run ./scripts/flood -example /tmp/production -only hang
 //
-// scripts/floodtest.sh does both. Traffic goes to 127.0.0.0/8 only; every
-// loop is bounded by its scenario's duration.
+// Scenarios: hang, ratelimit, steady (one source each), distributed (a junk
+// flood from many addresses under Clerk's rate limit), restart (a Redis
+// restart under 200 tokens in use behind one address), drops (the shared
+// cache's subscriptions dropped again and again). The example must read the
+// environment of examples/production: CLERK_SECRET_KEY, CLERK_API_URL,
+// M2M_AUDIENCE, ADDR, DEBUG_ADDR (pprof), REDIS_URL, M2M_CALL_RATE and
+// M2M_CALL_BURST, and serve GET /api/whoami and GET /metrics.
+//
+// scripts/floodtest.sh builds and runs it. Traffic goes to 127.0.0.0/8 only;
+// every loop is bounded by its scenario's duration.
 package main
 
 import (
@@ -22,12 +32,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,84 +50,171 @@ import (
 )
 
 func main() {
-	example := flag.String("example", "", "path to the built examples/production binary")
-	only := flag.String("only", "", "run one scenario: hang, ratelimit or steady")
+	example := flag.String("example", "", "path to the built example service (examples/production)")
+	only := flag.String("only", "", "run one scenario: hang, ratelimit, steady, distributed, restart or drops")
 	hangFor := flag.Duration("hang-duration", 10*time.Second, "length of the hanging-Clerk scenario")
 	rlFor := flag.Duration("ratelimit-duration", 60*time.Second, "length of the rate-limit scenario")
 	ttl := flag.Duration("steady-ttl", 60*time.Second, "the example's cache TTL (verifier.WithTTL's default): the steady scenario lasts 3 × it")
+	var dist distributedConfig
+	flag.DurationVar(&dist.d, "dist-duration", 60*time.Second, "length of the distributed flood")
+	flag.IntVar(&dist.sources, "dist-sources", 200, "junk sources of the distributed flood (127.1.x.y)")
+	flag.Float64Var(&dist.rate, "dist-rate", 10, "junk requests per second of each source")
+	flag.Float64Var(&dist.callRate, "dist-call-rate", 8, "the example's overall budget, calls per second (M2M_CALL_RATE)")
+	flag.IntVar(&dist.callBurst, "dist-call-burst", 10, "… and its burst (M2M_CALL_BURST): burst + 10 × rate must stay under Clerk's 100 per 10 s")
+	flag.StringVar(&dist.profile, "dist-example-profile", "", "write the example's CPU profile during the distributed flood to this file")
+	flag.DurationVar(&dist.latency, "clerk-latency", 20*time.Millisecond, "Clerk's round trip in the distributed, restart and drops scenarios")
+	var rs redisConfig
+	flag.StringVar(&rs.server, "redis-server", "redis-server", "the redis-server binary (restart and drops)")
+	flag.StringVar(&rs.cli, "redis-cli", "redis-cli", "the redis-cli binary (drops)")
+	flag.IntVar(&rs.tokens, "restart-tokens", 200, "tokens in steady use behind one address in the restart scenario")
+	flag.DurationVar(&rs.restartFor, "restart-duration", 30*time.Second, "length of the restart scenario (Redis is killed at a third of it)")
+	flag.IntVar(&rs.drops, "drops", 8, "subscription drops (CLIENT KILL TYPE pubsub), one a second")
+	flag.BoolVar(&rs.flush, "drops-flush", false, "each drop also empties Redis (FLUSHALL): an attacker who can write there")
+	cpuProfile := flag.String("cpuprofile", "", "write the load tool's own CPU profile to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "flood:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "flood:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *example == "" {
 		fmt.Fprintln(os.Stderr, "flood: -example is required")
 		os.Exit(2)
 	}
+	rs.latency = dist.latency
+	// Each scenario but the Redis ones runs against one example started
+	// with the extra environment given; those start their own.
+	budget := []string{fmt.Sprint("M2M_CALL_RATE=", dist.callRate), fmt.Sprint("M2M_CALL_BURST=", dist.callBurst)}
 	scenarios := []struct {
-		name string
-		run  func(*env) error
+		name  string
+		extra []string // nil: the scenario starts its examples itself
+		run   func(*env) error
 	}{
-		{"hang", func(e *env) error { return hang(e, *hangFor) }},
-		{"ratelimit", func(e *env) error { return rateLimited(e, *rlFor) }},
-		{"steady", func(e *env) error { return steady(e, *ttl) }},
+		{"hang", []string{}, func(e *env) error { return hang(e, *hangFor) }},
+		{"ratelimit", []string{}, func(e *env) error { return rateLimited(e, *rlFor) }},
+		{"steady", []string{}, func(e *env) error { return steady(e, *ttl) }},
+		{"distributed", budget, func(e *env) error { return distributed(e, dist) }},
+		{"restart", nil, func(e *env) error { return redisRestart(e, rs) }},
+		{"drops", nil, func(e *env) error { return subscriptionDrops(e, rs) }},
 	}
+	failed := false
+	defer func() {
+		if failed {
+			pprof.StopCPUProfile()
+			os.Exit(1)
+		}
+	}()
 	for _, s := range scenarios {
 		if *only != "" && *only != s.name {
 			continue
 		}
-		if err := withEnv(*example, s.run); err != nil {
+		if err := withEnv(*example, s.extra, s.run); err != nil {
 			fmt.Fprintf(os.Stderr, "flood: %s: %v\n", s.name, err)
-			os.Exit(1)
+			failed = true
 		}
 	}
 }
 
-// env is one scenario's world: the emulator, the example process, and clients.
+// env is one scenario's world: the emulator, the example processes, and
+// clients.
 type env struct {
 	srv      *clerktest.Server
-	inFlight *gauge // verify requests being answered by the emulator
+	inFlight *gauge       // verify requests being answered by the emulator
+	tooMany  atomic.Int64 // verify requests the emulator answered 429
 	caller   *clerktest.Machine
-	base     string // the example's URL
-	debug    string // the example's pprof URL
+	receiver *clerktest.Machine
+	example  string
+	clerkURL string
+	closers  []func()
+	base     string // the first example's URL
+	debug    string // the first example's pprof URL
 }
 
-func withEnv(example string, run func(*env) error) error {
-	srv := clerktest.NewServer()
-	defer srv.Close()
-	receiver := srv.CreateMachine("receiver")
-	caller := srv.CreateMachine("caller", receiver.ID)
-
-	// Serve the emulator through a gauge of the verify calls in flight.
-	g := &gauge{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// withEnv starts the emulator and, unless extra is nil, one example with the
+// extra environment, and runs run.
+func withEnv(example string, extra []string, run func(*env) error) error {
+	e, err := newEnv(example)
 	if err != nil {
 		return err
 	}
+	defer e.close()
+	if extra != nil {
+		if e.base, e.debug, err = e.start(extra...); err != nil {
+			return err
+		}
+	}
+	return run(e)
+}
+
+// newEnv starts the emulator, served through a gauge of the verify calls in
+// flight and a counter of its 429s.
+func newEnv(example string) (*env, error) {
+	srv := clerktest.NewServer()
+	receiver := srv.CreateMachine("receiver")
+	caller := srv.CreateMachine("caller", receiver.ID)
+	e := &env{srv: srv, inFlight: &gauge{}, caller: caller, receiver: receiver, example: example}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
 	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/m2m_tokens/verify") {
-			g.add(1)
-			defer g.add(-1)
+			e.inFlight.add(1)
+			defer e.inFlight.add(-1)
+			w = &statusWriter{ResponseWriter: w, e: e}
 		}
 		srv.Handler().ServeHTTP(w, r)
 	})}
 	go func() { _ = hs.Serve(ln) }()
-	defer hs.Close()
+	e.clerkURL = "http://" + ln.Addr().String() + "/v1"
+	e.closers = append(e.closers, func() { hs.Close(); srv.Close() })
+	return e, nil
+}
 
+// statusWriter counts the emulator's 429s to verify calls.
+type statusWriter struct {
+	http.ResponseWriter
+	e *env
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if code == http.StatusTooManyRequests {
+		w.e.tooMany.Add(1)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// start starts one more example process on the emulator, with extra
+// environment (KEY=value), and returns its URL and its pprof URL once it
+// listens.
+func (e *env) start(extra ...string) (base, debug string, err error) {
 	port, dport := freePort(), freePort()
-	cmd := exec.Command(example)
+	cmd := exec.Command(e.example)
 	cmd.Env = append(os.Environ(),
-		"CLERK_SECRET_KEY="+srv.SecretKey,
-		"CLERK_API_URL=http://"+ln.Addr().String()+"/v1",
-		"M2M_AUDIENCE="+receiver.ID,
+		"CLERK_SECRET_KEY="+e.srv.SecretKey,
+		"CLERK_API_URL="+e.clerkURL,
+		"M2M_AUDIENCE="+e.receiver.ID,
 		"ADDR=127.0.0.1:"+port,
 		"DEBUG_ADDR=127.0.0.1:"+dport,
 	)
+	cmd.Env = append(cmd.Env, extra...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return err
+		return "", "", err
 	}
-	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	e.closers = append(e.closers, func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		if strings.HasPrefix(sc.Text(), "Listening on ") {
@@ -125,8 +222,14 @@ func withEnv(example string, run func(*env) error) error {
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, out) }()
-	return run(&env{srv: srv, inFlight: g, caller: caller,
-		base: "http://127.0.0.1:" + port, debug: "http://127.0.0.1:" + dport})
+	return "http://127.0.0.1:" + port, "http://127.0.0.1:" + dport, nil
+}
+
+// close stops what newEnv and start started, the last first.
+func (e *env) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
 }
 
 func freePort() string {
@@ -155,15 +258,11 @@ func (e *env) token(opts clerkapi.CreateParams) string {
 	return t.Token
 }
 
-// junkToken is a well-formed opaque token Clerk never issued.
+// junkToken is a well-formed opaque token Clerk never issued: 32 random
+// characters of the alphabet (crypto/rand's Text gives 26 of base32, so two
+// make one).
 func junkToken() string {
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, 32)
-	for i := range b {
-		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		b[i] = alphabet[n.Int64()]
-	}
-	return "mt_" + string(b)
+	return "mt_" + (rand.Text() + rand.Text())[:32]
 }
 
 // result is one request's outcome.
@@ -203,6 +302,22 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 	}
 }
 
+// paced calls f every interval, one call at a time (a call that overruns its
+// interval delays the next, and missed ticks are skipped), until ctx ends:
+// a client that waits for each answer, and so one connection.
+func paced(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
+	}
+}
+
 // results collects outcomes safely.
 type results struct {
 	mu  sync.Mutex
@@ -210,6 +325,13 @@ type results struct {
 }
 
 func (r *results) add(x result) { r.mu.Lock(); r.all = append(r.all, x); r.mu.Unlock() }
+
+// snapshot returns the outcomes so far, in the order they were added.
+func (r *results) snapshot() []result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.all)
+}
 
 func (r *results) summary() string {
 	r.mu.Lock()
@@ -236,6 +358,24 @@ func (r *results) summary() string {
 	q := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))] }
 	return fmt.Sprintf("%d requests [%s] p50 %v p99 %v max %v", len(ds), strings.Join(parts, " "),
 		q(0.50).Round(10*time.Microsecond), q(0.99).Round(10*time.Microsecond), ds[len(ds)-1].Round(10*time.Microsecond))
+}
+
+// quantile returns the p-quantile of the durations of the requests answered
+// with status.
+func (r *results) quantile(p float64, status int) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ds []time.Duration
+	for _, x := range r.all {
+		if x.status == status {
+			ds = append(ds, x.d)
+		}
+	}
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[min(len(ds)-1, int(p*float64(len(ds))))]
 }
 
 func (r *results) ok() (ok, n int) {

@@ -73,6 +73,16 @@ var All = []Series{
 				{"source_budget", float64(s.RateLimited)},
 			}
 		}},
+	{"admissions", "Calls to Clerk's verify endpoint admitted by the overall budget, by share: reserved (sources in good standing, refills, refreshes), unreserved (any other source).", Counter, "share",
+		func(s *verifier.Stats) []Value {
+			return []Value{{"reserved", float64(s.ReservedAdmissions)}, {"unreserved", float64(s.UnreservedAdmissions)}}
+		}},
+	{"budget_refusals", "Calls refused by the overall budget without a call, by the share they were entitled to: reserved, unreserved (not the source's turn).", Counter, "share",
+		func(s *verifier.Stats) []Value {
+			return []Value{{"reserved", float64(s.ReservedRefusals)}, {"unreserved", float64(s.UnreservedRefusals)}}
+		}},
+	{"refills", "Calls admitted for tokens that were valid before the shared cache's re-subscription, charged to no source.", Counter, "",
+		one(func(s *verifier.Stats) uint64 { return s.Refills })},
 	{"refreshes", "Background refreshes of cached tokens run (refresh-ahead).", Counter, "",
 		one(func(s *verifier.Stats) uint64 { return s.Refreshes })},
 	{"refresh_failures", "Background refreshes that got no verdict.", Counter, "",
@@ -87,12 +97,14 @@ var All = []Series{
 		one(func(s *verifier.Stats) uint64 { return s.SharedErrors })},
 	{"shared_cache_rejected", "Entries or messages in the shared cache that did not authenticate, ignored.", Counter, "",
 		one(func(s *verifier.Stats) uint64 { return s.SharedRejected })},
-	{"shared_cache_purges", "(Re)subscriptions to the shared cache's broadcasts, each of which emptied this replica's own cache.", Counter, "",
+	{"shared_cache_purges", "(Re)subscriptions to the shared cache's broadcasts, each of which retired this replica's own cache (its tokens verified again before use).", Counter, "",
 		one(func(s *verifier.Stats) uint64 { return s.SharedPurges })},
 	{"upstream_in_flight", "Calls to Clerk's verify endpoint in flight.", Gauge, "",
 		func(s *verifier.Stats) []Value { return []Value{{V: float64(s.InFlight)}} }},
 	{"cache_entries", "Entries in the cache.", Gauge, "",
 		func(s *verifier.Stats) []Value { return []Value{{V: float64(s.CacheEntries)}} }},
+	{"sources_in_good_standing", "Sources in good standing: a miss of theirs ended with a valid token recently.", Gauge, "",
+		func(s *verifier.Stats) []Value { return []Value{{V: float64(s.GoodStanding)}} }},
 	{"breaker_state", "The breaker's state: 1 for the current one (closed, open, half-open, or off without a breaker), 0 for the others.", Gauge, "state",
 		func(s *verifier.Stats) []Value {
 			vs := make([]Value, len(breakerStates))
