@@ -57,8 +57,9 @@ func (c *cluster) sharing(a, b *verifier.Verifier) bool {
 
 // load verifies valid tokens on every replica until stop is called, about
 // 500 a second per worker, a new token one time in a hundred (within the
-// replicas' call budgets even without sharing); it returns the requests made
-// and those that failed.
+// replicas' call budgets even without sharing), each worker from a source of
+// its own, as the middleware names a client; it returns the requests made and
+// those that failed.
 func (c *cluster) load(vs []*verifier.Verifier, workers int) (stop func() (total, failed int64, errs []error)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var total, failed atomic.Int64
@@ -73,7 +74,8 @@ func (c *cluster) load(vs []*verifier.Verifier, workers int) (stop func() (total
 					toks = append(toks, c.token().Token)
 				}
 				total.Add(1)
-				if _, err := vs[(w+i)%len(vs)].Verify(context.Background(), toks[rand.IntN(len(toks))], ""); err != nil {
+				source := "192.0.2." + strconv.Itoa(w+1)
+				if _, err := vs[(w+i)%len(vs)].Verify(context.Background(), toks[rand.IntN(len(toks))], source); err != nil {
 					failed.Add(1)
 					mu.Lock()
 					errs = append(errs, err)
