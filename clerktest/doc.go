@@ -218,9 +218,10 @@
 // Location: redirect_uri?code=…&state=… (the redirect URI's own query kept;
 // state only when sent) and no body. The code (32 base62 characters) is good
 // for one exchange within 10 minutes on the emulator's clock. A request
-// whose client_id is missing or unknown (invalid_client), or whose
-// redirect_uri is missing where needed, not registered, or sent twice,
-// answers 400 with the JSON error body and is never redirected; the other
+// whose client_id is unknown answers 401 invalid_client (as Clerk's spec
+// lists it, with WWW-Authenticate), one whose client_id is missing or whose
+// redirect_uri is missing where needed, not registered, or sent twice 400
+// invalid_request, both with the JSON error body and never redirected; the other
 // errors redirect to redirect_uri with error, error_description and state
 // (RFC 6749 §4.1.2.1): unsupported_response_type (response_type not code),
 // invalid_request (no response_type, no code_challenge, a method other than
