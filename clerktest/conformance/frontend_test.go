@@ -72,7 +72,8 @@ func validateFrontendExchange(e exchange) error {
 	path := e.req.URL.Path
 	ct := e.header.Get("Content-Type")
 	route, params := findRoute(doc, e.req.Method, path)
-	bodyless := e.status == http.StatusFound || (e.status == http.StatusOK && path == "/oauth/token/revoke")
+	preflight := e.req.Method == http.MethodOptions && e.status == http.StatusNoContent
+	bodyless := preflight || e.status == http.StatusFound || (e.status == http.StatusOK && path == "/oauth/token/revoke")
 	switch {
 	case bodyless && (ct != "" || len(e.body) != 0):
 		return fmt.Errorf("%d with Content-Type %q and a %d-byte body, want neither", e.status, ct, len(e.body))
@@ -80,6 +81,12 @@ func validateFrontendExchange(e exchange) error {
 		return fmt.Errorf("302 from %s with Location %q, want a redirect of /oauth/authorize only", path, e.header.Get("Location"))
 	case !bodyless && ct != "application/json":
 		return fmt.Errorf("got Content-Type %q, want application/json", ct)
+	}
+	if e.header.Get("Access-Control-Allow-Origin") != "*" && !(e.status >= 404 && e.status <= 405) {
+		return fmt.Errorf("no Access-Control-Allow-Origin: *, which browser-based clients need")
+	}
+	if preflight {
+		return nil // CORS, not in Clerk's spec
 	}
 	if e.status < 400 {
 		if route == nil || route.Operation.Responses.Status(e.status) == nil {
@@ -227,6 +234,14 @@ func TestFrontendAPIConformance(t *testing.T) {
 				send("POST", "/oauth/token/revoke", form, "", "client_id="+pubID+"&token="+url.QueryEscape(refreshed["access_token"].(string)))
 			}
 
+			// A browser's preflight.
+			req, _ := http.NewRequest("OPTIONS", origin+"/oauth/token", nil)
+			req.Header.Set("Origin", "http://localhost:6274")
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			if resp, err := hc.Do(req); err == nil {
+				resp.Body.Close()
+			}
+
 			// Faults answer with Clerk's error body; unknown paths and methods too.
 			srv.InjectOn(clerktest.EndpointOAuthToken, clerktest.FailNext(1, 503))
 			send("POST", "/oauth/token", form, basic, "grant_type=refresh_token&refresh_token=x")
@@ -241,7 +256,7 @@ func TestFrontendAPIConformance(t *testing.T) {
 					t.Errorf("%v: answer does not conform: %v\nbody: %.300s", e, err, e.body)
 				}
 			}
-			for _, s := range []int{200, 201, 302, 400, 401, 404, 405, 503} {
+			for _, s := range []int{200, 201, 204, 302, 400, 401, 404, 405, 503} {
 				if statuses[s] == 0 {
 					t.Errorf("no answer with status %d among %v: the flow did not run as planned", s, statuses)
 				}
@@ -252,7 +267,8 @@ func TestFrontendAPIConformance(t *testing.T) {
 
 // TestFrontendValidatorRejects proves the Frontend API check can fail.
 func TestFrontendValidatorRejects(t *testing.T) {
-	jsonHdr := http.Header{"Content-Type": {"application/json"}}
+	jsonHdr := http.Header{"Content-Type": {"application/json"}, "Access-Control-Allow-Origin": {"*"}}
+	cors := http.Header{"Access-Control-Allow-Origin": {"*"}}
 	md := `{"issuer":"http://e","authorization_endpoint":"http://e/oauth/authorize","token_endpoint":"http://e/oauth/token","revocation_endpoint":"http://e/oauth/token/revoke","jwks_uri":"http://e/.well-known/jwks.json","registration_endpoint":"http://e/oauth/register","response_types_supported":["code"],"grant_types_supported":["authorization_code"],"token_endpoint_auth_methods_supported":["none"],"scopes_supported":[],"subject_types_supported":["public"],"id_token_signing_alg_values_supported":["RS256"],"claims_supported":[],"code_challenge_methods_supported":["S256"]}`
 	tok := `{"access_token":"a","token_type":"Bearer","expires_in":86400,"refresh_token":"r","scope":"mcp"}`
 	for _, tc := range []struct {
@@ -269,15 +285,18 @@ func TestFrontendValidatorRejects(t *testing.T) {
 		{"token answer without token_type", "POST", "/oauth/token", 200, jsonHdr, `{"access_token":"a"}`, true},
 		{"token answer with an unknown member", "POST", "/oauth/token", 200, jsonHdr, tok[:len(tok)-1] + `,"x":1}`, true},
 		{"registration without client_secret_expires_at", "POST", "/oauth/register", 201, jsonHdr, `{"client_id":"c","client_id_issued_at":1,"client_name":"n","redirect_uris":["https://a/cb"],"grant_types":["authorization_code"],"response_types":["code"],"scope":"s","token_endpoint_auth_method":"none"}`, true},
-		{"redirect", "GET", "/oauth/authorize", 302, http.Header{"Location": {"https://a/cb?code=c"}}, ``, false},
-		{"redirect with a body", "GET", "/oauth/authorize", 302, http.Header{"Location": {"https://a/cb?code=c"}, "Content-Type": {"text/html"}}, `<a>`, true},
-		{"redirect without Location", "GET", "/oauth/authorize", 302, http.Header{}, ``, true},
-		{"redirect from the token endpoint", "POST", "/oauth/token", 302, http.Header{"Location": {"https://a"}}, ``, true},
-		{"revocation 200", "POST", "/oauth/token/revoke", 200, http.Header{}, ``, false},
+		{"redirect", "GET", "/oauth/authorize", 302, withHeader(cors, "Location", "https://a/cb?code=c"), ``, false},
+		{"redirect with a body", "GET", "/oauth/authorize", 302, withHeader(withHeader(cors, "Location", "https://a/cb?code=c"), "Content-Type", "text/html"), `<a>`, true},
+		{"redirect without Location", "GET", "/oauth/authorize", 302, cors, ``, true},
+		{"redirect from the token endpoint", "POST", "/oauth/token", 302, withHeader(cors, "Location", "https://a"), ``, true},
+		{"revocation 200", "POST", "/oauth/token/revoke", 200, cors, ``, false},
+		{"revocation 200 without CORS", "POST", "/oauth/token/revoke", 200, http.Header{}, ``, true},
+		{"preflight", "OPTIONS", "/oauth/token", 204, cors, ``, false},
 		{"OAuth error", "POST", "/oauth/token", 400, jsonHdr, `{"error":"invalid_grant","error_description":"d"}`, false},
 		{"OAuth error of another endpoint", "POST", "/oauth/register", 400, jsonHdr, `{"error":"invalid_grant"}`, true},
 		{"OAuth error with an unknown member", "POST", "/oauth/token", 400, jsonHdr, `{"error":"invalid_grant","x":1}`, true},
 		{"invalid_client without WWW-Authenticate", "POST", "/oauth/token", 401, jsonHdr, `{"error":"invalid_client"}`, true},
+		{"invalid_client", "POST", "/oauth/token", 401, withHeader(jsonHdr, "WWW-Authenticate", `Basic realm="oauth"`), `{"error":"invalid_client"}`, false},
 		{"invalid_client as 400", "POST", "/oauth/token", 400, jsonHdr, `{"error":"invalid_client"}`, true},
 		{"Clerk error for a fault", "POST", "/oauth/token", 503, jsonHdr, `{"errors":[{"message":"m","long_message":"l","code":"c"}]}`, false},
 		{"OAuth error from the metadata", "GET", "/.well-known/oauth-authorization-server", 400, jsonHdr, `{"error":"invalid_request"}`, true},
@@ -290,4 +309,11 @@ func TestFrontendValidatorRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withHeader returns a copy of h with k set to v.
+func withHeader(h http.Header, k, v string) http.Header {
+	h = h.Clone()
+	h.Set(k, v)
+	return h
 }
