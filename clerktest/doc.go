@@ -230,16 +230,17 @@
 // invalid_request, both with the JSON error body and never redirected; the other
 // errors redirect to redirect_uri with error, error_description and state
 // (RFC 6749 §4.1.2.1): unsupported_response_type (response_type not code),
-// invalid_request (no response_type, no code_challenge, a method other than
-// S256 or none, which means plain, a malformed challenge, a parameter sent
-// twice, response_mode other than query), invalid_scope (malformed scope),
-// invalid_target (a malformed resource, more than 16).
+// invalid_request (no response_type, no code_challenge, a
+// code_challenge_method other than S256 — plain, or none, which means plain
+// —, a malformed challenge, a parameter sent twice, response_mode other than
+// query), invalid_scope (malformed scope), invalid_target (a malformed
+// resource, more than 16).
 //
 // POST /oauth/token takes an application/x-www-form-urlencoded body (at most
 // 1 MiB; the query string is not read; a parameter sent twice, resource
 // excepted, is invalid_request). The client authenticates with HTTP Basic
 // (client_id:client_secret, form-urlencoded first, RFC 6749 §2.3.1) or with
-// client_id and client_secret in the body, whichever it registered (Clerk
+// client_id and client_secret in the body, whatever it registered (Clerk
 // treats the two alike); a public client sends client_id in the body (or
 // Basic with an empty password) and no secret. Then, by grant_type:
 //

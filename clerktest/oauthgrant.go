@@ -149,7 +149,7 @@ func (s *Server) exchangeCode(app *oauthApp, form url.Values) (*tokenResponse, *
 		if c.grant != nil {
 			c.grant.revoke(now)
 		}
-		e = invalidGrant("The authorization code was already used: the tokens issued with it are revoked (RFC 6749 §4.1.2).")
+		e = invalidGrant("The authorization code was already used: the grant it gave is revoked, its refresh token and opaque access tokens (RFC 6749 §4.1.2).")
 	case !now.Before(c.expires):
 		e = invalidGrant("The authorization code has expired (it lives 10 minutes).")
 	case c.app != app:

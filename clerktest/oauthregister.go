@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -40,7 +41,8 @@ func (s *Server) handleOAuthRegister(w http.ResponseWriter, r *http.Request, _ c
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeOAuthError(w, oauthErr(http.StatusRequestEntityTooLarge, "invalid_client_metadata", "The request body exceeds the limit of 1048576 bytes."))
+			writeOAuthError(w, oauthErr(http.StatusRequestEntityTooLarge, "invalid_client_metadata",
+				"The request body exceeds the limit of "+strconv.Itoa(maxRequestBody)+" bytes."))
 			return
 		}
 		writeOAuthError(w, invalidMetadata("The request body could not be read."))
