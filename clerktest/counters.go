@@ -6,6 +6,8 @@ import "sync/atomic"
 type Endpoint string
 
 // The emulated endpoints. EndpointMachines stands for every /machines path.
+// The Backend API's are served under /v1 (some also at the origin); the
+// Frontend API's (EndpointOAuthMetadata and after) at the origin only.
 const (
 	EndpointCreate   Endpoint = "POST /m2m_tokens"
 	EndpointList     Endpoint = "GET /m2m_tokens"
@@ -28,12 +30,22 @@ const (
 	// EndpointOAuthMint is the emulator's own POST /__emulator/oauth_access_tokens,
 	// which stands in for Clerk's OAuth flows.
 	EndpointOAuthMint Endpoint = "POST /__emulator/oauth_access_tokens"
+
+	// The Frontend API's OAuth authorization server, served at the origin.
+	EndpointOAuthMetadata    Endpoint = "GET /.well-known/oauth-authorization-server"
+	EndpointWellKnownJWKS    Endpoint = "GET /.well-known/jwks.json"
+	EndpointOAuthRegister    Endpoint = "POST /oauth/register"
+	EndpointOAuthAuthorize   Endpoint = "GET /oauth/authorize"
+	EndpointOAuthToken       Endpoint = "POST /oauth/token"
+	EndpointOAuthTokenRevoke Endpoint = "POST /oauth/token/revoke"
 )
 
 // Endpoints lists every Endpoint.
 var Endpoints = []Endpoint{EndpointCreate, EndpointList, EndpointRevoke, EndpointVerify, EndpointJWKS, EndpointMachines,
 	EndpointAPIKeyCreate, EndpointAPIKeyList, EndpointAPIKeyGet, EndpointAPIKeySecret, EndpointAPIKeyRevoke, EndpointAPIKeyVerify,
-	EndpointOAuthAppCreate, EndpointOAuthAppList, EndpointOAuthRevoke, EndpointOAuthVerify, EndpointOAuthMint}
+	EndpointOAuthAppCreate, EndpointOAuthAppList, EndpointOAuthRevoke, EndpointOAuthVerify, EndpointOAuthMint,
+	EndpointOAuthMetadata, EndpointWellKnownJWKS, EndpointOAuthRegister, EndpointOAuthAuthorize, EndpointOAuthToken,
+	EndpointOAuthTokenRevoke}
 
 // counters holds one atomic counter per endpoint; the map is never written
 // after construction.

@@ -45,8 +45,9 @@ func TestMachineCredentialEndpointsCountAndFault(t *testing.T) {
 		{clerktest.EndpointOAuthVerify, "POST", "/oauth_applications/access_tokens/verify", `{"access_token":"oat_unknown"}`, 404, true},
 		{clerktest.EndpointOAuthMint, "POST", "/__emulator/oauth_access_tokens", `{"user_id":"` + userID + `","client_id":"` + app.ClientID + `"}`, 200, false},
 	}
-	if n := len(clerktest.Endpoints); n != 6+len(cases) {
-		t.Errorf("got %d Endpoints, want %d (6 M2M, JWKS and machines ones and one per case here)", n, 6+len(cases))
+	if n := len(clerktest.Endpoints); n != 6+len(cases)+6 {
+		t.Errorf("got %d Endpoints, want %d (6 M2M, JWKS and machines ones, one per case here and the 6 of the Frontend API, TestFrontendAPIEndpointsCountAndFault)",
+			n, 6+len(cases)+6)
 	}
 	for _, c := range cases {
 		t.Run(string(c.endpoint), func(t *testing.T) {

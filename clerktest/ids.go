@@ -68,3 +68,8 @@ func publishableKey(secretKey, host string) string {
 func constantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
+
+// OAuth authorization codes and refresh tokens: random strings that only
+// the emulator reads (Clerk's format is not documented).
+func newOAuthCode() string    { return randomString(32) }
+func newRefreshToken() string { return randomString(48) }

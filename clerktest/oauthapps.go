@@ -27,6 +27,18 @@ type oauthApp struct {
 	consent, pkce    bool
 	public           bool
 	created, updated time.Time
+
+	// Set by dynamic client registration (POST /oauth/register).
+	dynamic            bool
+	clientURI, logoURI string
+	authMethod         string   // token_endpoint_auth_method; "" for an application made through the Backend API
+	grantTypes         []string // nil: every grant the emulator serves
+}
+
+// mayRefresh reports whether a may use the refresh_token grant (and so gets
+// refresh tokens).
+func (a *oauthApp) mayRefresh() bool {
+	return a.grantTypes == nil || slices.Contains(a.grantTypes, grantRefreshToken)
 }
 
 // Wire shapes of the /oauth_applications endpoints (the spec's
@@ -66,11 +78,20 @@ type (
 )
 
 // oauthAppJSON renders a; its URLs are the instance's Frontend API (the
-// emulator's origin), where the emulator serves none of them.
+// emulator's origin), where the emulator serves authorize_url and
+// token_fetch_url (see fapi.go) and none of the others.
 func (s *Server) oauthAppJSON(a *oauthApp) oauthAppJSON {
 	fapi := s.issuer()
+	var clientURI, logoURI *string
+	if v := a.clientURI; v != "" {
+		clientURI = &v
+	}
+	if v := a.logoURI; v != "" {
+		logoURI = &v
+	}
 	return oauthAppJSON{
 		Object: "oauth_application", ID: a.id, InstanceID: s.instanceID, Name: a.name, ClientID: a.clientID,
+		ClientURI: clientURI, ClientImageURL: logoURI, DynamicallyRegistered: a.dynamic,
 		ConsentScreenEnabled: a.consent, PKCERequired: a.pkce, Public: a.public, Scopes: a.scopes,
 		RedirectURIs: append([]string{}, a.redirectURIs...), CallbackURL: a.callbackURL,
 		AuthorizeURL:          fapi + "/oauth/authorize",
@@ -149,12 +170,18 @@ func (s *Server) createOAuthApp(p *oauthAppParams) oauthAppWithSecret {
 	case len(a.redirectURIs) > 0:
 		a.callbackURL = a.redirectURIs[0]
 	}
+	s.storeOAuthApp(a)
+	return oauthAppWithSecret{oauthAppJSON: s.oauthAppJSON(a), ClientSecret: a.secret}
+}
+
+// storeOAuthApp adds a to the applications, whether the Backend API or
+// dynamic client registration made it.
+func (s *Server) storeOAuthApp(a *oauthApp) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.oauthApps[a.id] = a
 	s.st.oauthClients[a.clientID] = a
 	s.st.oauthAppList = append(s.st.oauthAppList, a)
-	return oauthAppWithSecret{oauthAppJSON: s.oauthAppJSON(a), ClientSecret: a.secret}
 }
 
 func (s *Server) handleCreateOAuthApp(w http.ResponseWriter, r *http.Request, _ caller) {

@@ -130,29 +130,49 @@ func (s *Server) mintOAuthToken(p *mintParams) (*mintedToken, *apiError) {
 	if p.secs != nil {
 		lifetime = time.Duration(*p.secs * float64(time.Second))
 	}
-	t := &oauthToken{
-		id: newOAuthTokenID(), subject: *p.userID, clientID: *p.clientID, scopes: append([]string{}, p.scopes...),
-		expiration: now.Add(lifetime), created: now, updated: now,
+	format := clerkapi.FormatJWT
+	if p.format != nil {
+		format = clerkapi.TokenFormat(*p.format)
 	}
 	s.mu.Lock()
-	app := s.st.oauthClients[t.clientID]
+	app := s.st.oauthClients[*p.clientID]
 	if app == nil {
 		s.mu.Unlock()
 		return nil, errParamValue("client_id", "client_id must be the client_id of an OAuth application of the instance.")
 	}
-	t.appID = app.id
-	if p.format != nil && clerkapi.TokenFormat(*p.format) == clerkapi.FormatOpaque {
-		t.value = newOAuthToken()
-		s.st.oauthByValue[t.value] = t
-		s.mu.Unlock()
-		return &mintedToken{Token: t.value, ID: t.id}, nil
-	}
+	t := s.recordOAuthToken(app, *p.userID, p.scopes, format, now, lifetime)
 	s.mu.Unlock()
-	compact, e := s.mintOAuthJWT(t, p.audience)
+	value, e := s.oauthTokenValue(t, p.audience)
 	if e != nil {
 		return nil, e
 	}
-	return &mintedToken{Token: compact, ID: t.id}, nil
+	return &mintedToken{Token: value, ID: t.id}, nil
+}
+
+// recordOAuthToken makes an access token of app for subject with scopes,
+// valid from now for lifetime. An opaque one gets its value and is stored;
+// a JWT one is left for oauthTokenValue to sign (JWTs are never stored).
+// The caller holds s.mu.
+func (s *Server) recordOAuthToken(app *oauthApp, subject string, scopes []string, format clerkapi.TokenFormat,
+	now time.Time, lifetime time.Duration) *oauthToken {
+	t := &oauthToken{
+		id: newOAuthTokenID(), appID: app.id, clientID: app.clientID, subject: subject, scopes: append([]string{}, scopes...),
+		expiration: now.Add(lifetime), created: now, updated: now,
+	}
+	if format == clerkapi.FormatOpaque {
+		t.value = newOAuthToken()
+		s.st.oauthByValue[t.value] = t
+	}
+	return t
+}
+
+// oauthTokenValue returns what a client presents for t: its opaque value, or
+// the JWT signed now with audience as aud. The caller does not hold s.mu.
+func (s *Server) oauthTokenValue(t *oauthToken, audience []string) (string, *apiError) {
+	if t.value != "" {
+		return t.value, nil
+	}
+	return s.mintOAuthJWT(t, audience)
 }
 
 // mintOAuthJWT signs t as an RFC 9068 access token: header alg RS256, kid

@@ -52,6 +52,10 @@ func TestOptionValidation(t *testing.T) {
 		{"key without prefix", clerktest.WithSecretKey("secret")},
 		{"machine key as instance key", clerktest.WithSecretKey("ak_0123456789")},
 		{"key with space", clerktest.WithSecretKey("sk_test_ab cdefgh")},
+		{"OAuth user not a user ID", clerktest.WithOAuthUser("org_2xhFjEI5X2qWRvtV13BzSj8H6Dk")},
+		{"OAuth user empty", clerktest.WithOAuthUser("")},
+		{"OAuth token format unknown", clerktest.WithOAuthAccessTokenFormat("paseto")},
+		{"OAuth token format empty", clerktest.WithOAuthAccessTokenFormat("")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -17,13 +17,16 @@ const (
 	anyKey         keyRule = iota // the Clerk secret key or a machine secret key
 	instanceKey403                // a machine key answers 403 authorization_invalid
 	instanceKey401                // a machine key answers 401 unauthorized
+	noKey                         // the Frontend API: no Clerk key; OAuth clients authenticate themselves
 )
 
 // routes lists the emulated operations as Go 1.22 ServeMux patterns below the
 // API's origin. Some are also served without /v1: Clerk's JavaScript SDK
 // (@clerk/backend) sends the M2M token, API key and OAuth access token verify
 // calls to the origin (POST /m2m_tokens, POST /api_keys/verify, …), while the
-// Go SDK and the spec use /v1.
+// Go SDK and the spec use /v1. The Frontend API's OAuth authorization server
+// (the noKey routes) is at the origin only, as a Clerk instance serves it at
+// its Frontend API host.
 var routes = []struct {
 	pattern     string
 	endpoint    Endpoint
@@ -56,6 +59,12 @@ var routes = []struct {
 	{"POST /v1/oauth_applications/{oauth_application_id}/revoke_token", EndpointOAuthRevoke, instanceKey401, (*Server).handleRevokeOAuthToken, false},
 	{"POST /v1/oauth_applications/access_tokens/verify", EndpointOAuthVerify, instanceKey401, (*Server).handleVerifyOAuthToken, true},
 	{"POST /v1/__emulator/oauth_access_tokens", EndpointOAuthMint, instanceKey401, (*Server).handleMintOAuthToken, false},
+	{"GET /.well-known/oauth-authorization-server", EndpointOAuthMetadata, noKey, (*Server).handleOAuthMetadata, false},
+	{"GET /.well-known/jwks.json", EndpointWellKnownJWKS, noKey, (*Server).handleFrontendJWKS, false},
+	{"POST /oauth/register", EndpointOAuthRegister, noKey, (*Server).handleOAuthRegister, false},
+	{"GET /oauth/authorize", EndpointOAuthAuthorize, noKey, (*Server).handleOAuthAuthorize, false},
+	{"POST /oauth/token", EndpointOAuthToken, noKey, (*Server).handleOAuthToken, false},
+	{"POST /oauth/token/revoke", EndpointOAuthTokenRevoke, noKey, (*Server).handleOAuthRevoke, false},
 }
 
 // newMux registers every route of s.
@@ -87,6 +96,10 @@ func (h endpointHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.applyFaults(h.endpoint, w, r) {
 		return
 	}
+	if h.keys == noKey {
+		h.handle(s, w, r, caller{})
+		return
+	}
 	c, e := s.authenticate(r)
 	switch {
 	case e != nil || c.instance:
@@ -102,8 +115,9 @@ func (h endpointHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.handle(s, w, r, c)
 }
 
-// ServeHTTP serves the emulated Backend API under /v1, and the routes marked
-// unversioned also at the origin. It is a thin wrapper around the ServeMux:
+// ServeHTTP serves the emulated Backend API under /v1, the routes marked
+// unversioned also at the origin, and the Frontend API's OAuth authorization
+// server at the origin. It is a thin wrapper around the ServeMux:
 // requests that no route takes get Clerk's JSON error body instead of the
 // ServeMux's plain text.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"time"
+
+	"github.com/m2mauth/m2mauth/clerkapi"
 )
 
 // Server is a running Clerk emulator. It is safe for concurrent use.
@@ -22,7 +24,9 @@ type Server struct {
 	// host. @clerk/backend's authenticateRequest needs one for every
 	// acceptsToken but m2m_token and api_key; @clerk/shared refuses a host
 	// without a dot, so an IPv6 or "localhost" listener gives a key it
-	// rejects (NewServer listens on 127.0.0.1).
+	// rejects (NewServer listens on 127.0.0.1). The origin it encodes
+	// (http:// + host:port for the loopback host) serves the OAuth
+	// authorization server, GET /.well-known/oauth-authorization-server first.
 	PublishableKey string
 
 	now        func() time.Time
@@ -30,6 +34,9 @@ type Server struct {
 	ts         *httptest.Server
 	closing    chan struct{} // closed by Close: ends hanging and delayed requests
 	closeOnce  sync.Once
+
+	oauthUser   string               // who consents at GET /oauth/authorize
+	oauthFormat clerkapi.TokenFormat // of the access tokens POST /oauth/token issues
 
 	keyOnce sync.Once
 	key     *rsa.PrivateKey // instance signing key, made on first use
@@ -80,7 +87,7 @@ func (s *Server) start() {
 }
 
 func newServer(opts []Option) (*Server, error) {
-	c := config{now: time.Now}
+	c := config{now: time.Now, oauthUser: DefaultOAuthUserID, oauthFormat: clerkapi.FormatJWT}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
 			return nil, err
@@ -95,6 +102,9 @@ func newServer(opts []Option) (*Server, error) {
 		instanceID: newInstanceID(),
 		closing:    make(chan struct{}),
 		counters:   newCounters(),
+
+		oauthUser:   c.oauthUser,
+		oauthFormat: c.oauthFormat,
 	}
 	s.mux = s.newMux()
 	s.st.init()
@@ -103,7 +113,7 @@ func newServer(opts []Option) (*Server, error) {
 
 // Handler returns the emulator's HTTP handler, which serves paths under /v1 (and
 // the M2M token, API key and OAuth verify endpoints also without it, as
-// @clerk/backend calls them).
+// @clerk/backend calls them) and the OAuth authorization server at the origin.
 // The Server itself implements http.Handler; this is the same value.
 func (s *Server) Handler() http.Handler { return s }
 

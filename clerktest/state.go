@@ -62,6 +62,9 @@ type state struct {
 	oauthClients map[string]*oauthApp   // client_id → application
 	oauthAppList []*oauthApp            // oldest first
 	oauthByValue map[string]*oauthToken // opaque value → token
+
+	oauthCodes   map[string]*oauthCode  // authorization code → code, kept once used
+	oauthRefresh map[string]*oauthGrant // refresh token, current or rotated → its grant
 }
 
 func (st *state) init() {
@@ -75,6 +78,8 @@ func (st *state) init() {
 	st.oauthApps = make(map[string]*oauthApp)
 	st.oauthClients = make(map[string]*oauthApp)
 	st.oauthByValue = make(map[string]*oauthToken)
+	st.oauthCodes = make(map[string]*oauthCode)
+	st.oauthRefresh = make(map[string]*oauthGrant)
 }
 
 // machineByKey returns the machine whose current (or rotated but still valid)
