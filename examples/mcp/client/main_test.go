@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/m2mauth/m2mauth/adapters/m2mmcp"
+	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
 	"github.com/m2mauth/m2mauth/examples/mcp/mcpserver"
 	"github.com/m2mauth/m2mauth/verifier"
@@ -32,12 +33,17 @@ func TestRunEmbedded(t *testing.T) {
 	var out bytes.Buffer
 	err := run(t.Context(), func(string) string { return "" }, &out)
 	checkTranscript(t, out.String(), err)
+	if !strings.Contains(out.String(), `"format":"jwt"`) {
+		t.Error(`got whoami without "format":"jwt"`)
+	}
 }
 
 // TestRunAgainstServer: given MCP_URL, the client discovers and calls that
-// server (here the example's, on an emulator the test runs).
+// server (here the example's, on an emulator the test runs, whose
+// authorization server issues opaque access tokens: oat_…, verified at
+// Clerk's verify endpoint rather than locally).
 func TestRunAgainstServer(t *testing.T) {
-	clerk := clerktest.NewServer()
+	clerk := clerktest.NewServer(clerktest.WithOAuthAccessTokenFormat(clerkapi.FormatOpaque))
 	defer clerk.Close()
 	v, err := verifier.New(clerk.SecretKey, verifier.WithBaseURL(clerk.URL))
 	if err != nil {
@@ -62,6 +68,12 @@ func TestRunAgainstServer(t *testing.T) {
 	var out bytes.Buffer
 	err = run(t.Context(), func(k string) string { return map[string]string{"MCP_URL": resource}[k] }, &out)
 	checkTranscript(t, out.String(), err)
+	if !strings.Contains(out.String(), `"format":"opaque"`) {
+		t.Error(`got whoami without "format":"opaque"`)
+	}
+	if got := clerk.Calls(clerktest.EndpointOAuthVerify); got != 1 {
+		t.Errorf("got %d calls to Clerk's verify endpoint for the session's one token, want 1", got)
+	}
 }
 
 // checkTranscript checks what the client printed: the 401 and the metadata
@@ -95,15 +107,22 @@ func checkTranscript(t *testing.T, got string, err error) {
 		regexp.MustCompile(`"access_token": "…elided…"`),
 		regexp.MustCompile(`Authorization: Bearer …elided…`),
 		regexp.MustCompile(`tools: (whoami, greet|greet, whoami)\n`),
-		regexp.MustCompile(`whoami → \{[^\n]*"subject":"user_[^"]+"[^\n]*"scopes":\["mcp"[^\n]*\}\n`),
+		regexp.MustCompile(`whoami → \{[^\n]*"kind":"oauth_token"[^\n]*"scopes":\["mcp"\][^\n]*"subject":"user_[^"]+"[^\n]*\}\n`),
 		regexp.MustCompile(`greet → \{"from":"user_[^"]+","scopes":\["mcp"[^\n]*"text":"Hello, Ada!"\}\n`),
 	} {
 		if !want.MatchString(got) {
 			t.Errorf("got transcript without %s", want)
 		}
 	}
-	if regexp.MustCompile(`\bey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.|\boat_[A-Za-z0-9]{20}`).MatchString(got) {
-		t.Error("the transcript shows an access token")
+	if regexp.MustCompile(`\bey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.`).MatchString(got) {
+		t.Error("the transcript shows a JWT")
+	}
+	// An opaque token's secret is oat_ and 32 base62 characters; its ID,
+	// which whoami and the JWT's jti show, oat_ and 32 hex digits.
+	for _, s := range regexp.MustCompile(`\boat_[A-Za-z0-9]{32}\b`).FindAllString(got, -1) {
+		if !regexp.MustCompile(`^oat_[0-9a-f]{32}$`).MatchString(s) {
+			t.Errorf("the transcript shows an opaque access token (%s…)", s[:8])
+		}
 	}
 }
 
