@@ -52,9 +52,11 @@
 // before the scopes are looked at. A JWT without aud, and every opaque
 // token (oat_…), pass on their kind and scopes alone: Clerk's verify answer
 // for an opaque token carries no audience (the Backend API spec's OAuth
-// access token object has no such field), so nothing says which resource it
-// was issued for, and any OAuth application of the instance whose user
-// granted the scope can call. Where that matters, prefer JWT access tokens
+// access token object, version 2026-05-12, has no such field; were it to
+// gain one, decoding it into Token.Audience would bring opaque tokens under
+// the same check), so nothing says which resource it was issued for, and a
+// token that any OAuth application of the instance obtained with the scope
+// can call. Where that matters, prefer JWT access tokens
 // (Clerk's default for new OAuth applications), or check Token.ClientID with
 // middleware.WithCheck. M2M tokens' aud lists machine IDs, which
 // middleware.WithAudience checks.
