@@ -89,6 +89,7 @@ func newFixtureWith(t testing.TB, cfg m2mmcp.Config, vopts []verifier.Option, op
 	}
 	f.mcp = mcp.NewServer(&mcp.Implementation{Name: "m2mmcp-test", Version: "1"}, nil)
 	mcp.AddTool(f.mcp, &mcp.Tool{Name: "whoami", Description: "who is calling"}, whoami)
+	mcp.AddTool(f.mcp, &mcp.Tool{Name: "ping", Description: "answers pong, token or not"}, ping)
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", f.rs.Middleware(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return f.mcp }, nil)))
 	mux.Handle("/.well-known/oauth-protected-resource/mcp", f.rs.Metadata())
@@ -114,6 +115,10 @@ func whoami(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallT
 	info := req.Extra.TokenInfo
 	return nil, whoAmI{Subject: tok.Subject, Scopes: tok.Scopes, Kind: string(tok.Kind), ClientID: tok.ClientID,
 		InfoUserID: info.UserID, InfoScopes: info.Scopes, InfoExpiry: info.Expiration.Unix()}, nil
+}
+
+func ping(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "pong"}}}, nil, nil
 }
 
 type toolError string
