@@ -153,7 +153,13 @@
 // client_id and client_secret where they have one. All six count calls and
 // take faults like the Backend API's ([EndpointOAuthMetadata] …
 // [EndpointOAuthTokenRevoke]; a fault's error body is Clerk's, not OAuth's)
-// and read the emulator's clock; none is served under /v1.
+// and read the emulator's clock; none is served under /v1. For
+// browser-based clients they answer with Access-Control-Allow-Origin: *
+// (exposing WWW-Authenticate and Location) and answer a CORS preflight
+// (OPTIONS with Origin and Access-Control-Request-Method) with 204,
+// Access-Control-Allow-Methods, Access-Control-Allow-Headers
+// "Authorization, Content-Type, MCP-Protocol-Version" and Max-Age 86400,
+// neither counted nor faulted.
 //
 //	GET  /.well-known/oauth-authorization-server  RFC 8414 metadata
 //	GET  /.well-known/jwks.json                   the instance's JWKS (GET /v1/jwks's, without a key)
@@ -218,9 +224,10 @@
 // Location: redirect_uri?code=…&state=… (the redirect URI's own query kept;
 // state only when sent) and no body. The code (32 base62 characters) is good
 // for one exchange within 10 minutes on the emulator's clock. A request
-// whose client_id is missing or unknown (invalid_client), or whose
-// redirect_uri is missing where needed, not registered, or sent twice,
-// answers 400 with the JSON error body and is never redirected; the other
+// whose client_id is unknown answers 401 invalid_client (as Clerk's spec
+// lists it, with WWW-Authenticate), one whose client_id is missing or whose
+// redirect_uri is missing where needed, not registered, or sent twice 400
+// invalid_request, both with the JSON error body and never redirected; the other
 // errors redirect to redirect_uri with error, error_description and state
 // (RFC 6749 §4.1.2.1): unsupported_response_type (response_type not code),
 // invalid_request (no response_type, no code_challenge, a method other than
@@ -311,6 +318,8 @@
 //   - invalid_grant and unsupported_grant_type are 400, as RFC 6749 says (Clerk's
 //     spec lists them under 401 too). The 400 of an authorization request that
 //     cannot be redirected is the OAuth JSON error body, not a page.
+//   - Clerk's CORS policy for these endpoints is not documented; the
+//     emulator's (above) lets any origin in, without credentials.
 //   - The access token format is instance-wide (WithOAuthAccessTokenFormat),
 //     as Clerk's oauth_jwt_access_tokens instance setting is; the
 //     authorization response carries no iss (RFC 9207), which the metadata

@@ -31,7 +31,7 @@ type oauthCode struct {
 // handleOAuthAuthorize serves GET /oauth/authorize: the authorization-code
 // grant with PKCE S256, consent auto-granted for the emulator's OAuth user
 // (WithOAuthUser). A request that names no valid client or redirect URI gets
-// a 400 and is never redirected; any other error goes back to the redirect
+// a 400 (401 for an unknown client) and is never redirected; any other error goes back to the redirect
 // URI as RFC 6749 §4.1.2.1 says, with the state.
 func (s *Server) handleOAuthAuthorize(w http.ResponseWriter, r *http.Request, _ caller) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -69,7 +69,8 @@ func (s *Server) handleOAuthAuthorize(w http.ResponseWriter, r *http.Request, _ 
 // authorizeClient finds the client and the redirect URI of an authorization
 // request: client_id must name an application, and redirect_uri be exactly
 // one of its registered redirect URIs, or be left out when it has exactly
-// one. Errors here are answered, never redirected.
+// one. Errors here are answered (400, or 401 for an unknown client), never
+// redirected.
 func (s *Server) authorizeClient(q url.Values) (*oauthApp, string, *oauthError) {
 	if len(q["client_id"]) != 1 || q.Get("client_id") == "" {
 		return nil, "", invalidRequest("client_id is missing or included more than once.")
@@ -77,9 +78,8 @@ func (s *Server) authorizeClient(q url.Values) (*oauthApp, string, *oauthError) 
 	s.mu.Lock()
 	app := s.st.oauthClients[q.Get("client_id")]
 	s.mu.Unlock()
-	if app == nil {
-		return nil, "", oauthErr(http.StatusBadRequest, "invalid_client",
-			"client_id is not the client_id of an OAuth application of the instance.")
+	if app == nil { // 401, as Clerk's spec lists for "the provided client is invalid"
+		return nil, "", invalidClient("client_id is not the client_id of an OAuth application of the instance.")
 	}
 	var redirect string
 	switch len(q["redirect_uri"]) {

@@ -424,14 +424,14 @@ func TestOAuthAuthorizeErrors(t *testing.T) {
 		name   string
 		client *oauthClient
 		params url.Values
-		error  string // the redirected error, or the 400's when status is 400
+		error  string // the redirected error, or the answered one when status is not 302
 		status int
 	}{
 		{"redirect URI not registered", c, with("redirect_uri", "http://127.0.0.1:9999/evil"), "invalid_request", 400},
 		{"redirect URI registered with another client", c, with("redirect_uri", "https://a.example/cb"), "invalid_request", 400},
 		{"redirect URI sent twice", c, with("redirect_uri", c.redirect+"\x00"+c.redirect), "invalid_request", 400},
 		{"redirect URI left out with two registered", two, with("redirect_uri", "-"), "invalid_request", 400},
-		{"unknown client", c, with("client_id", "unknownclient123"), "invalid_client", 400},
+		{"unknown client", c, with("client_id", "unknownclient123"), "invalid_client", 401},
 		{"no client_id", c, with("client_id", "-"), "invalid_request", 400},
 		{"PKCE plain", c, with("code_challenge_method", "plain"), "invalid_request", 302},
 		{"PKCE method missing (plain)", c, with("code_challenge_method", "-"), "invalid_request", 302},
@@ -448,9 +448,9 @@ func TestOAuthAuthorizeErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := tc.client.authorize(t, tc.params)
-			if tc.status == 400 {
-				if a.status != 400 || a.header.Get("Location") != "" || a.oauthError() != tc.error {
-					t.Fatalf("got %d %s (Location %q), want 400 %s and no redirect", a.status, a.body, a.header.Get("Location"), tc.error)
+			if tc.status != 302 {
+				if a.status != tc.status || a.header.Get("Location") != "" || a.oauthError() != tc.error {
+					t.Fatalf("got %d %s (Location %q), want %d %s and no redirect", a.status, a.body, a.header.Get("Location"), tc.status, tc.error)
 				}
 				return
 			}

@@ -343,3 +343,49 @@ func TestOAuthTokenEndpointRequests(t *testing.T) {
 		t.Errorf("GET /oauth/token: got %d (Allow %q), want 405 with Allow: POST", a.status, a.header.Get("Allow"))
 	}
 }
+
+// TestFrontendAPICORS: a browser-based client may call the Frontend API
+// from another origin (preflight included); the Backend API sends no CORS
+// headers.
+func TestFrontendAPICORS(t *testing.T) {
+	srv := clerktest.NewServer()
+	defer srv.Close()
+	c := publicClient(t, srv)
+	for _, tc := range []struct {
+		path, method, want string
+	}{
+		{"/oauth/token", "POST", "POST"},
+		{"/oauth/register", "POST", "POST"},
+		{"/.well-known/oauth-authorization-server", "GET", "GET"},
+		{"/oauth/token/revoke", "POST", "POST"},
+	} {
+		req, _ := http.NewRequest("OPTIONS", origin(srv)+tc.path, nil)
+		req.Header.Set("Origin", "http://localhost:6274")
+		req.Header.Set("Access-Control-Request-Method", tc.method)
+		req.Header.Set("Access-Control-Request-Headers", "content-type, mcp-protocol-version")
+		a := do(t, req)
+		h := a.header
+		if a.status != 204 || len(a.body) != 0 || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Allow-Methods") != tc.want ||
+			!strings.Contains(h.Get("Access-Control-Allow-Headers"), "MCP-Protocol-Version") || h.Get("Content-Type") != "" {
+			t.Errorf("preflight of %s: got %d %v", tc.path, a.status, h)
+		}
+	}
+	srv.ResetCalls()
+	a := c.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}})
+	if a.header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("token answer: got Access-Control-Allow-Origin %q, want *", a.header.Get("Access-Control-Allow-Origin"))
+	}
+	if srv.Calls(clerktest.EndpointOAuthToken) != 1 {
+		t.Errorf("got %d token calls, want 1: preflights are not counted", srv.Calls(clerktest.EndpointOAuthToken))
+	}
+	// The Backend API: no CORS, and a preflight is the usual 405.
+	req, _ := http.NewRequest("OPTIONS", srv.URL+"/m2m_tokens/verify", nil)
+	req.Header.Set("Origin", "http://localhost:6274")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	if a := do(t, req); a.status != 405 || a.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("Backend API preflight: got %d %v, want 405 without CORS", a.status, a.header)
+	}
+	if status, _ := send(t, srv.URL, srv.SecretKey, "GET", "/jwks", ""); status != 200 {
+		t.Fatal(status)
+	}
+}

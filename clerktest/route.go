@@ -92,6 +92,9 @@ type endpointHandler struct {
 
 func (h endpointHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := h.s
+	if h.keys == noKey {
+		allowAnyOrigin(w.Header()) // browser-based OAuth clients (see cors.go)
+	}
 	s.counters[h.endpoint].Add(1)
 	if s.applyFaults(h.endpoint, w, r) {
 		return
@@ -121,6 +124,12 @@ func (h endpointHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // requests that no route takes get Clerk's JSON error body instead of the
 // ServeMux's plain text.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isPreflight(r) {
+		if methods := frontendMethods[r.URL.Path]; methods != "" {
+			preflight(w, methods)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if h, _ := s.mux.Handler(r); r.Method != http.MethodHead {
 		if _, ok := h.(endpointHandler); ok {

@@ -6,6 +6,12 @@
 //     spec (kin-openapi): the subset carried in testdata, and the full spec
 //     when ../shared/reference/ exists beside the repository (skipped, saying
 //     why, when it does not), plus a check that the subset has not drifted;
+//   - the OAuth authorization server the emulator serves at its origin
+//     (metadata, JWKS, registration, authorize, token, revocation) held to
+//     the OAuth part of Clerk's Frontend API spec (fapi/2026-05-12, carried
+//     in testdata, extracted by testdata/extract-fapi-spec.py): successes to
+//     its schemas, errors to RFC 6749's JSON body with the codes each
+//     endpoint may give;
 //   - Clerk's official Go SDK (clerk-sdk-go v2: m2m_token, machine,
 //     machinescope, apikey, oauthapplication) and JavaScript SDK
 //     (@clerk/backend: m2m, machines, apiKeys, oauthApplications,

@@ -152,8 +152,13 @@ func findRoute(doc *openapi3.T, method, path string) (*routers.Route, map[string
 const emulatorPath = "/__emulator/"
 
 // validateExchange checks an answer against doc: the operation's schema for a
-// status the spec lists, the spec's ClerkErrors schema otherwise.
+// status the spec lists, the spec's ClerkErrors schema otherwise. An answer of
+// the Frontend API (at the origin: /.well-known/…, /oauth/…) is checked
+// against Clerk's Frontend API spec instead (validateFrontendExchange).
 func validateExchange(doc *openapi3.T, e exchange) error {
+	if isFrontendPath(e.req.URL.Path) {
+		return validateFrontendExchange(e) // Clerk's Frontend API: another spec
+	}
 	ct := e.header.Get("Content-Type")
 	switch {
 	case e.status == http.StatusNoContent && (ct != "" || len(e.body) != 0):

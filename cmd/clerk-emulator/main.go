@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/m2mauth/m2mauth/clerkapi"
 	"github.com/m2mauth/m2mauth/clerktest"
 )
 
@@ -31,10 +32,15 @@ func main() {
 
 // startup is what the emulator prints at start with -json.
 type startup struct {
-	BaseURL        string        `json:"base_url"`
-	SecretKey      string        `json:"secret_key"`
-	PublishableKey string        `json:"publishable_key"`
-	Machines       []machineInfo `json:"machines"`
+	BaseURL        string `json:"base_url"`
+	SecretKey      string `json:"secret_key"`
+	PublishableKey string `json:"publishable_key"`
+	// AuthorizationServer is the origin the publishable key encodes, where
+	// the OAuth authorization server is (its RFC 8414 issuer).
+	AuthorizationServer string `json:"authorization_server"`
+	// OAuthUserID is the user on whose behalf /oauth/authorize consents.
+	OAuthUserID string        `json:"oauth_user_id"`
+	Machines    []machineInfo `json:"machines"`
 }
 
 type machineInfo struct {
@@ -50,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8787", "address to listen on")
 	asJSON := fs.Bool("json", false, "print the start-up information as one JSON object on the first line")
+	oauthUser := fs.String("oauth-user", clerktest.DefaultOAuthUserID, "the user (user_…) who consents at /oauth/authorize")
+	oauthFormat := fs.String("oauth-token-format", string(clerkapi.FormatJWT), "format of the access tokens /oauth/token issues: jwt or opaque")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,7 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := clerktest.Start(l)
+	srv, err := clerktest.Start(l, clerktest.WithOAuthUser(*oauthUser),
+		clerktest.WithOAuthAccessTokenFormat(clerkapi.TokenFormat(*oauthFormat)))
 	if err != nil {
 		return err
 	}
@@ -69,7 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	receiver := srv.CreateMachine("receiver")
 	caller := srv.CreateMachine("caller", receiver.ID)
 	loner := srv.CreateMachine("loner")
-	info := startup{BaseURL: srv.URL, SecretKey: srv.SecretKey, PublishableKey: srv.PublishableKey}
+	info := startup{BaseURL: srv.URL, SecretKey: srv.SecretKey, PublishableKey: srv.PublishableKey,
+		AuthorizationServer: strings.TrimSuffix(srv.URL, "/v1"), OAuthUserID: *oauthUser}
 	for _, m := range []*clerktest.Machine{caller, receiver, loner} {
 		info.Machines = append(info.Machines, infoOf(m))
 	}
@@ -83,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	} else {
 		intro, lines := tryIt(info.BaseURL, info.SecretKey, infoOf(caller), infoOf(receiver))
-		printText(stdout, info, intro, lines)
+		printText(stdout, info, *oauthFormat, intro, lines)
 	}
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "clerk-emulator: shutting down")
@@ -95,8 +105,13 @@ func infoOf(m *clerktest.Machine) machineInfo {
 }
 
 // printText prints info for people, then what tryIt returns.
-func printText(w io.Writer, info startup, intro string, lines []string) {
-	fmt.Fprintf(w, "Clerk emulator listening\n  base URL:   %s\n  secret key: %s\n\nMachines:\n", info.BaseURL, info.SecretKey)
+func printText(w io.Writer, info startup, oauthFormat, intro string, lines []string) {
+	fmt.Fprintf(w, "Clerk emulator listening\n  base URL:        %s\n  secret key:      %s\n  publishable key: %s\n",
+		info.BaseURL, info.SecretKey, info.PublishableKey)
+	fmt.Fprintf(w, "\nOAuth authorization server (Clerk's Frontend API) at %s:\n", info.AuthorizationServer)
+	fmt.Fprintf(w, "  metadata:        %s/.well-known/oauth-authorization-server\n", info.AuthorizationServer)
+	fmt.Fprintf(w, "  consenting user: %s (every authorization is granted at once)\n", info.OAuthUserID)
+	fmt.Fprintf(w, "  access tokens:   %s\n\nMachines:\n", oauthFormat)
 	for _, m := range info.Machines {
 		scopes := "(none)"
 		if len(m.ScopedMachines) > 0 {

@@ -84,7 +84,8 @@ func TestRunJSON(t *testing.T) {
 
 func TestRunText(t *testing.T) {
 	out := startText(t)
-	for _, want := range []string{"/v1", "sk_test_", "caller", "receiver", "loner", "ak_", "mch_", "Try it", "TOKEN=$(curl"} {
+	for _, want := range []string{"/v1", "sk_test_", "publishable key: pk_test_", "/.well-known/oauth-authorization-server",
+		"consenting user: user_2EmulatorOAuthTestUser00000", "access tokens:   jwt", "caller", "receiver", "loner", "ak_", "mch_", "Try it", "TOKEN=$(curl"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("got output %q, want it to mention %q", out, want)
 		}
@@ -99,6 +100,8 @@ func TestRunBadArgs(t *testing.T) {
 		{"unknown flag", []string{"-port", "1"}},
 		{"extra argument", []string{"serve"}},
 		{"bad address", []string{"-addr", "not-an-address"}},
+		{"unknown OAuth token format", []string{"-addr", "127.0.0.1:0", "-oauth-token-format", "paseto"}},
+		{"OAuth user not a user ID", []string{"-addr", "127.0.0.1:0", "-oauth-user", "bob"}},
 	} {
 		if err := run(context.Background(), c.args, io.Discard, io.Discard); err == nil {
 			t.Errorf("%s: got nil, want an error", c.name)
