@@ -235,6 +235,20 @@ func TestAcceptM2M(t *testing.T) {
 	}
 }
 
+// TestRunEmbeddedAcceptM2M: with MCP_ACCEPT_M2M=1 on the embedded emulator,
+// the printed M2M token (the demo's caller, scoped to the server's machine)
+// is let in.
+func TestRunEmbeddedAcceptM2M(t *testing.T) {
+	base, printed := demotest.Start(t, run, map[string]string{"ADDR": "127.0.0.1:0", "MCP_ACCEPT_M2M": "1"})
+	m := regexp.MustCompile(`curl -H 'Authorization: Bearer (mt_\S+)'`).FindStringSubmatch(printed)
+	if m == nil {
+		t.Fatalf("got output\n%s\nwant a curl line with the M2M token", printed)
+	}
+	if res, body := post(t, base+"/mcp", "Bearer "+m[1]); res.StatusCode != 200 {
+		t.Errorf("the printed M2M token: got %d %s, want 200", res.StatusCode, body)
+	}
+}
+
 // TestRunRefusesConfig: configurations the example refuses before serving.
 func TestRunRefusesConfig(t *testing.T) {
 	clerk := clerktest.NewServer()
