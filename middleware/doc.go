@@ -6,8 +6,9 @@
 //
 // The framework adapters (adapters/m2mhttp for net/http, adapters/m2mecho and
 // adapters/m2mecho5 for Echo v4 and v5, adapters/m2mgin for Gin,
-// adapters/m2mgrpc for gRPC) call the Authenticator and write its Response
-// their own way; this package imports no framework.
+// adapters/m2mgrpc for gRPC, adapters/m2mmcp for MCP servers) call the
+// Authenticator and write its Response their own way; this package imports
+// no framework.
 //
 // New fails closed on the audience. With a Clerk secret key (sk_…) Clerk
 // verifies a token of any machine of the instance, so New returns
