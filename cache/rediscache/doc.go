@@ -23,9 +23,10 @@
 // publishes the result in one pipelined round trip, and the replicas that
 // found the lock taken get the result from that message (or read again every
 // 25 ms if it is lost). Replicas hear each other's Invalidate / InvalidateID
-// and Clerk's requests to back off over pub/sub, and empty their own cache
-// whenever their subscription is (re)established, since they may have missed
-// a revocation. An entry and its lock share a hash tag, so that a Cluster
+// and Clerk's requests to back off over pub/sub, and retire their own cache
+// whenever their subscription is (re)established (no token cached before is
+// served until Redis or Clerk confirms it), since they may have missed a
+// revocation. An entry and its lock share a hash tag, so that a Cluster
 // keeps them on one slot; entries of different tokens spread over the slots.
 //
 // What it stores is opaque to it: the Verifier names entries by a

@@ -38,7 +38,7 @@
 //	m2mauth.admissions {share}, m2mauth.budget_refusals {share}, m2mauth.refills,
 //	m2mauth.refreshes, m2mauth.refresh_failures,
 //	m2mauth.shared_cache_lookups {result}, m2mauth.shared_cache_cluster_waits,
-//	m2mauth.shared_cache_errors, m2mauth.shared_cache_rejected,
+//	m2mauth.shared_cache_errors, m2mauth.shared_cache_busy, m2mauth.shared_cache_rejected,
 //	m2mauth.shared_cache_purges                           (observable counters, from Stats)
 //	m2mauth.upstream_in_flight, m2mauth.cache_entries,
 //	m2mauth.sources_in_good_standing,

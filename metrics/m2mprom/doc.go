@@ -29,8 +29,9 @@
 //	m2mauth_refresh_failures_total               … that got no verdict
 //	m2mauth_shared_cache_lookups_total{result}   with WithSharedCache: lookups in it, result="hit" or "miss"
 //	m2mauth_shared_cache_cluster_waits_total     … misses that waited for another replica's call
-//	m2mauth_shared_cache_errors_total            … calls to it that failed (each fell back to this replica)
-//	m2mauth_shared_cache_rejected_total          … entries or messages that did not authenticate
+//	m2mauth_shared_cache_errors_total            … calls to it that failed for an outage (sharing paused)
+//	m2mauth_shared_cache_busy_total              … calls or waits out of the miss's budget: not an outage
+//	m2mauth_shared_cache_rejected_total          … entries or messages that did not authenticate, were stale or predated a revocation
 //	m2mauth_shared_cache_purges_total            … (re)subscriptions, each retiring this replica's cache
 //
 // Gauges:
