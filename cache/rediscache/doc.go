@@ -53,7 +53,10 @@
 // never fails a request by itself; the Verifier logs each outage once with
 // its cause (connection refused, i/o timeout) and once when it ends.
 // go-redis reconnects by itself; the subscription is retried with a back-off
-// capped at 1 s.
+// capped at 1 s. go-redis also writes its own line for each failed dial of
+// its pool ("redis: connection pool: failed to dial …") through its
+// process-wide logger; this package leaves that global alone: silence or
+// redirect it with redis.SetLogger if you want only the Verifier's lines.
 //
 // Options and defaults:
 //   - WithTimeout: the budget of one miss on Redis; DefaultTimeout (1 s).
