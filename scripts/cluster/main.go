@@ -126,6 +126,11 @@ func startReplica(example string, srv *clerktest.Server, audience, redisAddr str
 		"ADDR=127.0.0.1:"+port,
 		"DEBUG_ADDR=127.0.0.1:"+dport,
 		"REDIS_URL=redis://"+redisAddr+"/0",
+		// A budget sized for a deploy: the cold burst sends each replica its
+		// share of 500 new tokens at once (about 125 calls), more than the
+		// default overall burst (100, half of it for sources in good standing,
+		// which a deploy's new connections are not yet).
+		"M2M_CALL_RATE=100", "M2M_CALL_BURST=500",
 	)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
