@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -90,7 +91,29 @@ func burst(e *env, ntok, conns int) error {
 	}
 	slices.Sort(parts)
 	fmt.Printf("Redis commands: %d (%.2f per token): %s\n", total, float64(total)/float64(ntok), strings.Join(parts, ", "))
+	for i, rep := range e.replicas { // why a request was refused, as each replica counts it
+		var lines []string
+		for _, l := range strings.Split(scrape(rep.base+"/metrics"), "\n") {
+			if (strings.HasPrefix(l, "m2mauth_admission_refusals_total") || strings.HasPrefix(l, "m2mauth_budget_refusals_total") ||
+				strings.HasPrefix(l, "m2mauth_shared_cache_busy_total") || strings.HasPrefix(l, "m2mauth_shared_cache_cluster_waits_total")) &&
+				!strings.HasSuffix(l, " 0") {
+				lines = append(lines, l)
+			}
+		}
+		fmt.Printf("replica %d: %s\n", i, strings.Join(lines, "; "))
+	}
 	return nil
+}
+
+// scrape returns the body of a GET of url, or "" on failure.
+func scrape(url string) string {
+	res, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
 }
 
 // commands returns the calls of each command since the server started
