@@ -23,8 +23,10 @@ tidy:
 	  (cd $$m && GOWORK=off $(GO) mod tidy -diff >/dev/null) || { echo "tidy: $$m needs go mod tidy (run it with GOWORK=off)"; exit 1; }; \
 	done
 
+# go vet with -race: the same build flags as the tests below, so that both share
+# one compilation of every package (without it a cold run compiles everything twice).
 vet:
-	@set -e; for m in $(MODULES); do echo "go vet $$m"; (cd $$m && $(GO) vet ./...); done
+	@set -e; for m in $(MODULES); do echo "go vet -race $$m"; (cd $$m && $(GO) vet -race ./...); done
 
 race:
 	@set -e; for m in $(MODULES); do echo "go test -race $$m"; (cd $$m && $(GO) test -race -count=1 ./...); done

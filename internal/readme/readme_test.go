@@ -119,8 +119,8 @@ func TestReadmeGoBlocks(t *testing.T) {
 	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod "+os.Getenv("GOFLAGS"))
 	for _, args := range [][]string{
 		{"mod", "tidy"},
-		{"vet", "./..."},
-		append([]string{"test", "-count=1", "-vet=off"}, testPkgs...),
+		append(append([]string{"vet"}, raceFlags...), "./..."),
+		append(append([]string{"test", "-count=1", "-vet=off"}, raceFlags...), testPkgs...),
 	} {
 		start := time.Now()
 		cmd := exec.Command(gobin, args...)
