@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
@@ -139,14 +137,9 @@ func derefInt(p *int64) int64 {
 
 func (s *Server) handleListMachines(w http.ResponseWriter, r *http.Request, _ caller) {
 	vals, e := parseQuery(r.URL.RawQuery)
-	limit, offset := 10, 0
+	var p listParams
 	if e == nil {
-		e = cmp.Or(intParam(vals, "limit", 1, 500, false, &limit), intParam(vals, "offset", 0, math.MaxInt32, false, &offset))
-	}
-	var field string
-	var desc bool
-	if e == nil {
-		field, desc, e = orderParam(vals, "-created_at", "name", "created_at")
+		p, e = parseListParams(vals)
 	}
 	if e != nil {
 		writeError(w, e)
@@ -162,22 +155,9 @@ func (s *Server) handleListMachines(w http.ResponseWriter, r *http.Request, _ ca
 				ms = append(ms, m)
 			}
 		}
-		if desc {
-			slices.Reverse(ms) // ties: newest first
-		}
-		slices.SortStableFunc(ms, func(a, b *machine) int {
-			c := a.created.Compare(b.created)
-			if field == "name" {
-				c = strings.Compare(a.name, b.name)
-			}
-			if desc {
-				return -c
-			}
-			return c
-		})
 		out := machineList{Data: []machineWithScopes{}, TotalCount: int64(len(ms))}
-		for i := offset; i < len(ms) && len(out.Data) < limit; i++ {
-			out.Data = append(out.Data, s.machineWithScopes(ms[i]))
+		for _, m := range page(ms, p, func(m *machine) time.Time { return m.created }, func(m *machine) string { return m.name }) {
+			out.Data = append(out.Data, s.machineWithScopes(m))
 		}
 		return out, nil
 	})

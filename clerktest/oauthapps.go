@@ -1,8 +1,6 @@
 package clerktest
 
 import (
-	"cmp"
-	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -194,14 +192,9 @@ func (s *Server) handleCreateOAuthApp(w http.ResponseWriter, r *http.Request, _ 
 
 func (s *Server) handleListOAuthApps(w http.ResponseWriter, r *http.Request, _ caller) {
 	vals, e := parseQuery(r.URL.RawQuery)
-	limit, offset := 10, 0
+	var p listParams
 	if e == nil {
-		e = cmp.Or(intParam(vals, "limit", 1, 500, false, &limit), intParam(vals, "offset", 0, math.MaxInt32, false, &offset))
-	}
-	var field string
-	var desc bool
-	if e == nil {
-		field, desc, e = orderParam(vals, "-created_at", "name", "created_at")
+		p, e = parseListParams(vals)
 	}
 	if e != nil {
 		writeError(w, e)
@@ -215,22 +208,9 @@ func (s *Server) handleListOAuthApps(w http.ResponseWriter, r *http.Request, _ c
 				apps = append(apps, a)
 			}
 		}
-		if desc {
-			slices.Reverse(apps) // ties: newest first
-		}
-		slices.SortStableFunc(apps, func(a, b *oauthApp) int {
-			c := a.created.Compare(b.created)
-			if field == "name" {
-				c = strings.Compare(a.name, b.name)
-			}
-			if desc {
-				return -c
-			}
-			return c
-		})
 		out := oauthAppList{Data: []oauthAppJSON{}, TotalCount: int64(len(apps))}
-		for i := offset; i < len(apps) && len(out.Data) < limit; i++ {
-			out.Data = append(out.Data, s.oauthAppJSON(apps[i]))
+		for _, a := range page(apps, p, func(a *oauthApp) time.Time { return a.created }, func(a *oauthApp) string { return a.name }) {
+			out.Data = append(out.Data, s.oauthAppJSON(a))
 		}
 		return out, nil
 	})

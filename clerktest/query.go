@@ -1,12 +1,14 @@
 package clerktest
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // parseQuery parses a request's raw query string; a malformed one is Clerk's
@@ -56,4 +58,45 @@ func orderParam(vals url.Values, def string, fields ...string) (string, bool, *a
 			"Must be one of "+strings.Join(fields, ", ")+", optionally prefixed by + or -")
 	}
 	return field, strings.HasPrefix(orderBy, "-"), nil
+}
+
+// listParams are the paging and ordering parameters of a list endpoint
+// (limit 1–500, default 10; offset; order_by name or created_at, default
+// -created_at).
+type listParams struct {
+	limit, offset int
+	field         string // "name" or "created_at"
+	desc          bool
+}
+
+// parseListParams reads the list parameters of vals.
+func parseListParams(vals url.Values) (listParams, *apiError) {
+	p := listParams{limit: 10}
+	e := cmp.Or(intParam(vals, "limit", 1, 500, false, &p.limit), intParam(vals, "offset", 0, math.MaxInt32, false, &p.offset))
+	if e == nil {
+		p.field, p.desc, e = orderParam(vals, "-created_at", "name", "created_at")
+	}
+	return p, e
+}
+
+// page orders items (given in creation order) by p's field, ties newest
+// first when descending, and returns the page p asks for.
+func page[T any](items []T, p listParams, created func(T) time.Time, name func(T) string) []T {
+	if p.desc {
+		slices.Reverse(items) // ties: newest first
+	}
+	slices.SortStableFunc(items, func(a, b T) int {
+		c := created(a).Compare(created(b))
+		if p.field == "name" {
+			c = strings.Compare(name(a), name(b))
+		}
+		if p.desc {
+			return -c
+		}
+		return c
+	})
+	if p.offset >= len(items) {
+		return nil
+	}
+	return items[p.offset:min(len(items), p.offset+p.limit)]
 }
