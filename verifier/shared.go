@@ -168,9 +168,10 @@ type shared struct {
 	ttl     time.Duration // the Verifier's own: a shared entry is trusted no longer
 	negTTL  time.Duration
 	stop    func()
-	down    atomic.Bool  // an outage was logged and not yet recovered from
-	retryAt atomic.Int64 // Unix ns (wall clock): left alone until then
-	lastOK  atomic.Int64 // Unix ns (wall clock) of the last call that worked
+	down    atomic.Bool    // an outage was logged and not yet recovered from
+	retryAt atomic.Int64   // Unix ns (wall clock): left alone until then (see off)
+	resends sync.WaitGroup // the goroutine sending kept revocations (see retryLater)
+	lastOK  atomic.Int64   // Unix ns (wall clock) of the last call that worked
 
 	// The Verifier's: its own cache, back-off gate, clock, logger, and its
 	// closing context, which every call to sc runs on so that Close cancels
@@ -189,6 +190,7 @@ type shared struct {
 	waiting map[string]chan []byte // entry name → the flight waiting for it
 	writes  []pendingWrite         // results not yet written, oldest first
 	revokes [][]byte               // revocation messages not yet sent
+	resend  bool                   // a goroutine sends them (see retryLater)
 
 	hits, misses, errs, busy, rejected, waits, purges atomic.Uint64
 }
@@ -273,8 +275,21 @@ func (s *shared) mac(name string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
-// off reports whether the shared cache is left alone after an outage.
-func (s *shared) off() bool { return time.Now().UnixNano() < s.retryAt.Load() }
+// off reports whether this call leaves the shared cache alone: for
+// sharedRetry after an outage began; then, until a call works again, every
+// call but one (the probe) for each budget and sharedRetry in turn. So a
+// Redis that hangs rather than refuse costs one call's budget per retry, not
+// that of every miss under way.
+func (s *shared) off() bool {
+	at, now := s.retryAt.Load(), time.Now().UnixNano()
+	if now < at {
+		return true
+	}
+	if !s.down.Load() {
+		return false
+	}
+	return !s.retryAt.CompareAndSwap(at, now+int64(s.budget+sharedRetry))
+}
 
 // failed counts a failed call to the shared cache. A busy one (a timeout
 // while other calls work: no free connection, a burst) is only counted; an
@@ -301,12 +316,29 @@ func (s *shared) failed(op string, err error) {
 	}
 }
 
-// ok notes a call that worked, and logs the end of an outage.
-func (s *shared) ok() {
+// ok notes a call that worked (the first after an outage ends it).
+func (s *shared) ok() { s.recovered() }
+
+// recovered notes that Redis answered; true if that ends an outage, whose
+// end it logs at Warn.
+func (s *shared) recovered() bool {
 	s.lastOK.Store(time.Now().UnixNano())
-	if s.down.CompareAndSwap(true, false) {
-		s.log.Warn("m2mauth verifier: shared cache back; sharing resumes")
+	if !s.down.CompareAndSwap(true, false) {
+		return false
 	}
+	s.retryAt.Store(0)
+	s.log.Warn("m2mauth verifier: shared cache back; sharing resumes")
+	return true
+}
+
+// close stops the subscription and waits for the goroutine sending kept
+// revocations, if any; the Verifier's closing context, cancelled before, ends
+// its calls.
+func (s *shared) close() {
+	s.stop()
+	s.mu.Lock() // a retryLater that saw the context alive has started it
+	s.mu.Unlock()
+	s.resends.Wait()
 }
 
 // A turn is the shared cache's part of one flight: what begin found, whether
@@ -483,7 +515,7 @@ func (s *shared) store(key cache.Key, e cache.Entry[result], ok bool, now time.T
 	if t != nil {
 		budget -= t.spent
 	}
-	if s.off() || budget <= 0 {
+	if budget <= 0 {
 		s.keep(w) // the lock, if held, expires by itself
 		return
 	}
@@ -510,6 +542,12 @@ func (s *shared) store(key cache.Key, e cache.Entry[result], ok bool, now time.T
 		msg = s.message(msgFilled, append(append([]byte{byte(len(t.name))}, t.name...), value...))
 	}
 	if len(keys) == 0 && lock == "" {
+		return
+	}
+	if s.off() { // after the batch is built: a call with nothing to send never takes the probe
+		for _, p := range batch {
+			s.keep(&p) // the lock, if held, expires by itself
+		}
 		return
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, budget)
@@ -616,8 +654,42 @@ func (s *shared) invalidate(msg []byte) {
 			s.revokes = append(s.revokes[:0], s.revokes[1:]...)
 		}
 		s.revokes = append(s.revokes, msg)
+		s.retryLater()
 		s.mu.Unlock()
 	}
+}
+
+// retryLater starts, unless it runs, the goroutine that sends the kept
+// revocations every sharedRetry until none is left: a subscription that
+// lives through an outage (a Redis that hung, then answered again) never
+// calls onSubscribed, and a replica that gets no miss never calls Redis.
+// s.mu is held.
+func (s *shared) retryLater() {
+	if s.resend || s.ctx.Err() != nil {
+		return // closing: close waits for the one started before
+	}
+	s.resend = true
+	s.resends.Add(1)
+	go func() {
+		defer s.resends.Done()
+		t := time.NewTicker(sharedRetry)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-t.C:
+			}
+			s.resendKept()
+			s.mu.Lock()
+			if len(s.revokes) == 0 {
+				s.resend = false
+				s.mu.Unlock()
+				return
+			}
+			s.mu.Unlock()
+		}
+	}()
 }
 
 // send deletes the shared entries that the revocation msg names and
@@ -718,23 +790,12 @@ func (s *shared) onMessage(b []byte) {
 // outage are sent, and the Verifier's own cache is retired (Verifier.purgeLocal),
 // since revocations may have been missed meanwhile.
 func (s *shared) onSubscribed() {
-	s.retryAt.Store(0) // Redis is back: no need to wait for the retry
+	s.recovered()      // the subscription is Redis answering: an outage ends here
+	s.retryAt.Store(0) // no need to wait for the retry
 	s.purges.Add(1)
 	s.purge()
-	s.mu.Lock()
-	revokes := s.revokes
-	s.revokes = nil
-	s.mu.Unlock()
-	for i, msg := range revokes {
-		body, _ := s.open(s.channel, msg)
-		at := time.Unix(0, int64(binary.BigEndian.Uint64(body[1+8+16:])))
-		again := s.revocation(body[0], at, string(body[1+8+16+8:])) // a fresh time and nonce
-		if !s.send(again) {
-			s.mu.Lock()
-			s.revokes = append(revokes[i:], s.revokes...)
-			s.mu.Unlock()
-			return
-		}
+	if !s.resendKept() {
+		return
 	}
 	for {
 		s.mu.Lock()
@@ -749,6 +810,38 @@ func (s *shared) onSubscribed() {
 			return
 		}
 	}
+}
+
+// resendKept sends the revocations kept during an outage, oldest first, each
+// with a fresh time and nonce; false if the shared cache is left alone or one
+// failed (it and the rest are kept again).
+func (s *shared) resendKept() bool {
+	s.mu.Lock()
+	n := len(s.revokes)
+	s.mu.Unlock()
+	if n == 0 {
+		return true
+	}
+	if s.off() { // down: this is a try like any other (see off)
+		return false
+	}
+	s.mu.Lock()
+	revokes := s.revokes
+	s.revokes = nil
+	s.mu.Unlock()
+	for i, msg := range revokes {
+		body, _ := s.open(s.channel, msg)
+		at := time.Unix(0, int64(binary.BigEndian.Uint64(body[1+8+16:])))
+		again := s.revocation(body[0], at, string(body[1+8+16+8:])) // a fresh time and nonce
+		if !s.send(again) {
+			s.mu.Lock()
+			s.revokes = append(revokes[i:], s.revokes...)
+			s.retryLater()
+			s.mu.Unlock()
+			return false
+		}
+	}
+	return true
 }
 
 // remembered is a bounded set of strings, each remembered for keep with a

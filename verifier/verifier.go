@@ -278,7 +278,7 @@ func (v *Verifier) Close() error {
 		v.close()
 		v.refreshes.Wait()
 		if v.shared != nil {
-			v.shared.stop()
+			v.shared.close()
 		}
 		v.cache.Purge()
 	}

@@ -48,7 +48,11 @@
 // time goes on without it. With the options New requires, a Redis that
 // refuses connections is detected at once (no timeout paid, no retry); a
 // pool with no free connection in time is busy (verifier.Stats.SharedBusy),
-// never an outage. Redis being down, slow, restarted, failing over,
+// never an outage. A Redis that stops answering without refusing (hung,
+// paused, partitioned) costs the misses under way their budget; once it is
+// declared down, one miss at a time tries it again (every budget and 500 ms),
+// the others go on without it, and the revocations kept meanwhile are sent
+// as soon as a call works. Redis being down, slow, restarted, failing over,
 // evicting (maxmemory) or returning garbage never lets a token through and
 // never fails a request by itself; the Verifier logs each outage once with
 // its cause (connection refused, i/o timeout) and once when it ends.
