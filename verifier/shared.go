@@ -87,9 +87,10 @@ type SharedCache interface {
 // Invalidate and InvalidateID reach every replica; each remembers the
 // revoked token for its TTL and refuses shared entries verified before the
 // revocation. A revocation that cannot reach the shared cache (an outage,
-// a failover) is honoured here at once and sent again when the subscription
-// is re-established; a result that could not be written is written then too
-// (at most 256 of each kept, the oldest dropped first). A replica whose
+// a failover) is honoured here at once and sent again every 500 ms and when
+// the subscription is re-established, until sc takes it; a result that could
+// not be written is written with later ones or on re-subscription (at most
+// 256 of each kept, the oldest dropped first). A replica whose
 // subscription is (re)established may have missed revocations, so it serves
 // none of the tokens it cached before until they are confirmed again — by sc
 // if it still holds them (a revocation deletes them there), else by Clerk,
@@ -102,7 +103,8 @@ type SharedCache interface {
 // token through and never fails a request by itself: the Verifier falls back
 // to its own cache and Clerk, logs the outage once at Warn when it starts
 // (with its cause: connection refused, timeout…) and once when it ends, and
-// counts (Stats.SharedErrors). Values and messages over 64 KiB are refused;
+// counts (Stats.SharedErrors). During an outage sc is left alone for 500 ms
+// at a time, then tried again by one call while the others go on without it. Values and messages over 64 KiB are refused;
 // a shared entry is trusted for at most this Verifier's own TTL from when
 // it was verified. Close does not close sc.
 //
