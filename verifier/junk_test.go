@@ -27,12 +27,13 @@ func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
 	return rec.Result(), nil
 }
 
-// TestJunkFloodKeepsValidToken: after a valid token is verified, 100,000
-// distinct well-formed tokens Clerk never issued (404 each, so each is cached
-// negatively, in a cache far too small for them) leave the valid token a
-// cache hit: verifying it again makes no call to Clerk.
+// TestJunkFloodKeepsValidToken: after a valid token is verified, junkFlood
+// (100,000; 20,000 under -race) distinct well-formed tokens Clerk never
+// issued (404 each, so each is cached negatively, in a cache far too small
+// for them) leave the valid token a cache hit: verifying it again makes no
+// call to Clerk.
 func TestJunkFloodKeepsValidToken(t *testing.T) {
-	const size, junk = 1000, 100_000
+	const size, junk = 1000, junkFlood
 	e := newEnv(t)
 	// Without the overall call budget: every junk token must reach Clerk and
 	// be cached as refused (the budget would refuse most of them first).
