@@ -115,6 +115,16 @@ func (c *cluster) replicaOn2(sc verifier.SharedCache, opts ...verifier.Option) (
 	return v, w
 }
 
+// pair returns two replicas with the default options, each subscribed.
+func (c *cluster) pair() (a, b *verifier.Verifier) {
+	c.t.Helper()
+	a, _ = c.replica()
+	b, _ = c.replica()
+	subscribed(c.t, a)
+	subscribed(c.t, b)
+	return a, b
+}
+
 // token creates a valid token of the caller.
 func (c *cluster) token() *clerkapi.M2MToken {
 	c.t.Helper()

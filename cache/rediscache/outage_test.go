@@ -72,10 +72,7 @@ func TestRevocationDuringOutage(t *testing.T) {
 	c := newClusterWith(t, "--dir", t.TempDir())
 	rdb := c.client()
 	ctx := context.Background()
-	a, _ := c.replica()
-	b, _ := c.replica()
-	subscribed(t, a)
-	subscribed(t, b)
+	a, b := c.pair()
 	m := c.token()
 	for _, v := range []*verifier.Verifier{a, b} {
 		if _, err := v.Verify(ctx, m.Token, ""); err != nil {

@@ -18,10 +18,7 @@ import (
 // Clerk, which refuses it.
 func TestResubscriptionConfirmsFromRedis(t *testing.T) {
 	c := newCluster(t)
-	a, _ := c.replica()
-	b, _ := c.replica()
-	subscribed(t, a)
-	subscribed(t, b)
+	a, b := c.pair()
 	ctx := context.Background()
 	kept, revoked := c.token(), c.token()
 	for _, tok := range []string{kept.Token, revoked.Token} {

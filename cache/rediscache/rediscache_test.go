@@ -121,10 +121,7 @@ func TestOneCallPerTokenForTheCluster(t *testing.T) {
 // shared too.
 func TestSharedEntries(t *testing.T) {
 	c := newCluster(t)
-	a, _ := c.replica()
-	b, _ := c.replica()
-	subscribed(t, a)
-	subscribed(t, b)
+	a, b := c.pair()
 	m := c.token()
 	got, err := a.Verify(context.Background(), m.Token, "")
 	if err != nil {
@@ -353,10 +350,7 @@ func TestRedisDownAndBack(t *testing.T) {
 // Clerk's 429 on one replica makes every replica back off.
 func TestSharedBackoff(t *testing.T) {
 	c := newCluster(t)
-	a, _ := c.replica()
-	b, _ := c.replica()
-	subscribed(t, a)
-	subscribed(t, b)
+	a, b := c.pair()
 	c.srv.InjectOn(clerktest.EndpointVerify, clerktest.RateLimited(30*time.Second))
 	if _, err := a.Verify(context.Background(), c.token().Token, ""); !errors.Is(err, verifier.ErrUnavailable) {
 		t.Fatalf("a under a 429: got %v, want ErrUnavailable", err)
