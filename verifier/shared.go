@@ -104,9 +104,10 @@ type SharedCache interface {
 // to its own cache and Clerk, logs the outage once at Warn when it starts
 // (with its cause: connection refused, timeout…) and once when it ends, and
 // counts (Stats.SharedErrors). During an outage sc is left alone for 500 ms
-// at a time, then tried again by one call while the others go on without it. Values and messages over 64 KiB are refused;
-// a shared entry is trusted for at most this Verifier's own TTL from when
-// it was verified. Close does not close sc.
+// at a time, then tried again by one call while the others go on without
+// it. Values and messages over 64 KiB are refused; a shared entry is trusted
+// for at most this Verifier's own TTL from when it was verified. Close does
+// not close sc.
 //
 // Default: none (each replica on its own).
 func WithSharedCache(sc SharedCache) Option {
@@ -318,19 +319,14 @@ func (s *shared) failed(op string, err error) {
 	}
 }
 
-// ok notes a call that worked (the first after an outage ends it).
-func (s *shared) ok() { s.recovered() }
-
-// recovered notes that Redis answered; true if that ends an outage, whose
-// end it logs at Warn.
-func (s *shared) recovered() bool {
+// ok notes that Redis answered; the first answer after an outage ends it,
+// logged at Warn.
+func (s *shared) ok() {
 	s.lastOK.Store(time.Now().UnixNano())
-	if !s.down.CompareAndSwap(true, false) {
-		return false
+	if s.down.CompareAndSwap(true, false) {
+		s.retryAt.Store(0)
+		s.log.Warn("m2mauth verifier: shared cache back; sharing resumes")
 	}
-	s.retryAt.Store(0)
-	s.log.Warn("m2mauth verifier: shared cache back; sharing resumes")
-	return true
 }
 
 // close stops the subscription and waits for the goroutine sending kept
@@ -517,7 +513,7 @@ func (s *shared) store(key cache.Key, e cache.Entry[result], ok bool, now time.T
 	if t != nil {
 		budget -= t.spent
 	}
-	if budget <= 0 {
+	if s.off() || budget <= 0 {
 		s.keep(w) // the lock, if held, expires by itself
 		return
 	}
@@ -544,12 +540,6 @@ func (s *shared) store(key cache.Key, e cache.Entry[result], ok bool, now time.T
 		msg = s.message(msgFilled, append(append([]byte{byte(len(t.name))}, t.name...), value...))
 	}
 	if len(keys) == 0 && lock == "" {
-		return
-	}
-	if s.off() { // after the batch is built: a call with nothing to send never takes the probe
-		for _, p := range batch {
-			s.keep(&p) // the lock, if held, expires by itself
-		}
 		return
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, budget)
@@ -792,7 +782,7 @@ func (s *shared) onMessage(b []byte) {
 // outage are sent, and the Verifier's own cache is retired (Verifier.purgeLocal),
 // since revocations may have been missed meanwhile.
 func (s *shared) onSubscribed() {
-	s.recovered()      // the subscription is Redis answering: an outage ends here
+	s.ok()             // the subscription is Redis answering: an outage ends here
 	s.retryAt.Store(0) // no need to wait for the retry
 	s.purges.Add(1)
 	s.purge()
